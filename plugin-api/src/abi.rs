@@ -1,0 +1,332 @@
+//! The FFI-stable interface between loadgen and a workload plugin.
+//!
+//! Everything here is `#[repr(C)]` and derives `StableAbi`, so `abi_stable`
+//! compares the layouts of host and plugin when a library is loaded and refuses
+//! a mismatch with an error instead of undefined behaviour.
+//!
+//! # Extending the interface
+//! - [`PluginMod`] and the `#[sabi_trait]`s are prefix types: new fields/methods
+//!   may only be *appended* after the one marked `#[sabi(last_prefix_field)]`,
+//!   and the host must treat them as optional (an older plugin lacks them).
+//!   Never move that attribute; never reorder, rename or remove anything.
+//! - [`SampleSink`] is implemented by the host: a method appended to it must have
+//!   a default body, or an old host that lacks it aborts the process when a new
+//!   plugin calls it.
+//! - Plain structs and enums here can never change; add a new type instead.
+
+// abi_stable 0.11's `#[sabi_trait]` expands to impls inside a const block.
+#![allow(non_local_definitions)]
+
+use abi_stable::{
+    declare_root_module_statics,
+    library::RootModule,
+    package_version_strings, sabi_trait,
+    sabi_types::VersionStrings,
+    std_types::{RBox, RResult, RSlice, RString, RVec},
+    StableAbi,
+};
+
+/// A point in time in raw `CLOCK_MONOTONIC` nanoseconds (see [`crate::clock`]).
+#[repr(transparent)]
+#[derive(StableAbi, Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct MonoNanos(pub u64);
+
+impl MonoNanos {
+    /// Nanoseconds from `earlier` to `self`, or 0 if `earlier` is later.
+    pub fn since(self, earlier: MonoNanos) -> u64 {
+        self.0.saturating_sub(earlier.0)
+    }
+
+    pub fn add_ns(self, ns: u64) -> MonoNanos {
+        MonoNanos(self.0 + ns)
+    }
+}
+
+/// How one op ended, for one latency series.
+#[repr(u8)]
+#[derive(StableAbi, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Outcome {
+    /// Answered correctly; the latency counts toward the series' percentiles.
+    Ok = 0,
+    /// Answered with an error; `Sample::reason` indexes `PluginInfo::error_reasons`.
+    Error = 1,
+    /// The plugin gave up waiting (its own request timeout).
+    Timeout = 2,
+    /// Still unanswered when the loss deadline (the engine's drain) passed.
+    Lost = 3,
+}
+
+/// One measured op on one latency series.
+///
+/// Latency is `done - intended` (coordinated-omission corrected: a late send
+/// still counts from when it should have gone); service time is `done - sent`.
+#[repr(C)]
+#[derive(StableAbi, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sample {
+    /// Index into `PluginInfo::series`.
+    pub series: u16,
+    pub outcome: Outcome,
+    /// For `Outcome::Error`: index into `PluginInfo::error_reasons`; else 0.
+    pub reason: u16,
+    pub intended: MonoNanos,
+    pub sent: MonoNanos,
+    pub done: MonoNanos,
+}
+
+impl Sample {
+    pub fn ok(series: u16, intended: MonoNanos, sent: MonoNanos, done: MonoNanos) -> Sample {
+        Sample {
+            series,
+            outcome: Outcome::Ok,
+            reason: 0,
+            intended,
+            sent,
+            done,
+        }
+    }
+
+    pub fn failed(
+        series: u16,
+        outcome: Outcome,
+        reason: u16,
+        intended: MonoNanos,
+        sent: MonoNanos,
+        done: MonoNanos,
+    ) -> Sample {
+        Sample {
+            series,
+            outcome,
+            reason,
+            intended,
+            sent,
+            done,
+        }
+    }
+}
+
+/// A run of `count` ops the pacer releases at once. Op `i` (0-based) is op
+/// number `first_op + i` of the step and was due at `first_intended + i·interval_ns`.
+#[repr(C)]
+#[derive(StableAbi, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Batch {
+    pub first_op: u64,
+    pub first_intended: MonoNanos,
+    pub interval_ns: u64,
+    pub count: u32,
+}
+
+/// One op of a [`Batch`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Op {
+    /// The op's number within its step; unique and increasing.
+    pub index: u64,
+    /// When the op was due (the schedule, not the wake-up that released it).
+    pub intended: MonoNanos,
+}
+
+impl Batch {
+    pub fn intended(&self, i: u32) -> MonoNanos {
+        self.first_intended.add_ns(i as u64 * self.interval_ns)
+    }
+
+    pub fn ops(&self) -> impl Iterator<Item = Op> + '_ {
+        (0..self.count).map(|i| Op {
+            index: self.first_op + i as u64,
+            intended: self.intended(i),
+        })
+    }
+}
+
+/// What `fire` did with a batch: `accepted + saturated == batch.count`.
+#[repr(C)]
+#[derive(StableAbi, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FireAck {
+    /// Ops started (each will produce its samples).
+    pub accepted: u32,
+    /// Ops refused because the plugin's in-flight bound was full.
+    pub saturated: u32,
+}
+
+impl FireAck {
+    pub fn all_accepted(count: u32) -> FireAck {
+        FireAck {
+            accepted: count,
+            saturated: 0,
+        }
+    }
+}
+
+/// How the engine uses a counter's hold-window delta.
+#[repr(u8)]
+#[derive(StableAbi, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CounterKind {
+    /// Shown in reports only.
+    Info = 0,
+    /// Adds to the step's attempted ops.
+    Attempted = 1,
+    /// Adds to the step's failed ops.
+    Failed = 2,
+    /// Both: an op that failed before it was sent (e.g. a publish error).
+    AttemptedAndFailed = 3,
+}
+
+impl CounterKind {
+    pub fn counts_attempted(self) -> bool {
+        matches!(self, CounterKind::Attempted | CounterKind::AttemptedAndFailed)
+    }
+
+    pub fn counts_failed(self) -> bool {
+        matches!(self, CounterKind::Failed | CounterKind::AttemptedAndFailed)
+    }
+}
+
+/// A monotonically increasing count the plugin keeps (published, errors by reason…).
+#[repr(C)]
+#[derive(StableAbi, Clone, Debug, PartialEq, Eq)]
+pub struct Counter {
+    pub name: RString,
+    pub kind: CounterKind,
+    pub value: u64,
+}
+
+/// A queue depth the plugin measures itself (an internal queue, another broker's lag).
+#[repr(C)]
+#[derive(StableAbi, Clone, Debug, PartialEq, Eq)]
+pub struct Gauge {
+    pub name: RString,
+    pub value: i64,
+}
+
+/// A JetStream durable whose `num_pending` the engine polls.
+#[repr(C)]
+#[derive(StableAbi, Clone, Debug, PartialEq, Eq)]
+pub struct PendingTarget {
+    pub stream: RString,
+    pub durable: RString,
+}
+
+/// One `-o KEY=VALUE` option a plugin accepts.
+#[repr(C)]
+#[derive(StableAbi, Clone, Debug, PartialEq, Eq)]
+pub struct OptionSpec {
+    pub name: RString,
+    pub default: RString,
+    pub help: RString,
+}
+
+/// What a plugin says about itself before any workload exists.
+#[repr(C)]
+#[derive(StableAbi, Clone, Debug, PartialEq, Eq)]
+pub struct PluginInfo {
+    pub name: RString,
+    pub version: RString,
+    pub description: RString,
+    /// Latency series, in `Sample::series` order (e.g. `E1`, `E2`).
+    pub series: RVec<RString>,
+    /// Error reasons, in `Sample::reason` order.
+    pub error_reasons: RVec<RString>,
+    pub options: RVec<OptionSpec>,
+    /// The ramp used when the user gives no `--steps` (e.g. `500,1k,2k,5k,10k`).
+    pub default_steps: RString,
+    /// JetStream durables the workload may watch (which ones depends on options).
+    pub durables: RVec<PendingTarget>,
+}
+
+/// A running workload (one per run), implemented by the plugin.
+///
+/// Every method returns at once except `shutdown`, which stops the plugin's
+/// runtime; the host calls it from a blocking thread.
+#[sabi_trait]
+pub trait Workload: Send + Sync {
+    /// Start the batch's ops without waiting for them. Samples arrive later
+    /// through the [`SampleSink`] given to `new_workload`.
+    fn fire(&self, batch: Batch) -> RResult<FireAck, RString>;
+
+    fn counters(&self) -> RResult<RVec<Counter>, RString>;
+
+    /// The JetStream durables this workload's traffic feeds.
+    fn pending_targets(&self) -> RResult<RVec<PendingTarget>, RString>;
+
+    /// Queue depths the plugin measures itself.
+    fn backlog(&self) -> RResult<RVec<Gauge>, RString>;
+
+    /// Stop the workload and its runtime; blocks until done.
+    #[sabi(last_prefix_field)]
+    fn shutdown(&self) -> RResult<(), RString>;
+}
+
+/// Where a plugin delivers samples, implemented by the host. `Send + Sync`: it
+/// is called from the plugin's threads, in batches.
+#[sabi_trait]
+pub trait SampleSink: Send + Sync {
+    #[sabi(last_prefix_field)]
+    fn record(&self, samples: RSlice<'_, Sample>);
+}
+
+/// The host-implemented sink as it crosses the boundary.
+pub type SinkBox = SampleSink_TO<'static, RBox<()>>;
+/// The plugin-implemented workload as it crosses the boundary.
+pub type WorkloadBox = Workload_TO<'static, RBox<()>>;
+
+/// The root module every plugin library exports (via `export_plugin!`).
+#[repr(C)]
+#[derive(StableAbi)]
+#[sabi(kind(Prefix(prefix_ref = PluginModRef)))]
+#[sabi(missing_field(panic))]
+pub struct PluginMod {
+    pub describe: extern "C" fn() -> RResult<PluginInfo, RString>,
+
+    /// `config_json` is a [`crate::sdk::HostConfig`] as JSON.
+    ///
+    /// To extend the module, append fields *after* this one; the host must then
+    /// read them as optional, because older plugins do not have them.
+    #[sabi(last_prefix_field)]
+    pub new_workload:
+        extern "C" fn(config_json: RString, sink: SinkBox) -> RResult<WorkloadBox, RString>,
+}
+
+impl RootModule for PluginModRef {
+    declare_root_module_statics! {PluginModRef}
+    const BASE_NAME: &'static str = "loadgen_plugin";
+    const NAME: &'static str = "loadgen_plugin";
+    const VERSION_STRINGS: VersionStrings = package_version_strings!();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batch_ops_carry_scheduled_times() {
+        let b = Batch {
+            first_op: 10,
+            first_intended: MonoNanos(1_000),
+            interval_ns: 250,
+            count: 3,
+        };
+        let ops: Vec<_> = b.ops().collect();
+        assert_eq!(
+            ops,
+            vec![
+                Op { index: 10, intended: MonoNanos(1_000) },
+                Op { index: 11, intended: MonoNanos(1_250) },
+                Op { index: 12, intended: MonoNanos(1_500) },
+            ]
+        );
+    }
+
+    #[test]
+    fn counter_kinds_feed_attempted_and_failed() {
+        use CounterKind::*;
+        let table = [
+            (Info, false, false),
+            (Attempted, true, false),
+            (Failed, false, true),
+            (AttemptedAndFailed, true, true),
+        ];
+        for (kind, attempted, failed) in table {
+            assert_eq!(kind.counts_attempted(), attempted, "{kind:?}");
+            assert_eq!(kind.counts_failed(), failed, "{kind:?}");
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! [`Hosted`]: a [`Plugin`] running on its own runtime, seen by the host as the
+//! FFI `Workload`; and [`HostConfig`], what the host passes to `new_workload`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use abi_stable::std_types::{RResult, RString, RVec};
+use serde::{Deserialize, Serialize};
+use tokio::runtime::Runtime;
+
+use super::export::guard;
+use super::Plugin;
+use crate::abi::{Batch, Counter, FireAck, Gauge, PendingTarget, Workload};
+
+/// The host's side of `new_workload`'s `config_json`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostConfig {
+    /// `-o KEY=VALUE` as the user gave them (defaults are filled plugin-side).
+    pub options: BTreeMap<String, String>,
+    pub seed: u64,
+    /// Ops unanswered this long after their intended time are Lost.
+    pub loss_timeout_ms: u64,
+}
+
+pub(crate) struct Hosted<P: Plugin> {
+    plugin: Arc<P>,
+    /// `Some` until drop, which stops it without waiting (a blocking wait in a
+    /// destructor could hang the host).
+    runtime: Option<Runtime>,
+}
+
+impl<P: Plugin> Hosted<P> {
+    pub(crate) fn new(plugin: P, runtime: Runtime) -> Hosted<P> {
+        Hosted {
+            plugin: Arc::new(plugin),
+            runtime: Some(runtime),
+        }
+    }
+
+    fn runtime(&self) -> &Runtime {
+        self.runtime.as_ref().expect("runtime lives until drop")
+    }
+
+    /// Run `f` with the plugin's runtime entered, so it may `tokio::spawn`.
+    fn entered<T>(&self, f: impl FnOnce(&P) -> T) -> RResult<T, RString> {
+        guard(|| {
+            let _entered = self.runtime().enter();
+            Ok(f(&self.plugin))
+        })
+    }
+}
+
+impl<P: Plugin> Workload for Hosted<P> {
+    fn fire(&self, batch: Batch) -> RResult<FireAck, RString> {
+        self.entered(|p| p.fire(batch))
+    }
+
+    fn counters(&self) -> RResult<RVec<Counter>, RString> {
+        self.entered(|p| p.counters().into())
+    }
+
+    fn pending_targets(&self) -> RResult<RVec<PendingTarget>, RString> {
+        self.entered(|p| p.pending_targets().into())
+    }
+
+    fn backlog(&self) -> RResult<RVec<Gauge>, RString> {
+        self.entered(|p| p.backlog().into())
+    }
+
+    fn shutdown(&self) -> RResult<(), RString> {
+        guard(|| {
+            let plugin = Arc::clone(&self.plugin);
+            self.runtime().block_on(async move { plugin.shutdown().await });
+            Ok(())
+        })
+    }
+}
+
+impl<P: Plugin> Drop for Hosted<P> {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}

@@ -1,0 +1,64 @@
+//! Run a [`Plugin`](crate::sdk::Plugin) in-process through the same glue the
+//! host uses (runtime, batching sink, `catch_unwind`), against a recording sink.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use abi_stable::sabi_trait::TD_Opaque;
+use abi_stable::std_types::{RResult, RSlice};
+
+use crate::abi::{SampleSink, SampleSink_TO, Sample, WorkloadBox};
+use crate::sdk::{new_workload, HostConfig, Plugin};
+
+/// A sink that keeps every sample it is given.
+#[derive(Clone, Default)]
+pub struct RecordingSink {
+    samples: Arc<Mutex<Vec<Sample>>>,
+}
+
+impl RecordingSink {
+    pub fn samples(&self) -> Vec<Sample> {
+        self.samples.lock().unwrap().clone()
+    }
+
+    /// Poll until at least `n` samples arrived or `timeout` passed.
+    pub fn wait_for(&self, n: usize, timeout: Duration) -> Vec<Sample> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let samples = self.samples();
+            if samples.len() >= n || Instant::now() >= deadline {
+                return samples;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+}
+
+impl SampleSink for RecordingSink {
+    fn record(&self, samples: RSlice<'_, Sample>) {
+        self.samples.lock().unwrap().extend_from_slice(samples.as_slice());
+    }
+}
+
+/// Start `P` with these `-o` options through the FFI glue.
+pub fn start<P: Plugin>(
+    options: &[(&str, &str)],
+    loss_timeout: Duration,
+) -> Result<(WorkloadBox, RecordingSink), String> {
+    let sink = RecordingSink::default();
+    let config = HostConfig {
+        options: options
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect::<BTreeMap<_, _>>(),
+        seed: 42,
+        loss_timeout_ms: loss_timeout.as_millis() as u64,
+    };
+    let json = serde_json::to_string(&config).expect("HostConfig serializes");
+    let sink_box = SampleSink_TO::from_value(sink.clone(), TD_Opaque);
+    match new_workload::<P>(json.into(), sink_box) {
+        RResult::ROk(workload) => Ok((workload, sink)),
+        RResult::RErr(e) => Err(e.into_string()),
+    }
+}

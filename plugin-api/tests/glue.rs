@@ -1,0 +1,109 @@
+//! The SDK glue, exercised through the same FFI path the host uses.
+
+use std::time::{Duration, Instant};
+
+use loadgen_plugin_api::sdk::*;
+use loadgen_plugin_api::testing;
+
+/// Answers every op at once; panics when asked to fire op 13.
+struct Brittle {
+    recorder: Recorder,
+    fired: std::sync::atomic::AtomicU64,
+}
+
+impl Plugin for Brittle {
+    fn info() -> Info {
+        Info::new("brittle", "0.0.1", "test double")
+            .series(&["op"])
+            .option("fail_start", "false", "refuse to start")
+    }
+
+    async fn start(ctx: Context) -> Result<Self, String> {
+        if ctx.options.parse::<bool>("fail_start", "true or false")? {
+            return Err("refusing to start as asked".into());
+        }
+        Ok(Brittle {
+            recorder: ctx.recorder,
+            fired: Default::default(),
+        })
+    }
+
+    fn fire(&self, batch: Batch) -> FireAck {
+        let recorder = self.recorder.clone();
+        for op in batch.ops() {
+            if op.index == 13 {
+                panic!("op 13 is unlucky");
+            }
+            let recorder = recorder.clone();
+            // Spawning proves fire runs inside the plugin's runtime.
+            tokio::spawn(async move {
+                let now = clock::now();
+                recorder.record(Sample::ok(0, op.intended, now, now));
+            });
+        }
+        self.fired
+            .fetch_add(batch.count as u64, std::sync::atomic::Ordering::Relaxed);
+        FireAck::all_accepted(batch.count)
+    }
+
+    fn counters(&self) -> Vec<Counter> {
+        let fired = self.fired.load(std::sync::atomic::Ordering::Relaxed);
+        vec![Counter::new("fired", CounterKind::Attempted, fired)]
+    }
+}
+
+fn batch(first_op: u64, count: u32) -> Batch {
+    Batch {
+        first_op,
+        first_intended: clock::now(),
+        interval_ns: 1_000,
+        count,
+    }
+}
+
+#[test]
+fn samples_reach_the_sink_in_batches() {
+    let (workload, sink) = testing::start::<Brittle>(&[], Duration::from_secs(1)).unwrap();
+    let ack = workload.fire(batch(0, 10)).unwrap();
+    assert_eq!(ack, FireAck::all_accepted(10));
+    let samples = sink.wait_for(10, Duration::from_secs(5));
+    assert_eq!(samples.len(), 10);
+    assert!(samples.iter().all(|s| s.outcome == Outcome::Ok));
+    let counters = workload.counters().unwrap();
+    assert_eq!(counters[0].value, 10);
+    workload.shutdown().unwrap();
+}
+
+#[test]
+fn a_panic_in_fire_comes_back_as_an_error() {
+    let (workload, _sink) = testing::start::<Brittle>(&[], Duration::from_secs(1)).unwrap();
+    let err = workload.fire(batch(10, 5)).unwrap_err();
+    assert_eq!(err.as_str(), "plugin panicked: op 13 is unlucky");
+    // The workload survives its panic.
+    assert!(workload.fire(batch(20, 1)).is_ok());
+}
+
+#[test]
+fn start_errors_and_bad_options_are_reported() {
+    let err = testing::start::<Brittle>(&[("fail_start", "true")], Duration::from_secs(1))
+        .err()
+        .unwrap();
+    assert_eq!(err, "refusing to start as asked");
+    let err = testing::start::<Brittle>(&[("nope", "1")], Duration::from_secs(1))
+        .err()
+        .unwrap();
+    assert_eq!(err, "unknown option 'nope' for plugin brittle (valid: fail_start)");
+    let err = testing::start::<Brittle>(&[("fail_start", "maybe")], Duration::from_secs(1))
+        .err()
+        .unwrap();
+    assert!(err.starts_with("option 'fail_start': 'maybe' is not true or false"), "{err}");
+}
+
+#[test]
+fn fire_returns_at_once() {
+    let (workload, sink) = testing::start::<Brittle>(&[], Duration::from_secs(1)).unwrap();
+    let started = Instant::now();
+    workload.fire(batch(100, 5_000)).unwrap();
+    assert!(started.elapsed() < Duration::from_millis(500));
+    assert_eq!(sink.wait_for(5_000, Duration::from_secs(5)).len(), 5_000);
+}

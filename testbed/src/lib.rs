@@ -1,0 +1,1 @@
+//! chat-testbed: the reference chat backend.
