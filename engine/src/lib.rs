@@ -1,1 +1,35 @@
-//! loadgen-engine
+//! The loadgen engine: finds the highest rate a service sustains under its SLO.
+//!
+//! # Layout
+//! One actor per module, its messages beside it as an enum:
+//! - [`ramp`]: `RampController`, the step lifecycle (warmup, hold, drain,
+//!   verdict, cooldown) and the order of steps.
+//! - [`pacer`]: `Pacer`, the target rate as batches of ops with intended times;
+//!   the arithmetic in the plain `Schedule`.
+//! - [`collector`]: `Collector`, latency histograms per series from samples.
+//! - [`pending`]: `PendingPoller`, backlog (durables, plugin gauges) over the hold.
+//! - [`counters`]: `CounterScraper`, plugin counter deltas over the hold.
+//! - [`reporter`]: `Reporter`, live progress and the final outputs.
+//! - [`supervisor`]: `Supervisor`, restarts a failed measuring actor.
+//!
+//! Plain logic, no actors:
+//! - [`verdict`]: `judge(&StepInputs, &Slo) -> Verdict`.
+//! - [`steps`]: `StepList` (`500,1k,2k`).
+//! - [`report`]: the run's results and their console/CSV/JSON renderings.
+//! - [`plugin`]: finding, loading and running plugin libraries.
+//! - [`run`]: one whole run, wiring the above together.
+
+pub mod collector;
+pub mod counters;
+pub mod pacer;
+pub mod pending;
+pub mod plugin;
+pub mod ramp;
+pub mod report;
+pub mod reporter;
+pub mod run;
+pub mod steps;
+pub mod supervisor;
+pub mod verdict;
+
+pub use run::{run, RunError, RunSpec};

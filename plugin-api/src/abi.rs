@@ -172,7 +172,10 @@ pub enum CounterKind {
 
 impl CounterKind {
     pub fn counts_attempted(self) -> bool {
-        matches!(self, CounterKind::Attempted | CounterKind::AttemptedAndFailed)
+        matches!(
+            self,
+            CounterKind::Attempted | CounterKind::AttemptedAndFailed
+        )
     }
 
     pub fn counts_failed(self) -> bool {
@@ -250,6 +253,10 @@ pub trait Workload: Send + Sync {
     /// Queue depths the plugin measures itself.
     fn backlog(&self) -> RResult<RVec<Gauge>, RString>;
 
+    /// Indices of the series this workload produces with its options (e.g. no
+    /// `E1` in canonical mode). Each must get samples whenever ops are attempted.
+    fn series_in_use(&self) -> RResult<RVec<u16>, RString>;
+
     /// Stop the workload and its runtime; blocks until done.
     #[sabi(last_prefix_field)]
     fn shutdown(&self) -> RResult<(), RString>;
@@ -308,9 +315,18 @@ mod tests {
         assert_eq!(
             ops,
             vec![
-                Op { index: 10, intended: MonoNanos(1_000) },
-                Op { index: 11, intended: MonoNanos(1_250) },
-                Op { index: 12, intended: MonoNanos(1_500) },
+                Op {
+                    index: 10,
+                    intended: MonoNanos(1_000)
+                },
+                Op {
+                    index: 11,
+                    intended: MonoNanos(1_250)
+                },
+                Op {
+                    index: 12,
+                    intended: MonoNanos(1_500)
+                },
             ]
         );
     }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use abi_stable::sabi_trait::TD_Opaque;
 use abi_stable::std_types::{RResult, RSlice};
 
-use crate::abi::{SampleSink, SampleSink_TO, Sample, WorkloadBox};
+use crate::abi::{Sample, SampleSink, SampleSink_TO, WorkloadBox};
 use crate::sdk::{new_workload, HostConfig, Plugin};
 
 /// A sink that keeps every sample it is given.
@@ -37,7 +37,10 @@ impl RecordingSink {
 
 impl SampleSink for RecordingSink {
     fn record(&self, samples: RSlice<'_, Sample>) {
-        self.samples.lock().unwrap().extend_from_slice(samples.as_slice());
+        self.samples
+            .lock()
+            .unwrap()
+            .extend_from_slice(samples.as_slice());
     }
 }
 

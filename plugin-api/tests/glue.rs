@@ -92,11 +92,17 @@ fn start_errors_and_bad_options_are_reported() {
     let err = testing::start::<Brittle>(&[("nope", "1")], Duration::from_secs(1))
         .err()
         .unwrap();
-    assert_eq!(err, "unknown option 'nope' for plugin brittle (valid: fail_start)");
+    assert_eq!(
+        err,
+        "unknown option 'nope' for plugin brittle (valid: fail_start)"
+    );
     let err = testing::start::<Brittle>(&[("fail_start", "maybe")], Duration::from_secs(1))
         .err()
         .unwrap();
-    assert!(err.starts_with("option 'fail_start': 'maybe' is not true or false"), "{err}");
+    assert!(
+        err.starts_with("option 'fail_start': 'maybe' is not true or false"),
+        "{err}"
+    );
 }
 
 #[test]

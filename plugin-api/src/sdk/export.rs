@@ -38,7 +38,10 @@ pub fn describe<P: Plugin>() -> RResult<PluginInfo, RString> {
 
 /// `PluginMod::new_workload` for `P`: build the runtime, start the recorder's
 /// flusher, run `P::start` and wrap the result for the host.
-pub fn new_workload<P: Plugin>(config_json: RString, sink: SinkBox) -> RResult<WorkloadBox, RString> {
+pub fn new_workload<P: Plugin>(
+    config_json: RString,
+    sink: SinkBox,
+) -> RResult<WorkloadBox, RString> {
     guard(|| {
         let host: HostConfig = serde_json::from_str(&config_json)
             .map_err(|e| format!("bad host configuration: {e}"))?;
@@ -59,7 +62,10 @@ pub fn new_workload<P: Plugin>(config_json: RString, sink: SinkBox) -> RResult<W
             recorder,
         };
         match runtime.block_on(P::start(ctx)) {
-            Ok(plugin) => Ok(Workload_TO::from_value(Hosted::new(plugin, runtime), TD_Opaque)),
+            Ok(plugin) => Ok(Workload_TO::from_value(
+                Hosted::new(plugin, runtime),
+                TD_Opaque,
+            )),
             Err(e) => {
                 runtime.shutdown_background();
                 Err(e)

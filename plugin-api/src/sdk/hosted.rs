@@ -67,10 +67,15 @@ impl<P: Plugin> Workload for Hosted<P> {
         self.entered(|p| p.backlog().into())
     }
 
+    fn series_in_use(&self) -> RResult<RVec<u16>, RString> {
+        self.entered(|p| p.series_in_use().into())
+    }
+
     fn shutdown(&self) -> RResult<(), RString> {
         guard(|| {
             let plugin = Arc::clone(&self.plugin);
-            self.runtime().block_on(async move { plugin.shutdown().await });
+            self.runtime()
+                .block_on(async move { plugin.shutdown().await });
             Ok(())
         })
     }

@@ -69,6 +69,12 @@ pub trait Plugin: Sized + Send + Sync + 'static {
         Vec::new()
     }
 
+    /// Indices (into `Info::series`) of the series this workload produces with
+    /// its options; by default all of them.
+    fn series_in_use(&self) -> Vec<u16> {
+        (0..Self::info().series.len() as u16).collect()
+    }
+
     /// Stop cleanly (unsubscribe, close connections).
     fn shutdown(&self) -> impl Future<Output = ()> + Send {
         async {}

@@ -91,8 +91,9 @@ impl Options {
     /// A human duration such as `5s`, `250ms`, `0s`.
     pub fn duration(&self, name: &str) -> Result<Duration, String> {
         let raw = self.str(name)?;
-        humantime::parse_duration(raw.trim())
-            .map_err(|e| format!("option '{name}': '{raw}' is not a duration like 250ms or 5s ({e})"))
+        humantime::parse_duration(raw.trim()).map_err(|e| {
+            format!("option '{name}': '{raw}' is not a duration like 250ms or 5s ({e})")
+        })
     }
 
     /// One of a fixed set of words.
@@ -102,7 +103,12 @@ impl Options {
             .iter()
             .find(|c| **c == raw.trim())
             .copied()
-            .ok_or_else(|| format!("option '{name}': '{raw}' is not one of {}", choices.join("|")))
+            .ok_or_else(|| {
+                format!(
+                    "option '{name}': '{raw}' is not one of {}",
+                    choices.join("|")
+                )
+            })
     }
 }
 
@@ -134,16 +140,27 @@ mod tests {
     #[test]
     fn unknown_key_lists_valid_keys() {
         let err = Options::resolve(&info(), given(&[("capcity", "7")])).unwrap_err();
-        assert_eq!(err, "unknown option 'capcity' for plugin t (valid: capacity, delay, mode)");
+        assert_eq!(
+            err,
+            "unknown option 'capcity' for plugin t (valid: capacity, delay, mode)"
+        );
     }
 
     #[test]
     fn bad_values_name_option_and_value() {
         let table: &[(&str, &str, &str)] = &[
-            ("capacity", "abc", "option 'capacity': 'abc' is not a number"),
+            (
+                "capacity",
+                "abc",
+                "option 'capacity': 'abc' is not a number",
+            ),
             ("capacity", "0", "option 'capacity' must be > 0"),
             ("delay", "soon", "option 'delay': 'soon' is not a duration"),
-            ("mode", "slow", "option 'mode': 'slow' is not one of fast|safe"),
+            (
+                "mode",
+                "slow",
+                "option 'mode': 'slow' is not one of fast|safe",
+            ),
         ];
         for (key, value, want) in table {
             let o = Options::resolve(&info(), given(&[(key, value)])).unwrap();

@@ -1,1 +1,86 @@
-//! synthetic
+//! `synthetic`: an in-process server with exact, configurable capacity — the
+//! engine's ground truth for pacing and verdict tests (no network needed).
+//!
+//! # Layout
+//! - [`config`]: the options (names, defaults, help) and their validation.
+//! - [`server`]: the FIFO server model; pure arithmetic on the ns times it is given.
+//! - [`completions`]: holds each sample until its `done` time, then delivers it.
+//!
+//! Counters count an op when it is fired (its outcome is decided then), so a
+//! step's `errors`/`attempted` cover the same ops even if some answer in the drain.
+
+pub mod completions;
+pub mod config;
+pub mod server;
+
+use std::sync::{Arc, Mutex};
+
+use loadgen_plugin_api::export_plugin;
+use loadgen_plugin_api::sdk::*;
+
+use completions::Completions;
+use config::Config;
+use server::Server;
+
+pub struct Synthetic {
+    /// `fire` queues its samples before releasing this lock, so samples enter
+    /// the completion queue in the server's (non-decreasing `done`) order.
+    server: Mutex<Server>,
+    completions: Arc<Completions>,
+}
+
+impl Plugin for Synthetic {
+    // One thread runs the completion task and the SDK's sample flusher.
+    const WORKER_THREADS: usize = 1;
+
+    fn info() -> Info {
+        let about = "A FIFO server with exact capacity, base latency, errors and stalls.";
+        config::declare(Info::new("synthetic", env!("CARGO_PKG_VERSION"), about))
+            .series(&["op"])
+            .error_reasons(&["synthetic"])
+            .default_steps("1k,2k,5k,10k,20k")
+    }
+
+    async fn start(ctx: Context) -> Result<Self, String> {
+        let config = Config::from_options(&ctx.options, ctx.loss_timeout)?;
+        let completions = Arc::new(Completions::default());
+        let recorder = ctx.recorder;
+        tokio::spawn(Arc::clone(&completions).run(move |s| recorder.record(s)));
+        Ok(Synthetic {
+            server: Mutex::new(Server::new(config, ctx.seed, clock::now().0)),
+            completions,
+        })
+    }
+
+    fn fire(&self, batch: Batch) -> FireAck {
+        let mut server = self.server.lock().unwrap();
+        let now = clock::now().0;
+        let samples: Vec<Sample> = batch
+            .ops()
+            .filter_map(|op| server.arrive(op.intended.0, now))
+            .collect();
+        let accepted = samples.len() as u32;
+        self.completions.push(samples);
+        FireAck {
+            accepted,
+            saturated: batch.count - accepted,
+        }
+    }
+
+    fn counters(&self) -> Vec<Counter> {
+        let c = self.server.lock().unwrap().counts();
+        vec![
+            Counter::new("attempted", CounterKind::Attempted, c.attempted),
+            Counter::new("errors", CounterKind::Failed, c.errors),
+            Counter::new("lost", CounterKind::Info, c.lost),
+            Counter::new("saturated", CounterKind::Info, c.saturated),
+        ]
+    }
+
+    fn backlog(&self) -> Vec<Gauge> {
+        let queue = self.server.lock().unwrap().in_system(clock::now().0);
+        vec![Gauge::new("queue", queue as i64)]
+    }
+}
+
+export_plugin!(Synthetic);

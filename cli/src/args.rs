@@ -1,0 +1,260 @@
+//! The command line (clap). Values are validated here, so a bad one is a
+//! one-line usage error with exit 2 before anything starts.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{ArgAction, Args, Parser, Subcommand};
+use loadgen_engine::steps::StepList;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "loadgen",
+    version,
+    about = "Find the maximum request rate a service sustains under its SLO.",
+    long_about = "Drives open-loop load at stepped rates, holds each step, judges it \
+                  PASS / TRIP / INCONCLUSIVE from latency, errors, loss and backlog, \
+                  and prints `ANSWER: max RPS = N`.\n\n\
+                  Exit codes: 0 a step passed; 1 no step passed or the run failed; \
+                  2 usage or configuration error."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Ramp the rate step by step and report the highest one that meets the SLO.
+    MaxRps(Box<MaxRpsArgs>),
+    /// Inspect the workload plugins loadgen can find.
+    Plugins {
+        #[command(subcommand)]
+        command: PluginsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PluginsCommand {
+    /// List the plugins found in $LOADGEN_PLUGIN_PATH, next to loadgen, and in ./target.
+    List,
+    /// Describe one plugin: series, default steps, options.
+    Info {
+        /// A plugin name (e.g. `synthetic`) or the path of a plugin library.
+        name: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct MaxRpsArgs {
+    /// Workload plugin: a name (looked up as libloadgen_plugin_NAME.so) or a path to a .so.
+    #[arg(long)]
+    pub plugin: String,
+
+    /// Fixture preset (sets the plugin's `preset` option).
+    #[arg(long)]
+    pub preset: Option<String>,
+
+    /// Plugin option KEY=VALUE (repeatable); see `loadgen plugins info NAME`.
+    #[arg(short = 'o', long = "option", value_name = "KEY=VALUE", value_parser = parse_key_value)]
+    pub options: Vec<(String, String)>,
+
+    /// Target rates, strictly ascending; `k` = ×1000 (default: the plugin's).
+    #[arg(long, value_parser = parse_steps)]
+    pub steps: Option<StepList>,
+
+    /// Time at each rate before measuring.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub warmup: Duration,
+
+    /// Measured time at each rate.
+    #[arg(long, default_value = "30s", value_parser = parse_positive_duration)]
+    pub hold: Duration,
+
+    /// Time after the hold for stragglers to answer; later answers are lost.
+    #[arg(long, default_value = "2s", value_parser = parse_positive_duration)]
+    pub drain: Duration,
+
+    /// Pause between steps.
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    pub cooldown: Duration,
+
+    /// Stop at the first TRIP.
+    #[arg(long, default_value_t = true, action = ArgAction::Set, value_name = "BOOL")]
+    pub stop_on_trip: bool,
+
+    /// Re-runs of an INCONCLUSIVE step.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub retry_inconclusive: u32,
+
+    /// Highest acceptable p95 latency of every series.
+    #[arg(long, default_value = "100ms", value_parser = parse_positive_duration)]
+    pub slo_p95: Duration,
+
+    /// Highest acceptable p99 latency of every series.
+    #[arg(long, default_value = "250ms", value_parser = parse_positive_duration)]
+    pub slo_p99: Duration,
+
+    /// Highest acceptable failed/attempted.
+    #[arg(long, default_value_t = 0.001, value_parser = parse_fraction)]
+    pub slo_error_rate: f64,
+
+    /// Highest acceptable lost/attempted.
+    #[arg(long, default_value_t = 0.001, value_parser = parse_fraction)]
+    pub slo_loss_rate: f64,
+
+    /// Highest acceptable growth of any backlog over the hold.
+    #[arg(long, default_value_t = 1000, value_parser = parse_positive_i64)]
+    pub slo_pending_growth: i64,
+
+    /// A step achieving less than (1 - this) × target is INCONCLUSIVE.
+    #[arg(long, default_value_t = 0.05, value_parser = parse_fraction)]
+    pub rate_tolerance: f64,
+
+    /// Seed for fixtures and random choices.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+
+    /// Write one row per step to this CSV file.
+    #[arg(long, value_name = "PATH")]
+    pub csv: Option<PathBuf>,
+
+    /// Write the whole run (settings, steps, answer) to this JSON file.
+    #[arg(long, value_name = "PATH")]
+    pub json: Option<PathBuf>,
+
+    /// No live progress on stderr.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+fn parse_key_value(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
+        _ => Err(format!("expected KEY=VALUE, got '{s}'")),
+    }
+}
+
+fn parse_steps(s: &str) -> Result<StepList, String> {
+    s.parse()
+        .map_err(|e: loadgen_engine::steps::StepListError| e.to_string())
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s)
+        .map_err(|e| format!("'{s}' is not a duration like 500ms or 10s ({e})"))
+}
+
+fn parse_positive_duration(s: &str) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
+    if d.is_zero() {
+        return Err("must be > 0".into());
+    }
+    Ok(d)
+}
+
+fn parse_fraction(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("'{s}' is not a number"))?;
+    if v > 0.0 && v < 1.0 {
+        Ok(v)
+    } else {
+        Err("must be > 0 and < 1".into())
+    }
+}
+
+fn parse_positive_i64(s: &str) -> Result<i64, String> {
+    let v: i64 = s
+        .parse()
+        .map_err(|_| format!("'{s}' is not a whole number"))?;
+    if v > 0 {
+        Ok(v)
+    } else {
+        Err("must be > 0".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    fn parse(args: &[&str]) -> Result<MaxRpsArgs, String> {
+        let mut full = vec!["loadgen", "max-rps", "--plugin", "synthetic"];
+        full.extend_from_slice(args);
+        match Cli::try_parse_from(full) {
+            Ok(Cli {
+                command: Command::MaxRps(args),
+            }) => Ok(*args),
+            Ok(_) => unreachable!(),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    #[test]
+    fn defaults_match_the_spec() {
+        let a = parse(&[]).unwrap();
+        assert_eq!(a.warmup, Duration::from_secs(10));
+        assert_eq!(a.hold, Duration::from_secs(30));
+        assert_eq!(a.drain, Duration::from_secs(2));
+        assert_eq!(a.cooldown, Duration::from_secs(5));
+        assert!(a.stop_on_trip);
+        assert_eq!(a.slo_p95, Duration::from_millis(100));
+        assert_eq!(a.slo_p99, Duration::from_millis(250));
+        assert_eq!(
+            (a.slo_error_rate, a.slo_loss_rate, a.rate_tolerance),
+            (0.001, 0.001, 0.05)
+        );
+        assert_eq!(a.slo_pending_growth, 1000);
+        assert_eq!(a.seed, 42);
+    }
+
+    #[test]
+    fn flags_parse() {
+        let a = parse(&[
+            "--steps",
+            "1k,2k",
+            "-o",
+            "capacity=3000",
+            "--stop-on-trip",
+            "false",
+            "--hold",
+            "3s",
+        ])
+        .unwrap();
+        assert_eq!(a.steps, Some(StepList(vec![1000, 2000])));
+        assert_eq!(
+            a.options,
+            vec![("capacity".to_string(), "3000".to_string())]
+        );
+        assert!(!a.stop_on_trip);
+        assert_eq!(a.hold, Duration::from_secs(3));
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_the_reason() {
+        let table: &[(&[&str], &str)] = &[
+            (
+                &["--steps", "2k,1k"],
+                "steps must be strictly ascending: 2000 then 1000",
+            ),
+            (&["--steps", "0"], "step '0' must be > 0"),
+            (&["--steps", "abc"], "step 'abc' is not a rate"),
+            (&["--steps", ""], "empty step list"),
+            (&["--slo-p95", "0"], "must be > 0"),
+            (&["--slo-p95", "0ms"], "must be > 0"),
+            (&["--slo-error-rate", "0"], "must be > 0 and < 1"),
+            (&["--slo-pending-growth", "-1"], "must be > 0"),
+            (&["--hold", "soon"], "'soon' is not a duration"),
+            (&["-o", "capacity"], "expected KEY=VALUE, got 'capacity'"),
+        ];
+        for (args, want) in table {
+            let err = parse(args).unwrap_err();
+            assert!(err.contains(want), "{args:?}: {err}");
+        }
+    }
+}

@@ -1,0 +1,259 @@
+//! The Collector: turns sample batches into one latency histogram per series.
+//!
+//! Memory is constant whatever the rate or hold length (hdrhistogram). Latency
+//! is measured from the op's **intended** send time (coordinated-omission
+//! corrected, like wrk2); service time (from the actual send) is kept beside it
+//! for diagnosis. Samples whose intended time lies outside the hold window are
+//! warmup (or stragglers of an earlier step) and are discarded.
+
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+use loadgen_plugin_api::abi::{Outcome, Sample};
+use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
+
+use crate::verdict::SeriesLatency;
+
+/// Highest latency tracked exactly; slower samples are clamped to it.
+const MAX_TRACKABLE_NS: u64 = 3_600 * 1_000_000_000;
+
+pub enum CollectorMsg {
+    /// A batch from the plugin's sink.
+    Samples(Vec<Sample>),
+    /// Start a new hold window `[hold_start, hold_end)` (ns); forget the last one.
+    Window { hold_start: u64, hold_end: u64 },
+    /// The window's statistics so far.
+    Snapshot(RpcReplyPort<CollectorStats>),
+    /// Fail on purpose: lets tests prove that supervision works.
+    #[doc(hidden)]
+    InjectFailure(String),
+}
+
+/// Per-series figures for one hold window.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeriesStats {
+    pub latency: SeriesLatency,
+    /// p99 of `done - sent` (what the service alone took).
+    pub service_p99: Duration,
+    pub errors: u64,
+    pub timeouts: u64,
+    pub lost: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CollectorStats {
+    pub series: Vec<SeriesStats>,
+}
+
+impl CollectorStats {
+    pub fn lost(&self) -> u64 {
+        self.series.iter().map(|s| s.lost).sum()
+    }
+
+    /// The highest running p99 across series (for the progress line).
+    pub fn worst_p99(&self) -> Option<Duration> {
+        self.series
+            .iter()
+            .filter(|s| s.latency.count > 0)
+            .map(|s| s.latency.p99)
+            .max()
+    }
+}
+
+/// Read-only configuration: the plugin's series names, in `Sample::series` order.
+pub struct Collector {
+    pub series: Vec<String>,
+}
+
+struct SeriesHistograms {
+    latency: Histogram<u64>,
+    service: Histogram<u64>,
+    errors: u64,
+    timeouts: u64,
+    lost: u64,
+}
+
+impl SeriesHistograms {
+    fn new() -> SeriesHistograms {
+        let h = || Histogram::new_with_bounds(1, MAX_TRACKABLE_NS, 3).expect("valid bounds");
+        SeriesHistograms {
+            latency: h(),
+            service: h(),
+            errors: 0,
+            timeouts: 0,
+            lost: 0,
+        }
+    }
+
+    fn record(&mut self, s: &Sample) {
+        match s.outcome {
+            Outcome::Ok => {
+                let latency = s.done.since(s.intended).clamp(1, MAX_TRACKABLE_NS);
+                let service = s.done.since(s.sent).clamp(1, MAX_TRACKABLE_NS);
+                self.latency.saturating_record(latency);
+                self.service.saturating_record(service);
+            }
+            Outcome::Error => self.errors += 1,
+            Outcome::Timeout => self.timeouts += 1,
+            Outcome::Lost => self.lost += 1,
+        }
+    }
+
+    fn stats(&self, name: &str) -> SeriesStats {
+        let q =
+            |h: &Histogram<u64>, quantile: f64| Duration::from_nanos(h.value_at_quantile(quantile));
+        SeriesStats {
+            latency: SeriesLatency {
+                name: name.to_string(),
+                count: self.latency.len(),
+                p50: q(&self.latency, 0.50),
+                p95: q(&self.latency, 0.95),
+                p99: q(&self.latency, 0.99),
+                max: Duration::from_nanos(self.latency.max()),
+            },
+            service_p99: q(&self.service, 0.99),
+            errors: self.errors,
+            timeouts: self.timeouts,
+            lost: self.lost,
+        }
+    }
+}
+
+pub struct CollectorState {
+    /// `None` until the first window: everything before it is discarded.
+    window: Option<(u64, u64)>,
+    series: Vec<SeriesHistograms>,
+}
+
+impl Collector {
+    fn fresh(&self) -> Vec<SeriesHistograms> {
+        self.series
+            .iter()
+            .map(|_| SeriesHistograms::new())
+            .collect()
+    }
+}
+
+impl Actor for Collector {
+    type Msg = CollectorMsg;
+    type State = CollectorState;
+    type Arguments = ();
+
+    async fn pre_start(
+        &self,
+        _myself: ActorRef<CollectorMsg>,
+        _args: (),
+    ) -> Result<CollectorState, ActorProcessingErr> {
+        Ok(CollectorState {
+            window: None,
+            series: self.fresh(),
+        })
+    }
+
+    async fn handle(
+        &self,
+        _myself: ActorRef<CollectorMsg>,
+        message: CollectorMsg,
+        state: &mut CollectorState,
+    ) -> Result<(), ActorProcessingErr> {
+        match message {
+            CollectorMsg::Samples(samples) => {
+                let Some((start, end)) = state.window else {
+                    return Ok(());
+                };
+                for s in samples
+                    .iter()
+                    .filter(|s| (start..end).contains(&s.intended.0))
+                {
+                    if let Some(h) = state.series.get_mut(s.series as usize) {
+                        h.record(s);
+                    }
+                }
+            }
+            CollectorMsg::Window {
+                hold_start,
+                hold_end,
+            } => {
+                state.window = Some((hold_start, hold_end));
+                state.series = self.fresh();
+            }
+            CollectorMsg::Snapshot(reply) => {
+                let series = state
+                    .series
+                    .iter()
+                    .zip(&self.series)
+                    .map(|(h, name)| h.stats(name))
+                    .collect();
+                let _ = reply.send(CollectorStats { series });
+            }
+            CollectorMsg::InjectFailure(why) => return Err(why.into()),
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use loadgen_plugin_api::abi::MonoNanos;
+
+    fn sample(series: u16, outcome: Outcome, intended_ms: u64, latency_ms: u64) -> Sample {
+        Sample {
+            series,
+            outcome,
+            reason: 0,
+            intended: MonoNanos(intended_ms * 1_000_000),
+            sent: MonoNanos(intended_ms * 1_000_000 + 500_000),
+            done: MonoNanos((intended_ms + latency_ms) * 1_000_000),
+        }
+    }
+
+    #[tokio::test]
+    async fn measures_from_intended_time_within_the_window_only() {
+        let (actor, handle) = Actor::spawn(
+            None,
+            Collector {
+                series: vec!["a".into(), "b".into()],
+            },
+            (),
+        )
+        .await
+        .unwrap();
+        actor
+            .send_message(CollectorMsg::Samples(vec![sample(0, Outcome::Ok, 50, 1)]))
+            .unwrap();
+        actor
+            .send_message(CollectorMsg::Window {
+                hold_start: 100_000_000,
+                hold_end: 200_000_000,
+            })
+            .unwrap();
+        let mut batch = vec![
+            sample(0, Outcome::Ok, 99, 500),  // warmup: discarded
+            sample(0, Outcome::Ok, 200, 500), // after the hold: discarded
+            sample(1, Outcome::Error, 150, 1),
+            sample(1, Outcome::Lost, 150, 1),
+            sample(1, Outcome::Timeout, 150, 1),
+            sample(7, Outcome::Ok, 150, 1), // unknown series: ignored
+        ];
+        batch.extend((0..100).map(|i| sample(0, Outcome::Ok, 100 + i % 100, 1 + i)));
+        actor.send_message(CollectorMsg::Samples(batch)).unwrap();
+        let stats = ractor::call!(actor, CollectorMsg::Snapshot).unwrap();
+        let a = &stats.series[0];
+        assert_eq!(a.latency.count, 100);
+        // Latencies 1..=100 ms: p50 = 50 ms, p99 = 99 ms (3 significant digits).
+        assert_eq!(a.latency.p50.as_millis(), 50);
+        assert_eq!(a.latency.p99.as_millis(), 99);
+        assert_eq!(a.latency.max.as_millis(), 100);
+        // Service time excludes the 0.5 ms the send was late.
+        assert!(a.service_p99 < a.latency.p99);
+        let b = &stats.series[1];
+        assert_eq!(
+            (b.latency.count, b.errors, b.lost, b.timeouts),
+            (0, 1, 1, 1)
+        );
+        assert_eq!(stats.lost(), 1);
+        actor.stop(None);
+        handle.await.unwrap();
+    }
+}

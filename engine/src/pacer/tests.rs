@@ -1,0 +1,131 @@
+//! The pacer's arithmetic: intended times, burst bound, underrun.
+
+use super::*;
+
+const MS: u64 = 1_000_000;
+
+/// 1000 ops/s: one op per ms, burst = 8 ops. Warmup 100ms, hold 1s.
+fn thousand_per_sec() -> Schedule {
+    Schedule::new(
+        StepTimes {
+            rps: 1000,
+            start: 1_000 * MS,
+            hold_start: 1_100 * MS,
+            stop: 2_100 * MS,
+        },
+        TICK,
+    )
+}
+
+fn released(r: &Release) -> u64 {
+    r.batches.iter().map(|b| b.count as u64).sum()
+}
+
+#[test]
+fn intended_times_are_absolute() {
+    let s = Schedule::new(
+        StepTimes {
+            rps: 3,
+            start: 0,
+            hold_start: 0,
+            stop: 10_000 * MS,
+        },
+        TICK,
+    );
+    // 10⁹/3 does not divide: op k is at floor(k·10⁹/3), no drift over many ops.
+    assert_eq!(s.intended(0), 0);
+    assert_eq!(s.intended(1), 333_333_333);
+    assert_eq!(s.intended(3), 1_000_000_000);
+    assert_eq!(s.intended(3_000), 1_000_000_000_000);
+}
+
+#[test]
+fn wakeups_release_what_is_due_and_count_underrun_past_the_burst() {
+    // (wake-up offsets from start in ms, ops released at the last, underrun at the last)
+    let table: &[(&str, &[u64], u64, u64)] = &[
+        ("on time: op 0 at start", &[0], 1, 0),
+        ("each 1ms tick releases one op", &[0, 1, 2], 1, 0),
+        ("3 ticks late releases every missed op", &[0, 4], 4, 0),
+        ("exactly the burst bound: no underrun", &[0, 8], 8, 0),
+        (
+            "20 ticks late: 8 ticks' worth released, rest underrun",
+            &[0, 20],
+            8,
+            12,
+        ),
+        ("before start nothing is due", &[], 0, 0),
+    ];
+    for (name, wakeups, want_released, want_underrun) in table {
+        let mut s = thousand_per_sec();
+        let mut last = Release::default();
+        for w in *wakeups {
+            last = s.release(1_000 * MS + w * MS);
+        }
+        assert_eq!(released(&last), *want_released, "{name}: released");
+        assert_eq!(last.underrun, *want_underrun, "{name}: underrun");
+    }
+}
+
+#[test]
+fn a_late_release_keeps_the_newest_ops_and_their_schedule() {
+    let mut s = thousand_per_sec();
+    s.release(1_000 * MS);
+    let r = s.release(1_020 * MS);
+    // Ops 1..=12 skipped; 13..=20 released with their own intended times.
+    assert_eq!(r.batches.len(), 1);
+    let b = r.batches[0];
+    assert_eq!(b.first_op, 13);
+    assert_eq!(b.first_intended, MonoNanos(1_013 * MS));
+    assert_eq!(b.interval_ns, MS);
+    assert_eq!(b.count, 8);
+}
+
+#[test]
+fn batches_split_at_hold_start_and_underrun_is_attributed() {
+    let mut s = thousand_per_sec();
+    s.release(1_095 * MS); // ops 0..=95 (burst-limited: 88..=95 released)
+    let r = s.release(1_103 * MS); // ops 96..=103: 96..=99 warmup, 100..=103 hold
+    assert_eq!(r.batches.len(), 2);
+    assert_eq!((r.batches[0].first_op, r.batches[0].count), (96, 4));
+    assert_eq!((r.batches[1].first_op, r.batches[1].count), (100, 4));
+    assert!(!s.is_hold_batch(&r.batches[0]));
+    assert!(s.is_hold_batch(&r.batches[1]));
+
+    // A stall across hold start: ops 104..=189 due, 8 released, 78 skipped (all hold ops).
+    let r = s.release(1_189 * MS);
+    assert_eq!((r.underrun, r.underrun_in_hold), (78, 78));
+
+    let mut s = thousand_per_sec();
+    s.release(1_000 * MS);
+    // 1..=109 due; 1..=101 skipped, of which 100 and 101 are hold ops.
+    let r = s.release(1_109 * MS);
+    assert_eq!((r.underrun, r.underrun_in_hold), (101, 2));
+}
+
+#[test]
+fn nothing_is_due_at_or_after_stop() {
+    let mut s = thousand_per_sec();
+    assert_eq!(s.hold_ops(), 1000);
+    let mut total = 0;
+    for ms in 0..=1_200 {
+        total += released(&s.release(1_000 * MS + ms * MS));
+    }
+    assert_eq!(total, 1_100, "100 warmup + 1000 hold ops");
+    assert!(s.finished());
+}
+
+#[test]
+fn high_rates_batch_many_ops_per_tick() {
+    let mut s = Schedule::new(
+        StepTimes {
+            rps: 100_000,
+            start: 0,
+            hold_start: 0,
+            stop: 1_000 * MS,
+        },
+        TICK,
+    );
+    let r = s.release(MS - 1);
+    assert_eq!(released(&r), 100, "ops 0..=99 due within the first ms");
+    assert_eq!(r.batches[0].interval_ns, 10_000);
+}

@@ -1,0 +1,67 @@
+//! Report values for renderer tests.
+
+use super::*;
+
+pub fn step(target_rps: u64, verdict: &str) -> StepReport {
+    let reasons = match verdict {
+        "TRIP" => vec!["op p95=143ms > 100ms".to_string()],
+        "INCONCLUSIVE" => vec!["no ops attempted".to_string()],
+        _ => vec![],
+    };
+    StepReport {
+        probe: 0,
+        target_rps,
+        achieved_rps: target_rps as f64 * 0.999,
+        attempt: 1,
+        series: vec![SeriesReport {
+            name: "op".into(),
+            count: target_rps * 3,
+            p50_ms: 1.2,
+            p95_ms: if verdict == "TRIP" { 143.0 } else { 2.5 },
+            p99_ms: if verdict == "TRIP" { 180.0 } else { 3.25 },
+            max_ms: 200.0,
+            service_p99_ms: 1.0,
+        }],
+        error_rate: 0.0,
+        loss_rate: 0.0,
+        attempted: target_rps * 3,
+        failed: 0,
+        lost: 0,
+        saturation: 0,
+        emit_underrun: 0,
+        worst_durable: Some("queue".into()),
+        worst_pending_delta: Some(if verdict == "TRIP" { 1500 } else { 0 }),
+        verdict: verdict.into(),
+        reasons,
+    }
+}
+
+pub fn report(steps: &[(u64, &str)]) -> RunReport {
+    let steps: Vec<StepReport> = steps
+        .iter()
+        .enumerate()
+        .map(|(i, (r, v))| StepReport {
+            probe: i as u32,
+            ..step(*r, v)
+        })
+        .collect();
+    RunReport {
+        settings: RunSettings {
+            plugin: "synthetic".into(),
+            plugin_version: "0.1.0".into(),
+            preset: None,
+            options: [("capacity".to_string(), "3000".to_string())].into(),
+            steps: steps.iter().map(|s| s.target_rps).collect(),
+            warmup_ms: 1000,
+            hold_ms: 3000,
+            drain_ms: 2000,
+            cooldown_ms: 0,
+            stop_on_trip: true,
+            seed: 42,
+            slo: Slo::default(),
+        },
+        answer: answer(&steps),
+        steps,
+        interrupted: false,
+    }
+}

@@ -1,0 +1,175 @@
+//! What a run produced, and its renderings: console table, CSV, JSON.
+//!
+//! Every renderer takes a `&RunReport` and writes to `impl Write`, so tests
+//! render into a `Vec<u8>`. The JSON shape is this module's serde types.
+
+pub mod console;
+pub mod csv;
+pub mod json;
+
+use serde::{Deserialize, Serialize};
+
+use crate::verdict::{fmt_ms, Slo};
+
+/// Latency figures of one series in one step, in milliseconds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SeriesReport {
+    pub name: String,
+    pub count: u64,
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+    /// p99 of the service time alone (from the actual send), for diagnosis.
+    pub service_p99_ms: f64,
+}
+
+/// One judged step.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StepReport {
+    /// Position in the run (0-based), counting re-runs.
+    pub probe: u32,
+    pub target_rps: u64,
+    pub achieved_rps: f64,
+    /// 1 for the first run of a rate, 2 for its re-run, …
+    pub attempt: u32,
+    pub series: Vec<SeriesReport>,
+    pub error_rate: f64,
+    pub loss_rate: f64,
+    pub attempted: u64,
+    pub failed: u64,
+    pub lost: u64,
+    pub saturation: u64,
+    pub emit_underrun: u64,
+    pub worst_durable: Option<String>,
+    pub worst_pending_delta: Option<i64>,
+    /// "PASS", "TRIP" or "INCONCLUSIVE".
+    pub verdict: String,
+    pub reasons: Vec<String>,
+}
+
+impl StepReport {
+    pub fn passed(&self) -> bool {
+        self.verdict == "PASS"
+    }
+
+    pub fn tripped(&self) -> bool {
+        self.verdict == "TRIP"
+    }
+}
+
+/// The run's settings, as they shape the answer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunSettings {
+    pub plugin: String,
+    pub plugin_version: String,
+    pub preset: Option<String>,
+    pub options: std::collections::BTreeMap<String, String>,
+    pub steps: Vec<u64>,
+    pub warmup_ms: u64,
+    pub hold_ms: u64,
+    pub drain_ms: u64,
+    pub cooldown_ms: u64,
+    pub stop_on_trip: bool,
+    pub seed: u64,
+    pub slo: Slo,
+}
+
+/// The run's conclusion.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Answer {
+    /// The highest passing rate below the lowest tripping one.
+    pub max_rps: Option<u64>,
+    /// The first tripping rate above the answer and why it tripped.
+    pub next_limit_rps: Option<u64>,
+    pub next_limit: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunReport {
+    pub settings: RunSettings,
+    pub steps: Vec<StepReport>,
+    pub answer: Answer,
+    /// The run was cancelled (SIGINT/SIGTERM): the steps are what finished.
+    pub interrupted: bool,
+}
+
+/// The highest PASS below the lowest TRIP (a PASS above a TRIP, possible with
+/// `--stop-on-trip false`, is luck, not capacity), and that TRIP's reasons.
+pub fn answer(steps: &[StepReport]) -> Answer {
+    let lowest_trip = steps
+        .iter()
+        .filter(|s| s.tripped())
+        .min_by_key(|s| s.target_rps);
+    let ceiling = lowest_trip.map_or(u64::MAX, |t| t.target_rps);
+    let max_rps = steps
+        .iter()
+        .filter(|s| s.passed() && s.target_rps < ceiling)
+        .map(|s| s.target_rps)
+        .max();
+    Answer {
+        max_rps,
+        next_limit_rps: lowest_trip.map(|t| t.target_rps),
+        next_limit: lowest_trip.map(|t| t.reasons.clone()).unwrap_or_default(),
+    }
+}
+
+/// `2.5` for 2.5 ms, for tables and CSV.
+pub fn ms_value(d: std::time::Duration) -> f64 {
+    (d.as_secs_f64() * 1_000_000.0).round() / 1000.0
+}
+
+/// `143ms`, as in verdict reasons.
+pub fn ms_text(ms: f64) -> String {
+    fmt_ms(std::time::Duration::from_secs_f64(ms / 1000.0))
+}
+
+#[cfg(test)]
+pub(crate) mod fixtures;
+
+#[cfg(test)]
+mod tests {
+    use super::fixtures::step;
+    use super::*;
+
+    #[test]
+    fn answer_is_the_highest_pass_below_the_lowest_trip() {
+        let table: &[(&str, &[(u64, &str)], Option<u64>, Option<u64>)] = &[
+            (
+                "ramp until trip",
+                &[(1000, "PASS"), (2000, "PASS"), (4000, "TRIP")],
+                Some(2000),
+                Some(4000),
+            ),
+            (
+                "nothing tripped",
+                &[(1000, "PASS"), (2000, "PASS")],
+                Some(2000),
+                None,
+            ),
+            ("none passed", &[(1000, "TRIP")], None, Some(1000)),
+            (
+                "inconclusive is not a pass",
+                &[(1000, "PASS"), (2000, "INCONCLUSIVE"), (4000, "TRIP")],
+                Some(1000),
+                Some(4000),
+            ),
+            (
+                "a pass above a trip is luck",
+                &[(1000, "PASS"), (2000, "TRIP"), (4000, "PASS")],
+                Some(1000),
+                Some(2000),
+            ),
+            ("nothing ran", &[], None, None),
+        ];
+        for (name, steps, want_max, want_next) in table {
+            let steps: Vec<StepReport> = steps.iter().map(|(r, v)| step(*r, v)).collect();
+            let a = answer(&steps);
+            assert_eq!(
+                (a.max_rps, a.next_limit_rps),
+                (*want_max, *want_next),
+                "{name}"
+            );
+        }
+    }
+}

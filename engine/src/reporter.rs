@@ -1,0 +1,205 @@
+//! The Reporter: live progress while the run goes, the final outputs at its end.
+//!
+//! Progress goes to stderr (a bar on a terminal, one line per finished step
+//! everywhere); the table and the ANSWER go to stdout; `--csv`/`--json` files
+//! are written when the run finishes, interrupted or not.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
+
+use crate::report::{console, csv, json, RunReport, StepReport};
+use crate::verdict::fmt_ms;
+
+/// Where the run's results go.
+#[derive(Clone, Debug, Default)]
+pub struct ReportTargets {
+    /// Print the table and ANSWER to stdout.
+    pub console: bool,
+    /// Show live progress on stderr.
+    pub progress: bool,
+    pub csv: Option<PathBuf>,
+    pub json: Option<PathBuf>,
+}
+
+/// What the ramp is doing, for the progress line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    Warmup,
+    Hold,
+    Drain,
+}
+
+pub enum ReporterMsg {
+    StepStarted {
+        probe: u32,
+        rps: u64,
+        attempt: u32,
+        phase_len: Duration,
+    },
+    Progress {
+        phase: Phase,
+        elapsed: Duration,
+        achieved_rps: f64,
+        p99: Option<Duration>,
+    },
+    StepFinished(StepReport),
+    /// Write the final outputs; replies with the first write error, if any.
+    RunFinished(Box<RunReport>, RpcReplyPort<Result<(), String>>),
+}
+
+pub struct Reporter {
+    pub targets: ReportTargets,
+}
+
+pub struct ReporterState {
+    bar: ProgressBar,
+    rps: u64,
+}
+
+fn write_file(
+    path: &Path,
+    render: impl FnOnce(&mut BufWriter<File>) -> Result<(), String>,
+) -> Result<(), String> {
+    let file = File::create(path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    let mut w = BufWriter::new(file);
+    render(&mut w)?;
+    w.flush()
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+impl Reporter {
+    fn finish(&self, report: &RunReport) -> Result<(), String> {
+        if self.targets.console {
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            console::print_table(&mut out, report)
+                .and_then(|_| console::print_answer(&mut out, report))
+                .map_err(|e| format!("cannot print the report: {e}"))?;
+        }
+        if let Some(path) = &self.targets.csv {
+            write_file(path, |w| {
+                csv::write_csv(w, report).map_err(|e| e.to_string())
+            })?;
+        }
+        if let Some(path) = &self.targets.json {
+            write_file(path, |w| {
+                json::write_json(w, report).map_err(|e| e.to_string())
+            })?;
+        }
+        Ok(())
+    }
+}
+
+fn step_line(step: &StepReport) -> String {
+    let latency: Vec<String> = step
+        .series
+        .iter()
+        .filter(|s| s.count > 0)
+        .map(|s| format!("{} p99 {}", s.name, crate::report::ms_text(s.p99_ms)))
+        .collect();
+    let mut line = format!(
+        "step {} rps: {} (achieved {:.0}/s{}{})",
+        step.target_rps,
+        step.verdict,
+        step.achieved_rps,
+        if latency.is_empty() { "" } else { ", " },
+        latency.join(", ")
+    );
+    if !step.reasons.is_empty() {
+        line.push_str(&format!(": {}", step.reasons.join("; ")));
+    }
+    line
+}
+
+impl Actor for Reporter {
+    type Msg = ReporterMsg;
+    type State = ReporterState;
+    type Arguments = ();
+
+    async fn pre_start(
+        &self,
+        _myself: ActorRef<ReporterMsg>,
+        _args: (),
+    ) -> Result<ReporterState, ActorProcessingErr> {
+        let bar = if self.targets.progress {
+            ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())
+        } else {
+            ProgressBar::hidden()
+        };
+        bar.set_style(ProgressStyle::with_template("{prefix:>12} {msg}").expect("valid template"));
+        Ok(ReporterState { bar, rps: 0 })
+    }
+
+    async fn handle(
+        &self,
+        _myself: ActorRef<ReporterMsg>,
+        message: ReporterMsg,
+        state: &mut ReporterState,
+    ) -> Result<(), ActorProcessingErr> {
+        match message {
+            ReporterMsg::StepStarted {
+                probe,
+                rps,
+                attempt,
+                phase_len,
+            } => {
+                state.rps = rps;
+                let again = if attempt > 1 { " (re-run)" } else { "" };
+                state.bar.set_prefix(format!("#{probe} {rps}/s"));
+                state.bar.set_message(format!(
+                    "warmup {}{again}",
+                    humantime::format_duration(phase_len)
+                ));
+            }
+            ReporterMsg::Progress {
+                phase,
+                elapsed,
+                achieved_rps,
+                p99,
+            } => {
+                let p99 = p99
+                    .map(|d| format!(", p99 {}", fmt_ms(d)))
+                    .unwrap_or_default();
+                state.bar.set_message(format!(
+                    "{phase:?} {:.0}s, achieved {achieved_rps:.0}/s{p99}",
+                    elapsed.as_secs_f64()
+                ));
+            }
+            ReporterMsg::StepFinished(step) => {
+                let line = step_line(&step);
+                if self.targets.progress {
+                    // Above the bar on a terminal; a plain line elsewhere.
+                    if state.bar.is_hidden() {
+                        eprintln!("{line}");
+                    } else {
+                        state.bar.println(line);
+                    }
+                }
+            }
+            ReporterMsg::RunFinished(report, reply) => {
+                state.bar.finish_and_clear();
+                let _ = reply.send(self.finish(&report));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::fixtures::step;
+
+    #[test]
+    fn step_lines_say_rate_verdict_and_why() {
+        assert_eq!(
+            step_line(&step(4000, "TRIP")),
+            "step 4000 rps: TRIP (achieved 3996/s, op p99 180ms): op p95=143ms > 100ms"
+        );
+    }
+}

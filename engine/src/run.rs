@@ -1,0 +1,138 @@
+//! [`run`]: one whole `max-rps` run, from starting the workload to the outputs.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use loadgen_plugin_api::sdk::HostConfig;
+use ractor::Actor;
+use tokio::sync::oneshot;
+
+use crate::plugin::sink::HostSink;
+use crate::plugin::{LoadError, LoadedPlugin, Workload};
+use crate::ramp::{RampArgs, RampConfig, RampController, RampMsg};
+use crate::report::{answer, RunReport, RunSettings};
+use crate::reporter::{ReportTargets, Reporter, ReporterMsg};
+
+/// How long a plugin may take to shut down before the run stops waiting.
+const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Everything a run needs.
+pub struct RunSpec {
+    pub plugin: LoadedPlugin,
+    pub host: HostConfig,
+    pub ramp: RampConfig,
+    pub settings: RunSettings,
+    pub outputs: ReportTargets,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The workload would not start (bad option value, unreachable service):
+    /// a configuration error.
+    #[error(transparent)]
+    Start(#[from] LoadError),
+    #[error("{0}")]
+    Engine(String),
+    #[error("{0}")]
+    Output(String),
+}
+
+/// Distinguishes the collectors of runs sharing a process (tests).
+static RUNS: AtomicU64 = AtomicU64::new(0);
+
+/// Start the workload, ramp, report. `cancel` resolving ends the run early
+/// with the steps finished so far, marked interrupted.
+pub async fn run(
+    spec: RunSpec,
+    cancel: impl Future<Output = ()> + Send,
+) -> Result<RunReport, RunError> {
+    let collector_name = format!(
+        "loadgen-collector-{}-{}",
+        std::process::id(),
+        RUNS.fetch_add(1, Ordering::Relaxed)
+    );
+    let workload = start_workload(&spec.plugin, &spec.host, &collector_name).await?;
+    let result = ramp_and_report(&spec, Arc::clone(&workload), collector_name, cancel).await;
+    stop_workload(workload).await;
+    result
+}
+
+async fn start_workload(
+    plugin: &LoadedPlugin,
+    host: &HostConfig,
+    collector_name: &str,
+) -> Result<Arc<Workload>, RunError> {
+    let (plugin, host, sink) = (
+        plugin.clone(),
+        host.clone(),
+        HostSink::new(collector_name.to_string()),
+    );
+    // `start` blocks while the plugin connects: keep it off the async workers.
+    tokio::task::spawn_blocking(move || Workload::start(&plugin, &host, sink))
+        .await
+        .map_err(|e| RunError::Engine(format!("plugin start panicked: {e}")))?
+        .map_err(RunError::Start)
+}
+
+async fn stop_workload(workload: Arc<Workload>) {
+    let stopping = tokio::task::spawn_blocking(move || workload.shutdown());
+    match tokio::time::timeout(SHUTDOWN_TIMEOUT, stopping).await {
+        Ok(Ok(Ok(()))) => {}
+        Ok(Ok(Err(e))) => tracing::warn!("plugin shutdown failed: {e}"),
+        Ok(Err(e)) => tracing::warn!("plugin shutdown panicked: {e}"),
+        Err(_) => tracing::warn!("plugin did not shut down within {SHUTDOWN_TIMEOUT:?}"),
+    }
+}
+
+async fn ramp_and_report(
+    spec: &RunSpec,
+    workload: Arc<Workload>,
+    collector_name: String,
+    cancel: impl Future<Output = ()> + Send,
+) -> Result<RunReport, RunError> {
+    let engine_err =
+        |e: &dyn std::fmt::Display| RunError::Engine(format!("engine failed to start: {e}"));
+    let reporter = Reporter {
+        targets: spec.outputs.clone(),
+    };
+    let (reporter, reporter_handle) = Actor::spawn(None, reporter, ())
+        .await
+        .map_err(|e| engine_err(&e))?;
+    let (done_tx, mut done_rx) = oneshot::channel();
+    let ramp = RampController {
+        config: spec.ramp.clone(),
+        workload,
+        collector_name,
+        reporter: reporter.clone(),
+    };
+    let (ramp, _) = Actor::spawn(None, ramp, RampArgs { done: done_tx })
+        .await
+        .map_err(|e| engine_err(&e))?;
+
+    let outcome = tokio::select! {
+        outcome = &mut done_rx => outcome,
+        _ = cancel => {
+            let _ = ramp.send_message(RampMsg::Cancel);
+            done_rx.await
+        }
+    }
+    .map_err(|_| RunError::Engine("the ramp controller stopped without a result".into()))?;
+
+    let report = RunReport {
+        settings: spec.settings.clone(),
+        answer: answer(&outcome.steps),
+        steps: outcome.steps,
+        interrupted: outcome.interrupted,
+    };
+    let written = ractor::call!(reporter, |reply| ReporterMsg::RunFinished(
+        Box::new(report.clone()),
+        reply
+    ))
+    .map_err(|e| RunError::Engine(format!("reporter failed: {e}")))?;
+    reporter.stop(None);
+    let _ = reporter_handle.await;
+    written.map_err(RunError::Output)?;
+    Ok(report)
+}

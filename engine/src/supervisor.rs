@@ -1,0 +1,222 @@
+//! The Supervisor: owns the measuring actors and restarts a failed one
+//! (one-for-one), telling the RampController so the affected step is judged
+//! INCONCLUSIVE and re-run rather than judged from partial data (messages in a
+//! dead actor's mailbox are lost even though their `send` succeeded).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ractor::{
+    Actor, ActorCell, ActorProcessingErr, ActorRef, RpcReplyPort, SpawnErr, SupervisionEvent,
+};
+
+use crate::collector::{Collector, CollectorMsg};
+use crate::counters::{CounterMsg, CounterScraper};
+use crate::pacer::{Pacer, PacerMsg};
+use crate::pending::{PendingMsg, PendingPoller};
+use crate::plugin::Workload;
+use crate::ramp::RampMsg;
+
+/// The current refs of the supervised actors (they change on restart).
+#[derive(Clone)]
+pub struct Children {
+    pub pacer: ActorRef<PacerMsg>,
+    pub collector: ActorRef<CollectorMsg>,
+    pub pending: ActorRef<PendingMsg>,
+    pub counters: ActorRef<CounterMsg>,
+}
+
+pub enum SupervisorMsg {
+    Children(RpcReplyPort<Children>),
+    /// Stop every child (running their `post_stop`), then the supervisor.
+    Shutdown(RpcReplyPort<()>),
+}
+
+/// Read-only configuration: what the children need, and whom to tell about restarts.
+pub struct Supervisor {
+    pub workload: Arc<Workload>,
+    pub series: Vec<String>,
+    /// Registered name of the collector, which the plugin's sink looks up.
+    pub collector_name: String,
+    pub ramp: ActorRef<RampMsg>,
+}
+
+pub struct SupervisorState {
+    children: Children,
+    /// Set once shutdown begins, so children stopping then are not restarted.
+    stopping: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Child {
+    Pacer,
+    Collector,
+    Pending,
+    Counters,
+}
+
+impl Child {
+    fn name(self) -> &'static str {
+        match self {
+            Child::Pacer => "pacer",
+            Child::Collector => "collector",
+            Child::Pending => "pending-poller",
+            Child::Counters => "counter-scraper",
+        }
+    }
+}
+
+impl Supervisor {
+    async fn spawn_pacer(&self, sup: ActorCell) -> Result<ActorRef<PacerMsg>, SpawnErr> {
+        let pacer = Pacer {
+            workload: Arc::clone(&self.workload),
+        };
+        Ok(Actor::spawn_linked(None, pacer, (), sup).await?.0)
+    }
+
+    async fn spawn_collector(&self, sup: ActorCell) -> Result<ActorRef<CollectorMsg>, SpawnErr> {
+        // The dead collector's name may take a moment to be released.
+        let mut attempts = 0;
+        loop {
+            let collector = Collector {
+                series: self.series.clone(),
+            };
+            match Actor::spawn_linked(
+                Some(self.collector_name.clone()),
+                collector,
+                (),
+                sup.clone(),
+            )
+            .await
+            {
+                Ok((actor, _)) => return Ok(actor),
+                Err(SpawnErr::ActorAlreadyRegistered(_)) if attempts < 100 => {
+                    attempts += 1;
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    async fn spawn_pending(&self, sup: ActorCell) -> Result<ActorRef<PendingMsg>, SpawnErr> {
+        let poller = PendingPoller {
+            workload: Arc::clone(&self.workload),
+        };
+        Ok(Actor::spawn_linked(None, poller, (), sup).await?.0)
+    }
+
+    async fn spawn_counters(&self, sup: ActorCell) -> Result<ActorRef<CounterMsg>, SpawnErr> {
+        let scraper = CounterScraper {
+            workload: Arc::clone(&self.workload),
+        };
+        Ok(Actor::spawn_linked(None, scraper, (), sup).await?.0)
+    }
+
+    fn which(children: &Children, cell: &ActorCell) -> Option<Child> {
+        let id = cell.get_id();
+        [
+            (children.pacer.get_id(), Child::Pacer),
+            (children.collector.get_id(), Child::Collector),
+            (children.pending.get_id(), Child::Pending),
+            (children.counters.get_id(), Child::Counters),
+        ]
+        .into_iter()
+        .find(|(child_id, _)| *child_id == id)
+        .map(|(_, child)| child)
+    }
+
+    async fn restart(
+        &self,
+        myself: &ActorRef<SupervisorMsg>,
+        state: &mut SupervisorState,
+        cell: ActorCell,
+        reason: String,
+    ) -> Result<(), ActorProcessingErr> {
+        let Some(child) = Self::which(&state.children, &cell) else {
+            return Ok(());
+        };
+        tracing::warn!("{} failed ({reason}); restarting it", child.name());
+        let sup = myself.get_cell();
+        match child {
+            Child::Pacer => state.children.pacer = self.spawn_pacer(sup).await?,
+            Child::Collector => state.children.collector = self.spawn_collector(sup).await?,
+            Child::Pending => state.children.pending = self.spawn_pending(sup).await?,
+            Child::Counters => state.children.counters = self.spawn_counters(sup).await?,
+        }
+        let _ = self.ramp.send_message(RampMsg::ChildRestarted {
+            child: child.name(),
+            reason,
+        });
+        Ok(())
+    }
+}
+
+impl Actor for Supervisor {
+    type Msg = SupervisorMsg;
+    type State = SupervisorState;
+    type Arguments = ();
+
+    async fn pre_start(
+        &self,
+        myself: ActorRef<SupervisorMsg>,
+        _args: (),
+    ) -> Result<SupervisorState, ActorProcessingErr> {
+        let sup = myself.get_cell();
+        let children = Children {
+            pacer: self.spawn_pacer(sup.clone()).await?,
+            collector: self.spawn_collector(sup.clone()).await?,
+            pending: self.spawn_pending(sup.clone()).await?,
+            counters: self.spawn_counters(sup).await?,
+        };
+        Ok(SupervisorState {
+            children,
+            stopping: false,
+        })
+    }
+
+    async fn handle(
+        &self,
+        myself: ActorRef<SupervisorMsg>,
+        message: SupervisorMsg,
+        state: &mut SupervisorState,
+    ) -> Result<(), ActorProcessingErr> {
+        match message {
+            SupervisorMsg::Children(reply) => {
+                let _ = reply.send(state.children.clone());
+            }
+            SupervisorMsg::Shutdown(reply) => {
+                state.stopping = true;
+                myself
+                    .stop_children_and_wait(None, Some(Duration::from_secs(5)))
+                    .await;
+                let _ = reply.send(());
+                myself.stop(None);
+            }
+        }
+        Ok(())
+    }
+
+    /// Overridden: ractor's default stops the supervisor when any child exits.
+    async fn handle_supervisor_evt(
+        &self,
+        myself: ActorRef<SupervisorMsg>,
+        event: SupervisionEvent,
+        state: &mut SupervisorState,
+    ) -> Result<(), ActorProcessingErr> {
+        if state.stopping {
+            return Ok(());
+        }
+        match event {
+            SupervisionEvent::ActorFailed(cell, err) => {
+                self.restart(&myself, state, cell, err.to_string()).await?
+            }
+            SupervisionEvent::ActorTerminated(cell, _, reason) => {
+                let reason = reason.unwrap_or_else(|| "stopped".to_string());
+                self.restart(&myself, state, cell, reason).await?
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}

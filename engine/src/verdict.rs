@@ -1,0 +1,310 @@
+//! The verdict on one step: a pure function of what was measured and the SLO.
+//!
+//! Precedence is the point (SPEC §5):
+//! 1. INCONCLUSIVE if the measurement itself failed;
+//! 2. TRIP if any SLO is broken (every broken one is listed);
+//! 3. INCONCLUSIVE if the load box fell short of the target rate while healthy;
+//! 4. PASS.
+//!
+//! TRIP comes before the shortfall check: a saturated server slows a
+//! request/reply generator down, and that step is the limit, not a harness problem.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// The thresholds a step must meet. Every field is > 0 (checked by the CLI).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Slo {
+    #[serde(with = "humantime_serde_ms")]
+    pub p95: Duration,
+    #[serde(with = "humantime_serde_ms")]
+    pub p99: Duration,
+    pub error_rate: f64,
+    pub loss_rate: f64,
+    pub pending_growth: i64,
+    pub rate_tolerance: f64,
+}
+
+impl Default for Slo {
+    fn default() -> Slo {
+        Slo {
+            p95: Duration::from_millis(100),
+            p99: Duration::from_millis(250),
+            error_rate: 0.001,
+            loss_rate: 0.001,
+            pending_growth: 1000,
+            rate_tolerance: 0.05,
+        }
+    }
+}
+
+/// Latency of one series over the hold window (from intended send time).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeriesLatency {
+    pub name: String,
+    /// Ok samples; errors, timeouts and losses have no latency.
+    pub count: u64,
+    pub p50: Duration,
+    pub p95: Duration,
+    pub p99: Duration,
+    pub max: Duration,
+}
+
+/// How one backlog (JetStream durable or plugin gauge) moved over the hold.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingChange {
+    pub name: String,
+    pub start: i64,
+    pub end: i64,
+    /// Highest value seen during the hold (sampled every second).
+    pub peak: i64,
+}
+
+impl PendingChange {
+    pub fn growth(&self) -> i64 {
+        self.end - self.start
+    }
+}
+
+/// A `--slo-counter` gate evaluated over the hold window.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CounterGate {
+    pub expr: String,
+    pub delta: f64,
+    pub passed: bool,
+}
+
+/// Everything the verdict looks at for one step.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StepInputs {
+    pub target_rps: u64,
+    pub hold: Duration,
+    /// Ops started with an intended time in the hold.
+    pub attempted: u64,
+    pub failed: u64,
+    /// Hold ops still unanswered when the drain ended.
+    pub lost: u64,
+    /// Hold ops the plugin refused (in-flight bound full).
+    pub saturated: u64,
+    /// Hold ops the pacer could not release on schedule.
+    pub emit_underrun: u64,
+    pub series: Vec<SeriesLatency>,
+    pub pending: Vec<PendingChange>,
+    pub counter_gates: Vec<CounterGate>,
+    /// Why the measurement cannot be trusted (a failed boundary snapshot, an
+    /// actor restarted mid-hold), if it cannot.
+    pub measurement_failure: Option<String>,
+}
+
+impl StepInputs {
+    pub fn achieved_rps(&self) -> f64 {
+        let secs = self.hold.as_secs_f64();
+        if secs > 0.0 {
+            self.attempted as f64 / secs
+        } else {
+            0.0
+        }
+    }
+
+    pub fn error_rate(&self) -> f64 {
+        ratio(self.failed, self.attempted)
+    }
+
+    pub fn loss_rate(&self) -> f64 {
+        ratio(self.lost, self.attempted)
+    }
+
+    /// The backlog that grew most over the hold.
+    pub fn worst_pending(&self) -> Option<&PendingChange> {
+        self.pending.iter().max_by_key(|p| p.growth())
+    }
+}
+
+fn ratio(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 / whole as f64
+    }
+}
+
+/// Deliberately no `Default`: an empty result must never read as PASS.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(
+    tag = "verdict",
+    content = "reasons",
+    rename_all = "SCREAMING_SNAKE_CASE"
+)]
+pub enum Verdict {
+    Pass,
+    Trip(Vec<String>),
+    Inconclusive(String),
+}
+
+impl Verdict {
+    pub fn label(&self) -> &'static str {
+        match self {
+            Verdict::Pass => "PASS",
+            Verdict::Trip(_) => "TRIP",
+            Verdict::Inconclusive(_) => "INCONCLUSIVE",
+        }
+    }
+
+    pub fn reasons(&self) -> Vec<String> {
+        match self {
+            Verdict::Pass => Vec::new(),
+            Verdict::Trip(reasons) => reasons.clone(),
+            Verdict::Inconclusive(reason) => vec![reason.clone()],
+        }
+    }
+
+    pub fn is_pass(&self) -> bool {
+        matches!(self, Verdict::Pass)
+    }
+
+    pub fn is_trip(&self) -> bool {
+        matches!(self, Verdict::Trip(_))
+    }
+}
+
+pub fn judge(step: &StepInputs, slo: &Slo) -> Verdict {
+    if let Some(failure) = &step.measurement_failure {
+        return Verdict::Inconclusive(failure.clone());
+    }
+    if step.attempted == 0 {
+        return Verdict::Inconclusive(no_ops_reason(step));
+    }
+    let trips = slo_breaches(step, slo);
+    if !trips.is_empty() {
+        return Verdict::Trip(trips);
+    }
+    let floor = (1.0 - slo.rate_tolerance) * step.target_rps as f64;
+    // The epsilon keeps "exactly at the tolerance" a pass despite float rounding.
+    if step.achieved_rps() + 1e-9 < floor {
+        return Verdict::Inconclusive(shortfall_reason(step, slo));
+    }
+    Verdict::Pass
+}
+
+fn no_ops_reason(step: &StepInputs) -> String {
+    if step.saturated > 0 {
+        format!(
+            "no ops attempted: all {} refused (saturation)",
+            step.saturated
+        )
+    } else {
+        "no ops attempted".to_string()
+    }
+}
+
+fn slo_breaches(step: &StepInputs, slo: &Slo) -> Vec<String> {
+    let mut trips = Vec::new();
+    for s in &step.series {
+        if s.count == 0 {
+            trips.push(format!("{}: no samples", s.name));
+            continue;
+        }
+        if s.p95 > slo.p95 {
+            trips.push(format!(
+                "{} p95={} > {}",
+                s.name,
+                fmt_ms(s.p95),
+                fmt_ms(slo.p95)
+            ));
+        }
+        if s.p99 > slo.p99 {
+            trips.push(format!(
+                "{} p99={} > {}",
+                s.name,
+                fmt_ms(s.p99),
+                fmt_ms(slo.p99)
+            ));
+        }
+    }
+    if step.error_rate() > slo.error_rate {
+        trips.push(format!(
+            "error rate {} > {}",
+            fmt_pct(step.error_rate()),
+            fmt_pct(slo.error_rate)
+        ));
+    }
+    if step.loss_rate() > slo.loss_rate {
+        trips.push(format!(
+            "loss rate {} > {}",
+            fmt_pct(step.loss_rate()),
+            fmt_pct(slo.loss_rate)
+        ));
+    }
+    for p in &step.pending {
+        if p.growth() > slo.pending_growth {
+            trips.push(format!(
+                "{} pending {:+} > {:+}",
+                p.name,
+                p.growth(),
+                slo.pending_growth
+            ));
+        }
+    }
+    for gate in step.counter_gates.iter().filter(|g| !g.passed) {
+        trips.push(format!("{} (delta {})", gate.expr, gate.delta));
+    }
+    trips
+}
+
+fn shortfall_reason(step: &StepInputs, slo: &Slo) -> String {
+    let head = format!(
+        "achieved {:.0}/s < {:.0}% of {}/s",
+        step.achieved_rps(),
+        (1.0 - slo.rate_tolerance) * 100.0,
+        step.target_rps
+    );
+    if step.saturated >= step.emit_underrun && step.saturated > 0 {
+        format!(
+            "{head}: saturation {} ops (in-flight bound full: raise max_in_flight)",
+            step.saturated
+        )
+    } else if step.emit_underrun > 0 {
+        format!(
+            "{head}: emit underrun {} ops (the load box could not keep schedule: more CPU or shards)",
+            step.emit_underrun
+        )
+    } else {
+        format!("{head}: the load generator fell behind")
+    }
+}
+
+/// `143ms`, `3.1ms`, `0.25ms`: whole milliseconds from 10ms up, more digits below.
+pub fn fmt_ms(d: Duration) -> String {
+    let ms = d.as_secs_f64() * 1000.0;
+    if ms >= 10.0 {
+        format!("{ms:.0}ms")
+    } else if ms >= 1.0 {
+        format!("{ms:.1}ms")
+    } else {
+        format!("{ms:.2}ms")
+    }
+}
+
+/// `0.150%`.
+pub fn fmt_pct(rate: f64) -> String {
+    format!("{:.3}%", rate * 100.0)
+}
+
+/// Serialize SLO durations as whole milliseconds (`"p95_ms": 100`).
+mod humantime_serde_ms {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::time::Duration;
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(d.as_secs_f64() * 1000.0)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let ms = f64::deserialize(d)?;
+        Ok(Duration::from_secs_f64(ms / 1000.0))
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,201 @@
+//! One row per precedence rule and boundary; reason text asserted verbatim.
+
+use super::*;
+
+fn ms(v: u64) -> Duration {
+    Duration::from_millis(v)
+}
+
+fn series(name: &str, p95: u64, p99: u64) -> SeriesLatency {
+    SeriesLatency {
+        name: name.into(),
+        count: 1000,
+        p50: ms(1),
+        p95: ms(p95),
+        p99: ms(p99),
+        max: ms(p99),
+    }
+}
+
+/// A healthy step at 1000/s over 10s: every field within the default SLO.
+fn healthy() -> StepInputs {
+    StepInputs {
+        target_rps: 1000,
+        hold: Duration::from_secs(10),
+        attempted: 10_000,
+        failed: 0,
+        lost: 0,
+        saturated: 0,
+        emit_underrun: 0,
+        series: vec![series("E1", 20, 40), series("E2", 30, 60)],
+        pending: vec![PendingChange {
+            name: "broadcast-worker".into(),
+            start: 10,
+            end: 20,
+            peak: 30,
+        }],
+        counter_gates: vec![],
+        measurement_failure: None,
+    }
+}
+
+fn judged(edit: impl FnOnce(&mut StepInputs)) -> Verdict {
+    let mut step = healthy();
+    edit(&mut step);
+    judge(&step, &Slo::default())
+}
+
+fn trip(reasons: &[&str]) -> Verdict {
+    Verdict::Trip(reasons.iter().map(|r| r.to_string()).collect())
+}
+
+#[test]
+fn precedence_and_boundaries() {
+    type Edit = fn(&mut StepInputs);
+    let table: &[(&str, Edit, Verdict)] = &[
+        ("healthy step passes", |_| {}, Verdict::Pass),
+        // Exactly at a threshold still passes: the SLO says "at most".
+        (
+            "latency, errors, loss and backlog exactly at their limits pass",
+            |s| {
+                s.series = vec![series("E2", 100, 250)];
+                s.failed = 10; // 0.100% of 10k
+                s.lost = 10;
+                s.pending[0].end = s.pending[0].start + 1000;
+            },
+            Verdict::Pass,
+        ),
+        (
+            "achieved exactly (1 - tolerance) of target passes",
+            |s| {
+                s.attempted = 9_500;
+                s.emit_underrun = 500;
+            },
+            Verdict::Pass,
+        ),
+        (
+            "p95 over",
+            |s| s.series[1] = series("E2", 143, 200),
+            trip(&["E2 p95=143ms > 100ms"]),
+        ),
+        (
+            "p99 over",
+            |s| s.series[0] = series("E1", 50, 251),
+            trip(&["E1 p99=251ms > 250ms"]),
+        ),
+        (
+            "error rate over",
+            |s| s.failed = 15,
+            trip(&["error rate 0.150% > 0.100%"]),
+        ),
+        (
+            "loss rate over",
+            |s| s.lost = 11,
+            trip(&["loss rate 0.110% > 0.100%"]),
+        ),
+        (
+            "pending growth over",
+            |s| s.pending[0].end = 1250,
+            trip(&["broadcast-worker pending +1240 > +1000"]),
+        ),
+        (
+            "gated series without samples while ops were attempted",
+            |s| s.series[1].count = 0,
+            trip(&["E2: no samples"]),
+        ),
+        (
+            "counter gate failed",
+            |s| {
+                s.counter_gates.push(CounterGate {
+                    expr: "rejected{svc=\"gatekeeper\"} <= 0".into(),
+                    delta: 3.0,
+                    passed: false,
+                })
+            },
+            trip(&["rejected{svc=\"gatekeeper\"} <= 0 (delta 3)"]),
+        ),
+        (
+            "every breach is listed, in order",
+            |s| {
+                s.series[1] = series("E2", 143, 300);
+                s.failed = 15;
+            },
+            trip(&[
+                "E2 p95=143ms > 100ms",
+                "E2 p99=300ms > 250ms",
+                "error rate 0.150% > 0.100%",
+            ]),
+        ),
+        (
+            "TRIP beats shortfall",
+            |s| {
+                s.attempted = 5_000;
+                s.saturated = 5_000;
+                s.series[0] = series("E1", 500, 900);
+            },
+            trip(&["E1 p95=500ms > 100ms", "E1 p99=900ms > 250ms"]),
+        ),
+        (
+            "shortfall from saturation is inconclusive and says so",
+            |s| {
+                s.attempted = 9_000;
+                s.saturated = 1_000;
+            },
+            Verdict::Inconclusive(
+                "achieved 900/s < 95% of 1000/s: saturation 1000 ops (in-flight bound full: raise max_in_flight)"
+                    .into(),
+            ),
+        ),
+        (
+            "shortfall from emit underrun is inconclusive and says so",
+            |s| {
+                s.attempted = 9_000;
+                s.emit_underrun = 1_000;
+            },
+            Verdict::Inconclusive(
+                "achieved 900/s < 95% of 1000/s: emit underrun 1000 ops (the load box could not keep schedule: more CPU or shards)"
+                    .into(),
+            ),
+        ),
+        (
+            "zero attempted is inconclusive",
+            |s| s.attempted = 0,
+            Verdict::Inconclusive("no ops attempted".into()),
+        ),
+        (
+            "measurement failure beats everything",
+            |s| {
+                s.measurement_failure = Some("backlog signal unavailable: timeout".into());
+                s.failed = 5_000;
+            },
+            Verdict::Inconclusive("backlog signal unavailable: timeout".into()),
+        ),
+    ];
+    for (name, edit, want) in table {
+        assert_eq!(&judged(*edit), want, "{name}");
+    }
+}
+
+#[test]
+fn an_empty_step_never_passes() {
+    let empty = StepInputs {
+        attempted: 0,
+        series: vec![],
+        pending: vec![],
+        ..healthy()
+    };
+    assert!(!judge(&empty, &Slo::default()).is_pass());
+}
+
+#[test]
+fn millisecond_formatting() {
+    let table = [
+        (Duration::from_millis(143), "143ms"),
+        (Duration::from_micros(3_140), "3.1ms"),
+        (Duration::from_micros(250), "0.25ms"),
+        (Duration::from_millis(100), "100ms"),
+    ];
+    for (d, want) in table {
+        assert_eq!(fmt_ms(d), want);
+    }
+}

@@ -1,0 +1,132 @@
+//! [`Server`]: the model itself — one FIFO server with exact capacity, plain
+//! arithmetic on ns timestamps the caller passes in (no clock reads), so every
+//! number it produces can be asserted exactly.
+//!
+//! An op arrives when fired, starts service at `max(server free, arrival)`,
+//! holds the server for 1/C (longer if a stall interrupts it), and is done
+//! `base_latency` after its service ends. Everything about an op — its done
+//! time and its outcome — is decided when it arrives; the caller only has to
+//! deliver the sample at `sample.done`.
+
+mod rng;
+mod timeline;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::VecDeque;
+
+use loadgen_plugin_api::sdk::{MonoNanos, Outcome, Sample};
+
+use crate::config::Config;
+use rng::SplitMix64;
+use timeline::{Timeline, SERVICE_TICKS};
+
+/// `Sample::series` of the one declared series, `op`.
+pub const SERIES_OP: u16 = 0;
+/// `Sample::reason` of the one declared error reason, `synthetic`.
+pub const REASON_SYNTHETIC: u16 = 0;
+
+/// Running totals since the workload started.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Ops admitted (each produces one sample).
+    pub attempted: u64,
+    /// Admitted ops answered with an error.
+    pub errors: u64,
+    /// Admitted ops recorded as Lost (answered after the loss deadline).
+    pub lost: u64,
+    /// Ops refused because `max_in_flight` ops were in the system.
+    pub saturated: u64,
+}
+
+pub struct Server {
+    config: Config,
+    timeline: Timeline,
+    /// When the service of the last admitted op ends, in ticks: FIFO means the
+    /// next arrival cannot start before it.
+    free_at: u128,
+    /// Done times (ns) of the ops in the system, oldest first. FIFO service plus
+    /// a constant base latency keep it sorted, so ops leave from the front.
+    /// An op counts until its real done time even if it was recorded Lost
+    /// earlier: giving up on a reply does not take work off the server.
+    in_system: VecDeque<u64>,
+    /// Decides which ops fail; drawn once per admitted op.
+    rng: SplitMix64,
+    counts: Counts,
+}
+
+impl Server {
+    /// `origin_ns` is the workload's start, from which stalls are measured.
+    pub fn new(config: Config, seed: u64, origin_ns: u64) -> Server {
+        let timeline = Timeline::new(
+            config.capacity,
+            origin_ns,
+            config.stall_every_ns,
+            config.stall_for_ns,
+        );
+        Server {
+            config,
+            timeline,
+            free_at: 0,
+            in_system: VecDeque::new(),
+            rng: SplitMix64::new(seed),
+            counts: Counts::default(),
+        }
+    }
+
+    /// An op due at `intended_ns` arrives at `now_ns`. Returns its sample, to be
+    /// delivered at `sample.done`, or `None` when it is refused (saturation).
+    ///
+    /// Calls must come with non-decreasing `now_ns`; then the samples' `done`
+    /// times are non-decreasing too as long as `intended_ns` is.
+    pub fn arrive(&mut self, intended_ns: u64, now_ns: u64) -> Option<Sample> {
+        let in_system = self.in_system(now_ns) as u64;
+        if self.config.max_in_flight > 0 && in_system >= self.config.max_in_flight {
+            self.counts.saturated += 1;
+            return None;
+        }
+        let start = self.free_at.max(self.timeline.ticks(now_ns));
+        self.free_at = self.timeline.finish(start, SERVICE_TICKS);
+        let done = self.timeline.ns_ceil(self.free_at) + self.config.base_latency_ns;
+        self.in_system.push_back(done);
+        self.counts.attempted += 1;
+        // Drawn for every admitted op, lost or not, so which ops fail depends
+        // only on the seed and the order of admission.
+        let failed = self.rng.chance(self.config.error_rate);
+
+        let (intended, sent) = (MonoNanos(intended_ns), MonoNanos(now_ns));
+        let loss = self.config.loss_timeout_ns;
+        let sample = if loss > 0 && done.saturating_sub(intended_ns) > loss {
+            self.counts.lost += 1;
+            let given_up = intended.add_ns(loss);
+            Sample::failed(SERIES_OP, Outcome::Lost, 0, intended, sent, given_up)
+        } else if failed {
+            self.counts.errors += 1;
+            let done = MonoNanos(done);
+            Sample::failed(
+                SERIES_OP,
+                Outcome::Error,
+                REASON_SYNTHETIC,
+                intended,
+                sent,
+                done,
+            )
+        } else {
+            Sample::ok(SERIES_OP, intended, sent, MonoNanos(done))
+        };
+        Some(sample)
+    }
+
+    /// Ops in the system (arrived, not yet done) at `now_ns`.
+    pub fn in_system(&mut self, now_ns: u64) -> usize {
+        while self.in_system.front().is_some_and(|&done| done <= now_ns) {
+            self.in_system.pop_front();
+        }
+        self.in_system.len()
+    }
+
+    pub fn counts(&self) -> Counts {
+        self.counts
+    }
+}
