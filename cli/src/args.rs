@@ -248,7 +248,7 @@ mod tests {
             (&["--slo-p95", "0"], "must be > 0"),
             (&["--slo-p95", "0ms"], "must be > 0"),
             (&["--slo-error-rate", "0"], "must be > 0 and < 1"),
-            (&["--slo-pending-growth", "-1"], "must be > 0"),
+            (&["--slo-pending-growth=-1"], "must be > 0"),
             (&["--hold", "soon"], "'soon' is not a duration"),
             (&["-o", "capacity"], "expected KEY=VALUE, got 'capacity'"),
         ];

@@ -115,6 +115,9 @@ pub enum LoadError {
     Incompatible { path: PathBuf, summary: String },
     #[error("plugin {} failed: {message}", path.display())]
     Plugin { path: PathBuf, message: String },
+    /// The workload refused to start: a bad option value, an unreachable service.
+    #[error("{plugin}: {message}")]
+    Start { plugin: String, message: String },
 }
 
 fn display_dirs(paths: &[PathBuf]) -> String {

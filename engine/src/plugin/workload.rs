@@ -8,7 +8,7 @@ use loadgen_plugin_api::abi::{
 };
 use loadgen_plugin_api::sdk::HostConfig;
 
-use super::loader::{ffi_result, LoadError, LoadedPlugin};
+use super::loader::{LoadError, LoadedPlugin};
 use super::sink::HostSink;
 use super::PluginDescription;
 
@@ -28,10 +28,12 @@ impl Workload {
     ) -> Result<Arc<Workload>, LoadError> {
         let json = serde_json::to_string(config).expect("HostConfig serializes");
         let sink = SampleSink_TO::from_value(sink, TD_Opaque);
-        let inner = ffi_result(
-            &plugin.path,
-            (plugin.module.new_workload())(json.into(), sink),
-        )?;
+        let inner = (plugin.module.new_workload())(json.into(), sink)
+            .into_result()
+            .map_err(|message| LoadError::Start {
+                plugin: plugin.description.name.clone(),
+                message: message.into_string(),
+            })?;
         Ok(Arc::new(Workload {
             inner,
             description: plugin.description.clone(),

@@ -134,7 +134,8 @@ mod tests {
 
     #[test]
     fn answer_is_the_highest_pass_below_the_lowest_trip() {
-        let table: &[(&str, &[(u64, &str)], Option<u64>, Option<u64>)] = &[
+        type Row<'a> = (&'a str, &'a [(u64, &'a str)], Option<u64>, Option<u64>);
+        let table: &[Row] = &[
             (
                 "ramp until trip",
                 &[(1000, "PASS"), (2000, "PASS"), (4000, "TRIP")],
