@@ -1,1 +1,39 @@
-//! End-to-end test support: real nats-server, chat-testbed and loadgen processes.
+//! End-to-end test support: real `nats-server`, `chat-testbed` (and later
+//! `loadgen`) processes on loopback, driven by a plain async-nats client.
+//!
+//! # Layout
+//!
+//! * `nats_server.rs` — [`NatsServer`]: `nats-server -js` on free ports with
+//!   a private store; `restart()` keeps port and store; killed on drop.
+//! * `testbed.rs` — [`Testbed`]: the `chat-testbed` binary from the target
+//!   dir; ready when `testbed.info` answers; SIGTERM via `stop()`.
+//! * `chat.rs` — [`ChatClient`]: PROTOCOL.md subjects and request helpers
+//!   that flush subscriptions before publishing.
+//! * `jetstream.rs` — durable `num_pending` and stream sizes.
+//! * `scrape.rs` / `http.rs` — Prometheus counters over a minimal HTTP GET.
+//! * `wait.rs` — [`wait_until`] / [`wait_for`] polling and [`bounded`]
+//!   test deadlines, instead of fixed sleeps.
+//! * `ports.rs` — free loopback ports; `process.rs` — child-process
+//!   plumbing (log files, parent-death signal, stop by PID).
+//!
+//! Every test sends traffic to 127.0.0.1 only, and every process it starts
+//! is stopped by PID when its handle drops, even on panic.
+
+pub mod chat;
+mod http;
+pub mod jetstream;
+mod nats_server;
+pub mod ports;
+mod process;
+pub mod scrape;
+mod testbed;
+mod wait;
+
+pub use chat::ChatClient;
+pub use http::get as http_get;
+pub use jetstream::{num_pending, stream_messages};
+pub use nats_server::NatsServer;
+pub use ports::free_port;
+pub use scrape::{counter, scrape_counter};
+pub use testbed::{binary as testbed_binary, Testbed};
+pub use wait::{bounded, wait_for, wait_until};

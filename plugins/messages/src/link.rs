@@ -1,0 +1,168 @@
+//! The NATS connection, and the checks made before the first step: is this a
+//! chat-testbed with other fixtures, and does the server know our senders?
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_nats::{Client, ConnectOptions, Event};
+use bytes::Bytes;
+use chat_fixtures::{Fixtures, Rng};
+use futures::StreamExt;
+use serde::Deserialize;
+
+use crate::ids;
+use crate::tally::{bump, Tally};
+use crate::wire::{self, Reply};
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// A real deployment has no `testbed.info` responder: no answer this soon
+/// means "not a testbed".
+const INFO_TIMEOUT: Duration = Duration::from_secs(1);
+const PREFLIGHT_SENDS: u64 = 3;
+const PREFLIGHT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// `NATS_URL` without any `user:password@`, for messages.
+pub fn redacted(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => format!("{}://***@{}", &url[..scheme], &url[at + 1..]),
+        (None, Some(at)) => format!("***@{}", &url[at + 1..]),
+        _ => url.to_string(),
+    }
+}
+
+/// Connect to `$NATS_URL` (with `$NATS_CREDS_FILE` if set), reconnecting
+/// forever after a drop; slow-consumer drops are counted.
+pub async fn connect(tally: Arc<Tally>) -> Result<Client, String> {
+    let url = std::env::var("NATS_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+        .unwrap_or_else(|| "nats://127.0.0.1:4222".into());
+    let mut options = ConnectOptions::new()
+        .name("loadgen-messages")
+        .subscription_capacity(1 << 20)
+        .connection_timeout(Duration::from_secs(5))
+        .event_callback(move |event| {
+            let tally = Arc::clone(&tally);
+            async move {
+                if let Event::SlowConsumer(_) = event {
+                    bump(&tally.slow_consumer);
+                }
+            }
+        });
+    if let Some(path) = std::env::var_os("NATS_CREDS_FILE").filter(|p| !p.is_empty()) {
+        // The path may be shown; what is in the file never is.
+        options = options.credentials_file(&path).await.map_err(|e| {
+            format!("cannot use NATS_CREDS_FILE {}: {}", path.to_string_lossy(), e.kind())
+        })?;
+    }
+    match tokio::time::timeout(CONNECT_TIMEOUT, options.connect(url.as_str())).await {
+        Ok(Ok(client)) => Ok(client),
+        Ok(Err(e)) => Err(format!("cannot reach NATS at {}: {e}", redacted(&url))),
+        Err(_) => Err(format!("cannot reach NATS at {}: no answer in {CONNECT_TIMEOUT:?}", redacted(&url))),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TestbedInfo {
+    preset: String,
+    seed: u64,
+    site: String,
+    fixtures_id: String,
+}
+
+/// Refuse to run against a chat-testbed seeded with other fixtures.
+pub async fn check_testbed(client: &Client, fixtures: &Fixtures) -> Result<(), String> {
+    let answer = tokio::time::timeout(INFO_TIMEOUT, client.request("testbed.info", Bytes::new())).await;
+    let Ok(Ok(reply)) = answer else {
+        return Ok(()); // no responder: not a testbed
+    };
+    let Ok(info) = serde_json::from_slice::<TestbedInfo>(&reply.payload) else {
+        return Ok(());
+    };
+    if info.fixtures_id == fixtures.id() {
+        return Ok(());
+    }
+    Err(format!(
+        "chat-testbed serves preset {} seed {} site {}, but this run uses preset {} seed {} site {}: \
+         pass --preset {} --seed {} (and SITE_ID={}), or restart the testbed with this run's",
+        info.preset,
+        info.seed,
+        info.site,
+        fixtures.preset().name(),
+        fixtures.seed(),
+        fixtures.site(),
+        info.preset,
+        info.seed,
+        info.site
+    ))
+}
+
+/// Send a few real messages as fixture members; if most are rejected as
+/// "not subscribed", the server's fixtures differ from ours: stop now
+/// rather than ramp into a wall of errors.
+pub async fn preflight(client: &Client, fixtures: &Fixtures, nonce: u32, site: &str) -> Result<(), String> {
+    let mut rejections = Vec::new();
+    for i in 0..PREFLIGHT_SENDS {
+        // Sequence numbers far above the run's, so receivers ignore these.
+        let seq = (1 << 47) + i;
+        let mut rng = Rng::new(chat_fixtures::hash(&[fixtures.seed(), seq]));
+        let pick = fixtures.pick_send(&mut rng);
+        let account = fixtures.account(pick.user);
+        let request_id = ids::request_id(nonce, seq);
+        let mut replies = client
+            .subscribe(format!("chat.user.{account}.response.{request_id}"))
+            .await
+            .map_err(|e| format!("cannot subscribe: {e}"))?;
+        client.flush().await.map_err(|e| format!("cannot flush: {e}"))?;
+        let body = serde_json::to_vec(&wire::SendMessageRequest {
+            id: &ids::message_id(nonce, seq),
+            content: &fixtures.content(&mut rng, pick),
+            request_id: &request_id,
+            thread_parent_message_id: None,
+        })
+        .map_err(|e| e.to_string())?;
+        let subject = format!("chat.user.{account}.room.{}.{site}.msg.send", fixtures.room_id(pick.room));
+        client
+            .publish(subject, body.into())
+            .await
+            .map_err(|e| format!("cannot publish: {e}"))?;
+        if let Ok(Some(reply)) = tokio::time::timeout(PREFLIGHT_TIMEOUT, replies.next()).await {
+            if let Reply::Rejected(reason) = wire::parse_reply(&reply.payload) {
+                if reason.contains("not subscribed") {
+                    rejections.push(reason);
+                }
+            }
+        }
+        let _ = replies.unsubscribe().await;
+    }
+    if rejections.len() as u64 * 2 > PREFLIGHT_SENDS {
+        return Err(format!(
+            "{} of {PREFLIGHT_SENDS} trial sends were rejected as not subscribed (\"{}\"): the server's \
+             fixtures are not seeded, or were seeded with another preset/seed than this run's \
+             (preset {} seed {})",
+            rejections.len(),
+            rejections[0],
+            fixtures.preset().name(),
+            fixtures.seed()
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_in_urls_are_never_shown() {
+        let table = [
+            ("nats://127.0.0.1:4222", "nats://127.0.0.1:4222"),
+            ("nats://alice:s3cret@host:4222", "nats://***@host:4222"),
+            ("token@host:4222", "***@host:4222"),
+        ];
+        for (url, want) in table {
+            assert_eq!(redacted(url), want);
+        }
+    }
+}
