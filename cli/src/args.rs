@@ -4,8 +4,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{ArgAction, Args, Parser, Subcommand};
-use loadgen_engine::steps::StepList;
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+use loadgen_engine::gates::GateSpec;
+use loadgen_engine::steps::{parse_rate, StepList, StepListError};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -63,6 +64,37 @@ pub struct MaxRpsArgs {
     #[arg(long, value_parser = parse_steps)]
     pub steps: Option<StepList>,
 
+    /// How the rates are chosen: `fixed` runs --steps in order; `adaptive`
+    /// multiplies the rate by --growth from --start-rps until the first TRIP,
+    /// then bisects between the highest PASS and the lowest TRIP until the
+    /// bracket is within --precision, and prints the bracket.
+    #[arg(long, value_enum, default_value_t = SearchKind::Fixed, value_name = "HOW")]
+    pub search: SearchKind,
+
+    /// Adaptive: the first rate probed; `k` = ×1000 [default: the plugin's first step].
+    #[arg(long, value_name = "RPS", value_parser = parse_rps)]
+    pub start_rps: Option<u64>,
+
+    /// Adaptive: never probe above this rate [default: no cap; --max-steps bounds the run].
+    #[arg(long, value_name = "RPS", value_parser = parse_rps)]
+    pub max_rps: Option<u64>,
+
+    /// Adaptive: range finding multiplies the rate by this after each PASS (> 1) [default: 2].
+    #[arg(long, value_name = "FACTOR", value_parser = parse_growth)]
+    pub growth: Option<f64>,
+
+    /// Adaptive: stop once (trip - pass) / pass is at most this (0 < p < 1) [default: 0.02].
+    #[arg(long, value_name = "FRACTION", value_parser = parse_fraction)]
+    pub precision: Option<f64>,
+
+    /// Adaptive: most probes to run, re-runs included and --confirm runs not [default: 12].
+    #[arg(long, value_name = "N", value_parser = parse_positive_u32)]
+    pub max_steps: Option<u32>,
+
+    /// Re-run the answer this many times after the search; reports how many held.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub confirm: u32,
+
     /// Time at each rate before measuring.
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     pub warmup: Duration,
@@ -111,6 +143,15 @@ pub struct MaxRpsArgs {
     #[arg(long, default_value_t = 0.05, value_parser = parse_fraction)]
     pub rate_tolerance: f64,
 
+    /// Prometheus text endpoint scraped at hold start and end (repeatable).
+    #[arg(long = "scrape", value_name = "URL", value_parser = parse_http_url)]
+    pub scrape: Vec<String>,
+
+    /// Bound on a scraped counter's growth over the hold, e.g.
+    /// 'rejected_total{service="gatekeeper"} <= 0' (repeatable; needs --scrape).
+    #[arg(long = "slo-counter", value_name = "EXPR", value_parser = parse_gate, requires = "scrape")]
+    pub slo_counter: Vec<GateSpec>,
+
     /// Seed for fixtures and random choices.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
@@ -128,6 +169,57 @@ pub struct MaxRpsArgs {
     pub quiet: bool,
 }
 
+/// `--search`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SearchKind {
+    /// Run --steps (or the plugin's default steps) in order.
+    Fixed,
+    /// Grow from --start-rps until the first TRIP, then bisect to --precision.
+    Adaptive,
+}
+
+impl MaxRpsArgs {
+    /// What clap cannot check: `--steps` belongs to the fixed ladder, the
+    /// search knobs to `--search adaptive`. Each flag is ignored nowhere.
+    pub fn check_search(&self) -> Result<(), String> {
+        match self.search {
+            SearchKind::Adaptive if self.steps.is_some() => Err(
+                "--steps and --search adaptive conflict: the adaptive search chooses its own \
+                 rates (bound it with --start-rps and --max-rps)"
+                    .into(),
+            ),
+            SearchKind::Adaptive => Ok(()),
+            SearchKind::Fixed => {
+                let adaptive_only = [
+                    ("--start-rps", self.start_rps.is_some()),
+                    ("--max-rps", self.max_rps.is_some()),
+                    ("--growth", self.growth.is_some()),
+                    ("--precision", self.precision.is_some()),
+                    ("--max-steps", self.max_steps.is_some()),
+                ];
+                match adaptive_only.iter().find(|(_, given)| *given) {
+                    Some((flag, _)) => Err(format!(
+                        "{flag} only applies to --search adaptive (the fixed search runs --steps)"
+                    )),
+                    None => Ok(()),
+                }
+            }
+        }
+    }
+}
+
+fn parse_http_url(s: &str) -> Result<String, String> {
+    if s.starts_with("http://") && s.len() > "http://".len() {
+        Ok(s.to_string())
+    } else {
+        Err(format!("'{s}' is not an http:// URL"))
+    }
+}
+
+fn parse_gate(s: &str) -> Result<GateSpec, String> {
+    s.parse()
+}
+
 fn parse_key_value(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
         Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
@@ -138,6 +230,36 @@ fn parse_key_value(s: &str) -> Result<(String, String), String> {
 fn parse_steps(s: &str) -> Result<StepList, String> {
     s.parse()
         .map_err(|e: loadgen_engine::steps::StepListError| e.to_string())
+}
+
+/// One rate: `500`, `2k`, `1.5k`.
+fn parse_rps(s: &str) -> Result<u64, String> {
+    parse_rate(s).map_err(|e| match e {
+        StepListError::NotPositive(_) => "must be > 0".to_string(),
+        _ => format!(
+            "'{s}' is not a rate (expected a whole number, optionally with a k suffix: 500, 2k, 1.5k)"
+        ),
+    })
+}
+
+fn parse_growth(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("'{s}' is not a number"))?;
+    if v.is_finite() && v > 1.0 {
+        Ok(v)
+    } else {
+        Err("must be > 1".into())
+    }
+}
+
+fn parse_positive_u32(s: &str) -> Result<u32, String> {
+    let v: u32 = s
+        .parse()
+        .map_err(|_| format!("'{s}' is not a whole number"))?;
+    if v > 0 {
+        Ok(v)
+    } else {
+        Err("must be > 0".into())
+    }
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -211,6 +333,56 @@ mod tests {
         );
         assert_eq!(a.slo_pending_growth, 1000);
         assert_eq!(a.seed, 42);
+        assert_eq!(a.search, SearchKind::Fixed);
+        assert_eq!(a.confirm, 0);
+        assert_eq!(a.check_search(), Ok(()));
+    }
+
+    #[test]
+    fn adaptive_flags_parse() {
+        let a = parse(&[
+            "--search",
+            "adaptive",
+            "--start-rps",
+            "500",
+            "--max-rps",
+            "40k",
+            "--growth",
+            "1.5",
+            "--precision",
+            "0.01",
+            "--max-steps",
+            "20",
+            "--confirm",
+            "3",
+        ])
+        .unwrap();
+        assert_eq!(a.search, SearchKind::Adaptive);
+        assert_eq!((a.start_rps, a.max_rps), (Some(500), Some(40_000)));
+        assert_eq!((a.growth, a.precision), (Some(1.5), Some(0.01)));
+        assert_eq!((a.max_steps, a.confirm), (Some(20), 3));
+        assert_eq!(a.check_search(), Ok(()));
+    }
+
+    #[test]
+    fn search_flags_that_do_not_belong_together_are_refused() {
+        let table: &[(&[&str], &str)] = &[
+            (
+                &["--search", "adaptive", "--steps", "1k,2k"],
+                "--steps and --search adaptive conflict",
+            ),
+            (&["--start-rps", "500"], "--start-rps only applies to --search adaptive"),
+            (&["--max-rps", "5k"], "--max-rps only applies to --search adaptive"),
+            (&["--search", "fixed", "--growth", "3"], "--growth only applies"),
+            (&["--precision", "0.1"], "--precision only applies"),
+            (&["--max-steps", "5"], "--max-steps only applies"),
+        ];
+        for (args, want) in table {
+            let err = parse(args).unwrap().check_search().unwrap_err();
+            assert!(err.contains(want), "{args:?}: {err}");
+        }
+        let confirm_on_a_ladder = parse(&["--steps", "1k", "--confirm", "2"]).unwrap();
+        assert_eq!(confirm_on_a_ladder.check_search(), Ok(()));
     }
 
     #[test]
@@ -251,6 +423,19 @@ mod tests {
             (&["--slo-pending-growth=-1"], "must be > 0"),
             (&["--hold", "soon"], "'soon' is not a duration"),
             (&["-o", "capacity"], "expected KEY=VALUE, got 'capacity'"),
+            (&["--search", "binary"], "invalid value 'binary' for '--search <HOW>'"),
+            (&["--start-rps", "0"], "must be > 0"),
+            (&["--start-rps", "fast"], "'fast' is not a rate"),
+            (&["--max-rps", "1.5"], "'1.5' is not a rate"),
+            (&["--growth", "1"], "must be > 1"),
+            (&["--growth", "0.5"], "must be > 1"),
+            (&["--growth", "inf"], "must be > 1"),
+            (&["--growth", "x"], "'x' is not a number"),
+            (&["--precision", "0"], "must be > 0 and < 1"),
+            (&["--precision", "1"], "must be > 0 and < 1"),
+            (&["--max-steps", "0"], "must be > 0"),
+            (&["--max-steps=-3"], "is not a whole number"),
+            (&["--confirm=-1"], "invalid value '-1' for '--confirm <N>'"),
         ];
         for (args, want) in table {
             let err = parse(args).unwrap_err();

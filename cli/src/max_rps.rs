@@ -8,32 +8,22 @@ use loadgen_engine::plugin::{loader, LoadedPlugin, PluginSearch};
 use loadgen_engine::ramp::RampConfig;
 use loadgen_engine::report::RunSettings;
 use loadgen_engine::reporter::ReportTargets;
+use loadgen_engine::search::{Adaptive, Plan};
 use loadgen_engine::steps::StepList;
 use loadgen_engine::verdict::Slo;
 use loadgen_engine::{RunError, RunSpec};
 use loadgen_plugin_api::sdk::HostConfig;
 
-use crate::args::MaxRpsArgs;
+use crate::args::{MaxRpsArgs, SearchKind};
 use crate::failure::{usage, Failure};
 
 pub fn run(args: MaxRpsArgs) -> Result<ExitCode, Failure> {
+    args.check_search().map_err(|e| usage(anyhow!(e)))?;
     let path = PluginSearch::from_env().find(&args.plugin).map_err(usage)?;
     let plugin = loader::load(&path).map_err(usage)?;
     let options = plugin_options(&plugin, &args).map_err(usage)?;
-    let steps = match &args.steps {
-        Some(steps) => steps.clone(),
-        None => plugin
-            .description
-            .default_steps
-            .parse::<StepList>()
-            .map_err(|e| {
-                usage(anyhow!(
-                    "plugin {} declares bad default steps: {e}",
-                    plugin.description.name
-                ))
-            })?,
-    };
-    let spec = spec(plugin, &args, options, steps);
+    let plan = plan(&plugin, &args).map_err(usage)?;
+    let spec = spec(plugin, &args, options, plan);
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -46,8 +36,54 @@ pub fn run(args: MaxRpsArgs) -> Result<ExitCode, Failure> {
         Ok(report) if report.answer.max_rps.is_some() => Ok(ExitCode::SUCCESS),
         Ok(_) => Ok(ExitCode::from(1)),
         Err(RunError::Start(e)) => Err(usage(e)),
+        Err(RunError::Config(e)) => Err(usage(anyhow!(e))),
         Err(e) => Err(Failure::Run(e.into())),
     }
+}
+
+/// The rates to run: `--steps` (default: the plugin's) as a fixed ladder, or
+/// the adaptive search from `--start-rps` (default: the plugin's first step).
+fn plan(plugin: &LoadedPlugin, args: &MaxRpsArgs) -> anyhow::Result<Plan> {
+    let d = &plugin.description;
+    let default_steps = || {
+        d.default_steps
+            .parse::<StepList>()
+            .map_err(|e| anyhow!("plugin {} declares bad default steps: {e}", d.name))
+    };
+    Ok(match args.search {
+        SearchKind::Fixed => Plan::Fixed {
+            rates: match &args.steps {
+                Some(steps) => steps.0.clone(),
+                None => default_steps()?.0,
+            },
+            stop_on_trip: args.stop_on_trip,
+        },
+        SearchKind::Adaptive => {
+            let start_rps = match args.start_rps {
+                Some(rps) => rps,
+                // A parsed StepList is never empty.
+                None => default_steps()?.0[0],
+            };
+            if let Some(max) = args.max_rps.filter(|&max| start_rps > max) {
+                return Err(anyhow!(
+                    "--start-rps {start_rps} is above --max-rps {max}{}",
+                    if args.start_rps.is_none() {
+                        format!(" (the start rate defaults to plugin {}'s first step)", d.name)
+                    } else {
+                        String::new()
+                    }
+                ));
+            }
+            let defaults = Adaptive::new(start_rps);
+            Plan::Adaptive(Adaptive {
+                max_rps: args.max_rps,
+                growth: args.growth.unwrap_or(defaults.growth),
+                precision: args.precision.unwrap_or(defaults.precision),
+                max_steps: args.max_steps.unwrap_or(defaults.max_steps),
+                ..defaults
+            })
+        }
+    })
 }
 
 /// `-o` pairs (and `--preset`) checked against the plugin's declared options.
@@ -80,7 +116,7 @@ fn spec(
     plugin: LoadedPlugin,
     args: &MaxRpsArgs,
     options: BTreeMap<String, String>,
-    steps: StepList,
+    plan: Plan,
 ) -> RunSpec {
     let slo = Slo {
         p95: args.slo_p95,
@@ -104,21 +140,27 @@ fn spec(
             loss_timeout_ms: ms(args.drain),
         },
         ramp: RampConfig {
-            rates: steps.0.clone(),
+            plan: plan.clone(),
             warmup: args.warmup,
             hold: args.hold,
             drain: args.drain,
             cooldown: args.cooldown,
-            stop_on_trip: args.stop_on_trip,
             slo: slo.clone(),
             retry_inconclusive: args.retry_inconclusive,
+            confirm: args.confirm,
+            scrape_urls: args.scrape.clone(),
+            counter_gates: args.slo_counter.clone(),
         },
         settings: RunSettings {
             plugin: plugin.description.name.clone(),
             plugin_version: plugin.description.version.clone(),
             preset,
             options,
-            steps: steps.0,
+            // The ladder's rates; the adaptive search's are in the report's steps.
+            steps: match plan {
+                Plan::Fixed { rates, .. } => rates,
+                Plan::Adaptive(_) => Vec::new(),
+            },
             warmup_ms: ms(args.warmup),
             hold_ms: ms(args.hold),
             drain_ms: ms(args.drain),

@@ -1,22 +1,30 @@
-//! The CounterScraper: snapshots of the plugin's counters at hold boundaries;
-//! the step's failed ops come from their deltas.
+//! The CounterScraper: snapshots, at hold boundaries, of the plugin's counters
+//! (the step's failed ops come from their deltas) and of the Prometheus
+//! endpoints given with `--scrape` (for `--slo-counter` gates).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use loadgen_plugin_api::abi::CounterKind;
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 
+use crate::gates::{parse_exposition, Scraped};
 use crate::plugin::Workload;
 
 pub enum CounterMsg {
     Snapshot(RpcReplyPort<Result<CounterSnapshot, String>>),
 }
 
+/// How long one scrape may take before the snapshot counts as failed.
+const SCRAPE_TIMEOUT: Duration = Duration::from_secs(3);
+
 /// Counter values at one instant.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CounterSnapshot {
     pub plugin: BTreeMap<String, (CounterKind, u64)>,
+    /// Every sample of every `--scrape` endpoint.
+    pub scraped: Vec<Scraped>,
 }
 
 /// How the counters moved between two snapshots.
@@ -48,6 +56,25 @@ impl CounterSnapshot {
 /// Read-only configuration: whose counters to read.
 pub struct CounterScraper {
     pub workload: Arc<Workload>,
+    /// Prometheus text endpoints (`--scrape`).
+    pub scrape_urls: Vec<String>,
+}
+
+impl CounterScraper {
+    async fn snapshot(&self) -> Result<CounterSnapshot, String> {
+        let plugin = self
+            .workload
+            .counters()?
+            .into_iter()
+            .map(|c| (c.name.into_string(), (c.kind, c.value)))
+            .collect();
+        let mut scraped = Vec::new();
+        for url in &self.scrape_urls {
+            let text = crate::http::get_text_async(url, SCRAPE_TIMEOUT).await?;
+            scraped.extend(parse_exposition(&text).map_err(|e| format!("{url}: {e}"))?);
+        }
+        Ok(CounterSnapshot { plugin, scraped })
+    }
 }
 
 impl Actor for CounterScraper {
@@ -71,13 +98,7 @@ impl Actor for CounterScraper {
     ) -> Result<(), ActorProcessingErr> {
         match message {
             CounterMsg::Snapshot(reply) => {
-                let snapshot = self.workload.counters().map(|counters| CounterSnapshot {
-                    plugin: counters
-                        .into_iter()
-                        .map(|c| (c.name.into_string(), (c.kind, c.value)))
-                        .collect(),
-                });
-                let _ = reply.send(snapshot);
+                let _ = reply.send(self.snapshot().await);
             }
         }
         Ok(())
@@ -95,6 +116,7 @@ mod tests {
                 .iter()
                 .map(|(n, k, v)| (n.to_string(), (*k, *v)))
                 .collect(),
+            scraped: Vec::new(),
         };
         let start = snap(&[
             ("published", CounterKind::Attempted, 100),

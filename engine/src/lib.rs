@@ -3,7 +3,7 @@
 //! # Layout
 //! One actor per module, its messages beside it as an enum:
 //! - [`ramp`]: `RampController`, the step lifecycle (warmup, hold, drain,
-//!   verdict, cooldown) and the order of steps.
+//!   verdict, cooldown); it runs the rates the search asks for.
 //! - [`pacer`]: `Pacer`, the target rate as batches of ops with intended times;
 //!   the arithmetic in the plain `Schedule`.
 //! - [`collector`]: `Collector`, latency histograms per series from samples.
@@ -14,6 +14,8 @@
 //!
 //! Plain logic, no actors:
 //! - [`verdict`]: `judge(&StepInputs, &Slo) -> Verdict`.
+//! - [`search`]: `Search`, the next rate from the last verdict: a fixed ladder
+//!   or range finding + bisection (`--search adaptive`).
 //! - [`steps`]: `StepList` (`500,1k,2k`).
 //! - [`report`]: the run's results and their console/CSV/JSON renderings.
 //! - [`plugin`]: finding, loading and running plugin libraries.
@@ -21,6 +23,8 @@
 
 pub mod collector;
 pub mod counters;
+pub mod gates;
+mod http;
 pub mod pacer;
 pub mod pending;
 pub mod plugin;
@@ -28,6 +32,7 @@ pub mod ramp;
 pub mod report;
 pub mod reporter;
 pub mod run;
+pub mod search;
 pub mod steps;
 pub mod supervisor;
 pub mod verdict;

@@ -1,4 +1,4 @@
-//! The RampController: owns the step lifecycle and the order of steps.
+//! The RampController: owns the step lifecycle; a [`Search`] decides the rates.
 //!
 //! Per step: `activate rate → warmup → [hold start: snapshot counters and
 //! backlogs] → hold → [hold end: backlogs; the pacer stops by itself] → drain →
@@ -6,6 +6,11 @@
 //! restart or a cancellation is handled between phases, never lost behind a
 //! long-running handler. All phase times are absolute (`CLOCK_MONOTONIC`), set
 //! when the step starts: the pacer, collector and timers agree on the window.
+//!
+//! Which rate comes next, whether an INCONCLUSIVE step is re-run and when the
+//! run ends are the search's decisions: after each verdict the ramp asks
+//! [`Search::next`] and runs what it is told, on one code path for the fixed
+//! ladder and the adaptive search alike.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,10 +23,12 @@ use tokio::sync::oneshot;
 use crate::collector::{CollectorMsg, CollectorStats};
 use crate::counters::{CounterMsg, CounterSnapshot};
 use crate::pacer::{PacerCounts, PacerMsg, StepTimes};
-use crate::pending::PendingMsg;
+use crate::gates::GateSpec;
+use crate::pending::{BacklogSource, PendingMsg};
 use crate::plugin::Workload;
 use crate::report::{ms_value, SeriesReport, StepReport};
 use crate::reporter::{Phase, ReporterMsg};
+use crate::search::{Outcome, Plan, Probe, Search, Step};
 use crate::supervisor::{Children, Supervisor, SupervisorMsg};
 use crate::verdict::{judge, PendingChange, Slo, StepInputs, Verdict};
 
@@ -38,26 +45,34 @@ const PROGRESS_EVERY: Duration = Duration::from_secs(1);
 /// How the ramp runs.
 #[derive(Clone, Debug)]
 pub struct RampConfig {
-    pub rates: Vec<u64>,
+    /// Which rates to run: the fixed ladder or the adaptive search.
+    pub plan: Plan,
     pub warmup: Duration,
     pub hold: Duration,
     pub drain: Duration,
     pub cooldown: Duration,
-    pub stop_on_trip: bool,
     pub slo: Slo,
     /// How many times an INCONCLUSIVE step is re-run.
     pub retry_inconclusive: u32,
+    /// Re-runs of the answer once the search has stopped (`--confirm`).
+    pub confirm: u32,
+    /// Prometheus text endpoints scraped at hold boundaries (`--scrape`).
+    pub scrape_urls: Vec<String>,
+    /// Bounds on scraped counters' hold-window growth (`--slo-counter`).
+    pub counter_gates: Vec<GateSpec>,
 }
 
 /// What the ramp hands back when it ends.
 #[derive(Debug)]
 pub struct RampOutcome {
     pub steps: Vec<StepReport>,
+    /// How the search ended: bracket, why it stopped, confirmations.
+    pub search: Outcome,
     pub interrupted: bool,
 }
 
 pub enum RampMsg {
-    /// Start the next step, or end the run if there is none.
+    /// Run what the search asked for last (a step, or the end of the run).
     NextStep,
     HoldStart {
         seq: u64,
@@ -86,6 +101,8 @@ pub struct RampController {
     pub workload: Arc<Workload>,
     pub collector_name: String,
     pub reporter: ActorRef<ReporterMsg>,
+    /// Where the workload's JetStream durables are read, if it names any.
+    pub backlog: Option<Arc<BacklogSource>>,
 }
 
 pub struct RampArgs {
@@ -108,9 +125,10 @@ struct Current {
 
 pub struct RampState {
     supervisor: ActorRef<SupervisorMsg>,
-    next_rate: usize,
-    /// A rate to run again (INCONCLUSIVE), with its attempt number.
-    rerun: Option<(u64, u32)>,
+    /// Decides every rate, re-run and the end of the run.
+    search: Search,
+    /// The search's last answer, waiting for `NextStep` (after the cooldown).
+    upcoming: Option<Probe>,
     current: Option<Current>,
     seq: u64,
     steps: Vec<StepReport>,
@@ -151,15 +169,14 @@ impl RampController {
         myself: &ActorRef<RampMsg>,
         state: &mut RampState,
     ) -> Result<(), ActorProcessingErr> {
-        let (rps, attempt) = match state.rerun.take() {
-            Some(rerun) => rerun,
-            None => match self.config.rates.get(state.next_rate) {
-                Some(&rps) => {
-                    state.next_rate += 1;
-                    (rps, 1)
-                }
-                None => return self.finish(myself, state, false).await,
-            },
+        let Step {
+            probe,
+            rps,
+            attempt,
+        } = match state.upcoming.take() {
+            Some(Probe::Run(step)) => step,
+            Some(Probe::Done(outcome)) => return self.finish(myself, state, outcome, false).await,
+            None => return Ok(()),
         };
         let children = self.children(state).await?;
         state.seq += 1;
@@ -176,7 +193,6 @@ impl RampController {
             hold_end: times.stop,
         })?;
         children.pacer.send_message(PacerMsg::Start(times))?;
-        let probe = state.steps.len() as u32;
         let _ = self.reporter.send_message(ReporterMsg::StepStarted {
             probe,
             rps,
@@ -310,23 +326,21 @@ impl RampController {
             .send_message(ReporterMsg::StepFinished(report.clone()));
         state.steps.push(report);
 
-        match verdict {
-            Verdict::Inconclusive(_) if cur.attempt <= self.config.retry_inconclusive => {
-                state.rerun = Some((cur.rps, cur.attempt + 1));
+        match state.search.next(Some(&verdict)) {
+            Probe::Done(outcome) => self.finish(myself, state, outcome, false).await,
+            run => {
+                state.upcoming = Some(run);
+                myself.send_after(self.config.cooldown, || RampMsg::NextStep);
+                Ok(())
             }
-            Verdict::Trip(_) if self.config.stop_on_trip => {
-                return self.finish(myself, state, false).await;
-            }
-            _ => {}
         }
-        myself.send_after(self.config.cooldown, || RampMsg::NextStep);
-        Ok(())
     }
 
     async fn finish(
         &self,
         myself: &ActorRef<RampMsg>,
         state: &mut RampState,
+        search: Outcome,
         interrupted: bool,
     ) -> Result<(), ActorProcessingErr> {
         state.current = None;
@@ -339,6 +353,7 @@ impl RampController {
             .await;
             let _ = done.send(RampOutcome {
                 steps: std::mem::take(&mut state.steps),
+                search,
                 interrupted,
             });
         }
@@ -381,8 +396,17 @@ fn step_inputs(cur: &Current, config: &RampConfig, m: Measured) -> (StepInputs, 
         note(format!("pacer unavailable: {e}"));
         PacerCounts::default()
     });
-    let deltas = match (&m.start_counters, &m.end_counters) {
-        (Ok(start), Ok(end)) => end.delta_since(start),
+    let (deltas, counter_gates) = match (&m.start_counters, &m.end_counters) {
+        (Ok(start), Ok(end)) => {
+            let mut gates = Vec::new();
+            for spec in &config.counter_gates {
+                match spec.evaluate(&start.scraped, &end.scraped) {
+                    Ok(gate) => gates.push(gate),
+                    Err(e) => note(format!("counter signal unavailable: {e}")),
+                }
+            }
+            (end.delta_since(start), gates)
+        }
         (Err(e), _) | (_, Err(e)) => {
             note(format!("counter signal unavailable: {e}"));
             Default::default()
@@ -412,7 +436,7 @@ fn step_inputs(cur: &Current, config: &RampConfig, m: Measured) -> (StepInputs, 
             .map(|(_, s)| s.latency.clone())
             .collect(),
         pending,
-        counter_gates: Vec::new(),
+        counter_gates,
         measurement_failure: failure,
     };
     (inputs, stats)
@@ -478,14 +502,20 @@ impl Actor for RampController {
             workload: Arc::clone(&self.workload),
             series: self.workload.description.series.clone(),
             collector_name: self.collector_name.clone(),
+            backlog: self.backlog.clone(),
+            scrape_urls: self.config.scrape_urls.clone(),
             ramp: myself.clone(),
         };
         let (supervisor, _) = Actor::spawn_linked(None, supervisor, (), myself.get_cell()).await?;
+        let mut search = Search::new(self.config.plan.clone())
+            .retry_inconclusive(self.config.retry_inconclusive)
+            .confirm(self.config.confirm);
+        let upcoming = Some(search.next(None));
         myself.send_message(RampMsg::NextStep)?;
         Ok(RampState {
             supervisor,
-            next_rate: 0,
-            rerun: None,
+            search,
+            upcoming,
             current: None,
             seq: 0,
             steps: Vec::new(),
@@ -531,7 +561,8 @@ impl Actor for RampController {
                 if let Ok(children) = self.children(state).await {
                     let _ = children.pacer.send_message(PacerMsg::Halt);
                 }
-                self.finish(&myself, state, true).await?;
+                let outcome = state.search.interrupted();
+                self.finish(&myself, state, outcome, true).await?;
             }
         }
         Ok(())

@@ -10,9 +10,10 @@ use ractor::Actor;
 use tokio::sync::oneshot;
 
 use crate::plugin::sink::HostSink;
+use crate::pending::{BacklogSource, Durable};
 use crate::plugin::{LoadError, LoadedPlugin, Workload};
 use crate::ramp::{RampArgs, RampConfig, RampController, RampMsg};
-use crate::report::{answer, RunReport, RunSettings};
+use crate::report::{search_answer, RunReport, RunSettings, SearchReport};
 use crate::reporter::{ReportTargets, Reporter, ReporterMsg};
 
 /// How long a plugin may take to shut down before the run stops waiting.
@@ -33,6 +34,9 @@ pub enum RunError {
     /// a configuration error.
     #[error(transparent)]
     Start(#[from] LoadError),
+    /// Something the run needs is unreachable or misconfigured (e.g. NATS).
+    #[error("{0}")]
+    Config(String),
     #[error("{0}")]
     Engine(String),
     #[error("{0}")]
@@ -54,7 +58,10 @@ pub async fn run(
         RUNS.fetch_add(1, Ordering::Relaxed)
     );
     let workload = start_workload(&spec.plugin, &spec.host, &collector_name).await?;
-    let result = ramp_and_report(&spec, Arc::clone(&workload), collector_name, cancel).await;
+    let result = match backlog_source(&workload).await {
+        Ok(backlog) => ramp_and_report(&spec, Arc::clone(&workload), collector_name, backlog, cancel).await,
+        Err(e) => Err(RunError::Config(format!("backlog signal: {e}"))),
+    };
     stop_workload(workload).await;
     result
 }
@@ -86,10 +93,27 @@ async fn stop_workload(workload: Arc<Workload>) {
     }
 }
 
+/// The JetStream durables the workload feeds, if it names any.
+async fn backlog_source(workload: &Workload) -> Result<Option<Arc<BacklogSource>>, String> {
+    let durables: Vec<Durable> = workload
+        .pending_targets()?
+        .into_iter()
+        .map(|t| Durable {
+            stream: t.stream.into_string(),
+            durable: t.durable.into_string(),
+        })
+        .collect();
+    if durables.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(Arc::new(BacklogSource::from_env(durables).await?)))
+}
+
 async fn ramp_and_report(
     spec: &RunSpec,
     workload: Arc<Workload>,
     collector_name: String,
+    backlog: Option<Arc<BacklogSource>>,
     cancel: impl Future<Output = ()> + Send,
 ) -> Result<RunReport, RunError> {
     let engine_err =
@@ -106,6 +130,7 @@ async fn ramp_and_report(
         workload,
         collector_name,
         reporter: reporter.clone(),
+        backlog,
     };
     let (ramp, _) = Actor::spawn(None, ramp, RampArgs { done: done_tx })
         .await
@@ -120,11 +145,16 @@ async fn ramp_and_report(
     }
     .map_err(|_| RunError::Engine("the ramp controller stopped without a result".into()))?;
 
+    let search = SearchReport {
+        plan: spec.ramp.plan.clone(),
+        outcome: outcome.search,
+    };
     let report = RunReport {
         settings: spec.settings.clone(),
-        answer: answer(&outcome.steps),
+        answer: search_answer(&outcome.steps, &search),
         steps: outcome.steps,
         interrupted: outcome.interrupted,
+        search: Some(search),
     };
     let written = ractor::call!(reporter, |reply| ReporterMsg::RunFinished(
         Box::new(report.clone()),

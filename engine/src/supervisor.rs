@@ -13,7 +13,7 @@ use ractor::{
 use crate::collector::{Collector, CollectorMsg};
 use crate::counters::{CounterMsg, CounterScraper};
 use crate::pacer::{Pacer, PacerMsg};
-use crate::pending::{PendingMsg, PendingPoller};
+use crate::pending::{BacklogSource, PendingMsg, PendingPoller};
 use crate::plugin::Workload;
 use crate::ramp::RampMsg;
 
@@ -38,6 +38,10 @@ pub struct Supervisor {
     pub series: Vec<String>,
     /// Registered name of the collector, which the plugin's sink looks up.
     pub collector_name: String,
+    /// Where the JetStream durables are read, if the workload names any.
+    pub backlog: Option<Arc<BacklogSource>>,
+    /// Prometheus endpoints the counter scraper reads (`--scrape`).
+    pub scrape_urls: Vec<String>,
     pub ramp: ActorRef<RampMsg>,
 }
 
@@ -102,6 +106,7 @@ impl Supervisor {
     async fn spawn_pending(&self, sup: ActorCell) -> Result<ActorRef<PendingMsg>, SpawnErr> {
         let poller = PendingPoller {
             workload: Arc::clone(&self.workload),
+            durables: self.backlog.clone(),
         };
         Ok(Actor::spawn_linked(None, poller, (), sup).await?.0)
     }
@@ -109,6 +114,7 @@ impl Supervisor {
     async fn spawn_counters(&self, sup: ActorCell) -> Result<ActorRef<CounterMsg>, SpawnErr> {
         let scraper = CounterScraper {
             workload: Arc::clone(&self.workload),
+            scrape_urls: self.scrape_urls.clone(),
         };
         Ok(Actor::spawn_linked(None, scraper, (), sup).await?.0)
     }

@@ -1,19 +1,30 @@
-//! The console rendering: the step table, then the ANSWER and Next-limit lines.
+//! The console rendering: the step table, then the ANSWER and Next-limit lines
+//! (and for an adaptive search, its bracket, why it stopped and confirmations).
 
 use std::io::{self, Write};
 
 use comfy_table::{presets, CellAlignment, Table};
 
-use super::{RunReport, StepReport};
+use super::{RunReport, SearchReport, StepReport};
+use crate::search::{Plan, Stop};
 
 /// The step table: `target_rps achieved_rps <series> p95/p99 … err% worst_pending verdict`.
+/// Probes of an adaptive search (or with confirmations) are not in rate
+/// order, so their table starts with the probe number.
 pub fn print_table<W: Write>(w: &mut W, report: &RunReport) -> io::Result<()> {
     let series: Vec<&str> = report
         .steps
         .first()
         .map(|s| s.series.iter().map(|x| x.name.as_str()).collect())
         .unwrap_or_default();
-    let mut header = vec!["target_rps".to_string(), "achieved_rps".to_string()];
+    let search = report.search.as_ref();
+    let numbered =
+        search.is_some_and(|s| s.plan.is_adaptive() || s.outcome.confirm.is_some());
+    let mut header = Vec::new();
+    if numbered {
+        header.push("probe".to_string());
+    }
+    header.extend(["target_rps".to_string(), "achieved_rps".to_string()]);
     header.extend(series.iter().map(|s| format!("{s} p95/p99 ms")));
     header.extend(["err%", "loss%", "worst_pending", "verdict", "reasons"].map(String::from));
     let mut table = Table::new();
@@ -21,9 +32,15 @@ pub fn print_table<W: Write>(w: &mut W, report: &RunReport) -> io::Result<()> {
         .load_preset(presets::ASCII_BORDERS_ONLY_CONDENSED)
         .set_header(header);
     for step in &report.steps {
-        table.add_row(row(step));
+        let confirmation = search.is_some_and(|s| s.is_confirmation(step.probe));
+        let mut cells = Vec::new();
+        if numbered {
+            cells.push(step.probe.to_string());
+        }
+        cells.extend(row(step, confirmation));
+        table.add_row(cells);
     }
-    for i in 0..2 + series.len() + 3 {
+    for i in 0..usize::from(numbered) + 2 + series.len() + 3 {
         if let Some(col) = table.column_mut(i) {
             col.set_cell_alignment(CellAlignment::Right);
         }
@@ -31,7 +48,7 @@ pub fn print_table<W: Write>(w: &mut W, report: &RunReport) -> io::Result<()> {
     writeln!(w, "{table}")
 }
 
-fn row(step: &StepReport) -> Vec<String> {
+fn row(step: &StepReport, confirmation: bool) -> Vec<String> {
     let mut cells = vec![
         step.target_rps.to_string(),
         format!("{:.0}", step.achieved_rps),
@@ -49,11 +66,13 @@ fn row(step: &StepReport) -> Vec<String> {
         (Some(name), Some(delta)) => format!("{name} {delta:+}"),
         _ => "-".to_string(),
     });
-    let verdict = if step.attempt > 1 {
-        format!("{} (re-run)", step.verdict)
-    } else {
-        step.verdict.clone()
-    };
+    let mut verdict = step.verdict.clone();
+    if confirmation {
+        verdict.push_str(" (confirm)");
+    }
+    if step.attempt > 1 {
+        verdict.push_str(" (re-run)");
+    }
     cells.push(verdict);
     cells.push(step.reasons.join("; "));
     cells
@@ -69,8 +88,19 @@ fn fmt_num(ms: f64) -> String {
     }
 }
 
-/// `ANSWER: max RPS = 2000 (plugin=…, preset=…)` and the Next-limit line.
+/// `ANSWER: max RPS = 2000 (plugin=…, preset=…)` and the Next-limit line; an
+/// adaptive search adds its bracket and probe count and says why it stopped;
+/// `--confirm` adds how many re-runs of the answer held.
 pub fn print_answer<W: Write>(w: &mut W, report: &RunReport) -> io::Result<()> {
+    match &report.search {
+        Some(search) if search.plan.is_adaptive() => print_search_answer(w, report, search)?,
+        _ => print_ladder_answer(w, report)?,
+    }
+    print_confirmation(w, report)
+}
+
+/// `plugin=…, preset=…[, interrupted: partial results]`.
+fn context(report: &RunReport) -> String {
     let s = &report.settings;
     let mut context = format!("plugin={}", s.plugin);
     if let Some(preset) = &s.preset {
@@ -79,6 +109,11 @@ pub fn print_answer<W: Write>(w: &mut W, report: &RunReport) -> io::Result<()> {
     if report.interrupted {
         context.push_str(", interrupted: partial results");
     }
+    context
+}
+
+fn print_ladder_answer<W: Write>(w: &mut W, report: &RunReport) -> io::Result<()> {
+    let context = context(report);
     let a = &report.answer;
     match a.max_rps {
         Some(rps) => writeln!(w, "ANSWER: max RPS = {rps} ({context})")?,
@@ -114,10 +149,125 @@ pub fn print_answer<W: Write>(w: &mut W, report: &RunReport) -> io::Result<()> {
     }
 }
 
+/// `ANSWER: max RPS = 4410 (plugin=…, bracket [4410, 4500], 9 probes)`, the
+/// Next-limit line, and why the search stopped.
+fn print_search_answer<W: Write>(
+    w: &mut W,
+    report: &RunReport,
+    search: &SearchReport,
+) -> io::Result<()> {
+    let (a, o) = (&report.answer, &search.outcome);
+    let context = context(report);
+    let probes = match o.probes {
+        1 => "1 probe".to_string(),
+        n => format!("{n} probes"),
+    };
+    match a.max_rps {
+        Some(rps) => {
+            let bracket = match a.next_limit_rps {
+                Some(trip) => format!("bracket [{rps}, {trip}]"),
+                None => "no TRIP found".to_string(),
+            };
+            writeln!(w, "ANSWER: max RPS = {rps} ({context}, {bracket}, {probes})")?;
+            if let Some(trip) = a.next_limit_rps {
+                writeln!(
+                    w,
+                    "        Next limit: {} (at {trip} RPS)",
+                    a.next_limit.join("; ")
+                )?;
+            }
+        }
+        None => {
+            let why = match &o.stop {
+                Stop::TripAtStart { rps } => format!(
+                    "the service fails the SLO even at the start rate {rps} RPS: {}",
+                    a.next_limit.join("; ")
+                ),
+                Stop::LoadBoxLimit { rps, reason } => format!(
+                    "the load box, not the service, was the limit at {rps} RPS: {reason}"
+                ),
+                _ => match report.steps.first() {
+                    None => "no probe finished".to_string(),
+                    Some(first) => format!(
+                        "start rate {} {}: {}",
+                        first.target_rps,
+                        first.verdict,
+                        first.reasons.join("; ")
+                    ),
+                },
+            };
+            writeln!(w, "ANSWER: no rate passed ({why}; {context}, {probes})")?;
+        }
+    }
+    if let Some(line) = stop_line(search, a.max_rps.is_some()) {
+        writeln!(w, "        Search: {line}")?;
+    }
+    Ok(())
+}
+
+/// Why the adaptive search stopped, when the ANSWER line does not say it already.
+fn stop_line(search: &SearchReport, answered: bool) -> Option<String> {
+    let Plan::Adaptive(plan) = &search.plan else {
+        return None;
+    };
+    let o = &search.outcome;
+    let width = o.bracket.width().map(|w| format!("{:.1}%", w * 100.0));
+    let line = match (&o.stop, width) {
+        (Stop::Converged, Some(width)) => match (o.bracket.pass, o.bracket.trip) {
+            (Some(p), Some(t)) if t - p <= 1 => "converged: the bracket is 1 RPS wide".to_string(),
+            _ => format!(
+                "converged: the bracket is {width} wide (--precision {})",
+                plan.precision
+            ),
+        },
+        (Stop::MaxSteps { max_steps }, Some(width)) => format!(
+            "stopped at --max-steps {max_steps}: the bracket is {width} wide, \
+             wider than --precision {} (raise --max-steps or --start-rps)",
+            plan.precision
+        ),
+        (Stop::MaxSteps { max_steps }, None) if answered => format!(
+            "stopped at --max-steps {max_steps} before any TRIP: the limit lies higher \
+             (raise --max-steps, --start-rps or --growth)"
+        ),
+        (Stop::MaxRps { max_rps }, _) => format!(
+            "every probe passed up to --max-rps {max_rps}: the limit lies higher (raise --max-rps)"
+        ),
+        (Stop::LoadBoxLimit { rps, reason }, _) if answered => format!(
+            "stopped: the load box, not the service, was the limit at {rps} RPS \
+             (INCONCLUSIVE after its re-run: {reason}); the answer is the highest rate measured"
+        ),
+        (Stop::Interrupted, _) => "interrupted before the search ended".to_string(),
+        _ => return None,
+    };
+    Some(line)
+}
+
+/// `Confirmed: 3/3 re-runs at 4410 RPS held`.
+fn print_confirmation<W: Write>(w: &mut W, report: &RunReport) -> io::Result<()> {
+    let Some(c) = report
+        .search
+        .as_ref()
+        .and_then(|s| s.outcome.confirm.as_ref())
+    else {
+        return Ok(());
+    };
+    let marginal = if c.held < c.runs {
+        ": not every time, the answer is marginal"
+    } else {
+        ""
+    };
+    writeln!(
+        w,
+        "        Confirmed: {}/{} re-runs at {} RPS held{marginal}",
+        c.held, c.runs, c.rps
+    )
+}
+
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures::report;
+    use super::super::fixtures::{adaptive_report, outcome, report};
     use super::*;
+    use crate::search::{Confirmation, Outcome};
 
     fn render(r: &RunReport) -> String {
         let mut out = Vec::new();
@@ -151,6 +301,128 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("Next limit"), "{text}");
+    }
+
+    fn with_probes(mut o: Outcome, probes: u32) -> Outcome {
+        o.probes = probes;
+        o
+    }
+
+    #[test]
+    fn adaptive_answer_shows_bracket_probes_and_why_it_stopped() {
+        let table: &[(&str, &[(u64, &str)], Outcome, &[&str])] = &[
+            (
+                "converged",
+                &[(1000, "PASS"), (2000, "TRIP"), (1500, "PASS"), (1530, "TRIP")],
+                outcome(Some(1500), Some(1530), Stop::Converged),
+                &[
+                    "ANSWER: max RPS = 1500 (plugin=synthetic, bracket [1500, 1530], 4 probes)\n",
+                    "        Next limit: op p95=143ms > 100ms (at 1530 RPS)\n",
+                    "        Search: converged: the bracket is 2.0% wide (--precision 0.02)\n",
+                ],
+            ),
+            (
+                "max steps",
+                &[(1000, "PASS"), (2000, "TRIP"), (1500, "PASS"), (1750, "TRIP")],
+                outcome(Some(1500), Some(1750), Stop::MaxSteps { max_steps: 4 }),
+                &[
+                    "ANSWER: max RPS = 1500 (plugin=synthetic, bracket [1500, 1750], 4 probes)\n",
+                    "        Search: stopped at --max-steps 4: the bracket is 16.7% wide, wider than --precision 0.02 (raise --max-steps or --start-rps)\n",
+                ],
+            ),
+            (
+                "max rps",
+                &[(1000, "PASS"), (2000, "PASS")],
+                outcome(Some(2000), None, Stop::MaxRps { max_rps: 2000 }),
+                &[
+                    "ANSWER: max RPS = 2000 (plugin=synthetic, no TRIP found, 2 probes)\n",
+                    "        Search: every probe passed up to --max-rps 2000: the limit lies higher (raise --max-rps)\n",
+                ],
+            ),
+            (
+                "trip at start",
+                &[(500, "TRIP")],
+                outcome(None, Some(500), Stop::TripAtStart { rps: 500 }),
+                &["ANSWER: no rate passed (the service fails the SLO even at the start rate 500 RPS: op p95=143ms > 100ms; plugin=synthetic, 1 probe)\n"],
+            ),
+            (
+                "load box, nothing passed",
+                &[(500, "INCONCLUSIVE"), (500, "INCONCLUSIVE")],
+                outcome(
+                    None,
+                    None,
+                    Stop::LoadBoxLimit { rps: 500, reason: "emit underrun 90 ops".into() },
+                ),
+                &["ANSWER: no rate passed (the load box, not the service, was the limit at 500 RPS: emit underrun 90 ops; plugin=synthetic, 2 probes)\n"],
+            ),
+            (
+                "load box above a pass",
+                &[(1000, "PASS"), (2000, "INCONCLUSIVE"), (2000, "INCONCLUSIVE")],
+                outcome(
+                    Some(1000),
+                    None,
+                    Stop::LoadBoxLimit { rps: 2000, reason: "emit underrun 90 ops".into() },
+                ),
+                &[
+                    "ANSWER: max RPS = 1000 (plugin=synthetic, no TRIP found, 3 probes)\n",
+                    "        Search: stopped: the load box, not the service, was the limit at 2000 RPS (INCONCLUSIVE after its re-run: emit underrun 90 ops); the answer is the highest rate measured\n",
+                ],
+            ),
+        ];
+        for (name, steps, o, want) in table {
+            let o = with_probes(o.clone(), steps.len() as u32);
+            let text = render(&adaptive_report(steps, o));
+            for line in *want {
+                assert!(text.contains(line), "{name}: want {line:?} in\n{text}");
+            }
+            assert!(!text.contains("Confirmed"), "{name}");
+        }
+    }
+
+    #[test]
+    fn adaptive_table_numbers_the_probes_in_the_order_run() {
+        let steps = [(1000, "PASS"), (2000, "TRIP"), (1500, "PASS")];
+        let o = outcome(Some(1500), Some(2000), Stop::Converged);
+        let text = render(&adaptive_report(&steps, o));
+        let rows: Vec<&str> = text.lines().filter(|l| l.contains("PASS") || l.contains("TRIP")).collect();
+        assert!(text.contains("| probe   target_rps"), "{text}");
+        assert!(rows[0].starts_with("|     0         1000"), "{text}");
+        assert!(rows[1].starts_with("|     1         2000"), "{text}");
+        assert!(rows[2].starts_with("|     2         1500"), "{text}");
+    }
+
+    #[test]
+    fn confirmations_are_marked_and_do_not_move_the_answer() {
+        let steps = [(1000, "PASS"), (2000, "TRIP"), (1500, "PASS"), (1500, "PASS"), (1500, "TRIP")];
+        let mut o = with_probes(outcome(Some(1500), Some(2000), Stop::MaxSteps { max_steps: 3 }), 3);
+        o.confirm = Some(Confirmation { rps: 1500, runs: 2, held: 1, probes: vec![3, 4] });
+        let r = adaptive_report(&steps, o);
+        assert_eq!((r.answer.max_rps, r.answer.next_limit_rps), (Some(1500), Some(2000)));
+        let text = render(&r);
+        assert!(text.contains("PASS (confirm)"), "{text}");
+        assert!(text.contains("TRIP (confirm)"), "{text}");
+        assert!(
+            text.contains("ANSWER: max RPS = 1500 (plugin=synthetic, bracket [1500, 2000], 3 probes)\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("        Confirmed: 1/2 re-runs at 1500 RPS held: not every time, the answer is marginal\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_fixed_ladder_table_is_unchanged() {
+        let mut r = report(&[(1000, "PASS"), (2000, "PASS")]);
+        r.search = Some(SearchReport {
+            plan: Plan::Fixed { rates: vec![1000, 2000], stop_on_trip: true },
+            outcome: outcome(Some(2000), None, Stop::LadderDone),
+        });
+        let text = render(&r);
+        assert!(text.contains("| target_rps   achieved_rps"), "{text}");
+        assert!(!text.contains("probe"), "{text}");
+        assert!(!text.contains("Search:"), "{text}");
+        assert!(text.contains("ANSWER: max RPS = 2000 (plugin=synthetic)\n"), "{text}");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Report values for renderer tests.
 
 use super::*;
+use crate::search::{Adaptive, Bracket, Outcome, Plan, Stop};
 
 pub fn step(target_rps: u64, verdict: &str) -> StepReport {
     let reasons = match verdict {
@@ -63,5 +64,28 @@ pub fn report(steps: &[(u64, &str)]) -> RunReport {
         answer: answer(&steps),
         steps,
         interrupted: false,
+        search: None,
+    }
+}
+
+/// An adaptive run: `steps` in the order probed, ending as `outcome` says.
+pub fn adaptive_report(steps: &[(u64, &str)], outcome: Outcome) -> RunReport {
+    let mut r = report(steps);
+    r.settings.steps = Vec::new();
+    let search = SearchReport {
+        plan: Plan::Adaptive(Adaptive::new(500)),
+        outcome,
+    };
+    r.answer = search_answer(&r.steps, &search);
+    r.search = Some(search);
+    r
+}
+
+pub fn outcome(pass: Option<u64>, trip: Option<u64>, stop: Stop) -> Outcome {
+    Outcome {
+        bracket: Bracket { pass, trip },
+        stop,
+        probes: 0,
+        confirm: None,
     }
 }

@@ -9,6 +9,7 @@ pub mod json;
 
 use serde::{Deserialize, Serialize};
 
+use crate::search::{Outcome, Plan};
 use crate::verdict::{fmt_ms, Slo};
 
 /// Latency figures of one series in one step, in milliseconds.
@@ -85,6 +86,23 @@ pub struct Answer {
     pub next_limit: Vec<String>,
 }
 
+/// How the rates were chosen and how that search ended.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SearchReport {
+    pub plan: Plan,
+    pub outcome: Outcome,
+}
+
+impl SearchReport {
+    /// Is this probe a `--confirm` re-run of the answer (not a search probe)?
+    pub fn is_confirmation(&self, probe: u32) -> bool {
+        self.outcome
+            .confirm
+            .as_ref()
+            .is_some_and(|c| c.probes.contains(&probe))
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunReport {
     pub settings: RunSettings,
@@ -92,6 +110,9 @@ pub struct RunReport {
     pub answer: Answer,
     /// The run was cancelled (SIGINT/SIGTERM): the steps are what finished.
     pub interrupted: bool,
+    /// The search's plan and outcome (absent in reports written before it existed).
+    #[serde(default)]
+    pub search: Option<SearchReport>,
 }
 
 /// The highest PASS below the lowest TRIP (a PASS above a TRIP, possible with
@@ -112,6 +133,17 @@ pub fn answer(steps: &[StepReport]) -> Answer {
         next_limit_rps: lowest_trip.map(|t| t.target_rps),
         next_limit: lowest_trip.map(|t| t.reasons.clone()).unwrap_or_default(),
     }
+}
+
+/// [`answer`] from the search probes only: `--confirm` runs re-test the
+/// answer, they do not move it (their tally is in the search outcome).
+pub fn search_answer(steps: &[StepReport], search: &SearchReport) -> Answer {
+    let probes: Vec<StepReport> = steps
+        .iter()
+        .filter(|s| !search.is_confirmation(s.probe))
+        .cloned()
+        .collect();
+    answer(&probes)
 }
 
 /// `2.5` for 2.5 ms, for tables and CSV.

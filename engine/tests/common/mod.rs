@@ -8,6 +8,7 @@ use std::time::Duration;
 use loadgen_engine::plugin::{loader, LoadedPlugin};
 use loadgen_engine::ramp::RampConfig;
 use loadgen_engine::report::RunSettings;
+use loadgen_engine::search::Plan;
 use loadgen_engine::reporter::ReportTargets;
 use loadgen_engine::verdict::Slo;
 use loadgen_engine::RunSpec;
@@ -40,14 +41,19 @@ pub fn quick_spec(plugin: &str, options: &[(&str, &str)], rates: &[u64]) -> RunS
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     let ramp = RampConfig {
-        rates: rates.to_vec(),
+        plan: Plan::Fixed {
+            rates: rates.to_vec(),
+            stop_on_trip: true,
+        },
         warmup: Duration::from_millis(300),
         hold: Duration::from_millis(1500),
         drain: Duration::from_millis(300),
         cooldown: Duration::ZERO,
-        stop_on_trip: true,
         slo: Slo::default(),
         retry_inconclusive: 1,
+        confirm: 0,
+        scrape_urls: Vec::new(),
+        counter_gates: Vec::new(),
     };
     RunSpec {
         host: HostConfig {

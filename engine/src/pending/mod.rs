@@ -14,6 +14,10 @@ use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use crate::plugin::Workload;
 use crate::verdict::PendingChange;
 
+mod source;
+
+pub use source::{BacklogSource, Durable};
+
 const PEAK_INTERVAL: Duration = Duration::from_secs(1);
 
 pub enum PendingMsg {
@@ -28,6 +32,8 @@ pub enum PendingMsg {
 /// Read-only configuration: where the backlogs are read from.
 pub struct PendingPoller {
     pub workload: Arc<Workload>,
+    /// The JetStream durables, if the workload names any.
+    pub durables: Option<Arc<BacklogSource>>,
 }
 
 #[derive(Default)]
@@ -39,11 +45,16 @@ pub struct PendingState {
 
 impl PendingPoller {
     async fn read(&self) -> Result<BTreeMap<String, i64>, String> {
-        let gauges = self.workload.backlog()?;
-        Ok(gauges
+        let mut values: BTreeMap<String, i64> = self
+            .workload
+            .backlog()?
             .into_iter()
             .map(|g| (g.name.into_string(), g.value))
-            .collect())
+            .collect();
+        if let Some(durables) = &self.durables {
+            values.extend(durables.read().await?);
+        }
+        Ok(values)
     }
 }
 

@@ -1,0 +1,170 @@
+//! Where JetStream durables' `num_pending` is read: the JetStream API on the
+//! workload's NATS server, or the monitoring endpoint's `/jsz` when
+//! `NATS_MONITORING_URL` is set.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use async_nats::jetstream;
+use serde_json::Value;
+
+/// One read may take this long before the reading counts as failed.
+const READ_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// A durable to watch, as `stream`/`durable`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Durable {
+    pub stream: String,
+    pub durable: String,
+}
+
+pub enum BacklogSource {
+    JetStream {
+        js: jetstream::Context,
+        durables: Vec<Durable>,
+    },
+    Monitoring {
+        /// `…/jsz?accounts=true&streams=true&consumers=true`.
+        url: String,
+        durables: Vec<Durable>,
+    },
+}
+
+impl BacklogSource {
+    /// Connect to `$NATS_URL` (with `$NATS_CREDS_FILE`), or use
+    /// `$NATS_MONITORING_URL` if set. Unreachable NATS is an error here: at
+    /// start it is a configuration error.
+    pub async fn from_env(durables: Vec<Durable>) -> Result<BacklogSource, String> {
+        if let Some(base) = std::env::var("NATS_MONITORING_URL").ok().filter(|u| !u.trim().is_empty()) {
+            return Ok(BacklogSource::Monitoring {
+                url: jsz_url(&base),
+                durables,
+            });
+        }
+        let url = std::env::var("NATS_URL")
+            .ok()
+            .filter(|u| !u.trim().is_empty())
+            .unwrap_or_else(|| "nats://127.0.0.1:4222".into());
+        let mut options = async_nats::ConnectOptions::new()
+            .name("loadgen-pending-poller")
+            .connection_timeout(Duration::from_secs(5));
+        if let Some(path) = std::env::var_os("NATS_CREDS_FILE").filter(|p| !p.is_empty()) {
+            options = options
+                .credentials_file(&path)
+                .await
+                .map_err(|e| format!("cannot use NATS_CREDS_FILE {}: {}", path.to_string_lossy(), e.kind()))?;
+        }
+        let client = tokio::time::timeout(Duration::from_secs(10), options.connect(url.as_str()))
+            .await
+            .map_err(|_| format!("cannot reach NATS at {}: no answer", redacted(&url)))?
+            .map_err(|e| format!("cannot reach NATS at {}: {e}", redacted(&url)))?;
+        Ok(BacklogSource::JetStream {
+            js: jetstream::new(client),
+            durables,
+        })
+    }
+
+    /// `num_pending` per durable name.
+    pub async fn read(&self) -> Result<BTreeMap<String, i64>, String> {
+        match tokio::time::timeout(READ_TIMEOUT, self.read_unbounded()).await {
+            Ok(result) => result,
+            Err(_) => Err(format!("no answer in {READ_TIMEOUT:?}")),
+        }
+    }
+
+    async fn read_unbounded(&self) -> Result<BTreeMap<String, i64>, String> {
+        match self {
+            BacklogSource::JetStream { js, durables } => {
+                let mut out = BTreeMap::new();
+                for d in durables {
+                    let stream = js
+                        .get_stream(&d.stream)
+                        .await
+                        .map_err(|e| format!("stream {}: {e}", d.stream))?;
+                    let info = stream
+                        .consumer_info(&d.durable)
+                        .await
+                        .map_err(|e| format!("durable {}/{}: {e}", d.stream, d.durable))?;
+                    out.insert(d.durable.clone(), info.num_pending as i64);
+                }
+                Ok(out)
+            }
+            BacklogSource::Monitoring { url, durables } => {
+                let body = crate::http::get_text_async(url, READ_TIMEOUT).await?;
+                pending_from_jsz(&body, durables)
+            }
+        }
+    }
+}
+
+fn jsz_url(base: &str) -> String {
+    let base = base.trim_end_matches('/');
+    let base = base.strip_suffix("/jsz").unwrap_or(base);
+    format!("{base}/jsz?accounts=true&streams=true&consumers=true")
+}
+
+/// Find each durable's `num_pending` in a `/jsz` document.
+pub fn pending_from_jsz(body: &str, durables: &[Durable]) -> Result<BTreeMap<String, i64>, String> {
+    let doc: Value = serde_json::from_str(body).map_err(|e| format!("/jsz is not JSON: {e}"))?;
+    let mut found = BTreeMap::new();
+    let accounts = doc["account_details"].as_array().cloned().unwrap_or_default();
+    for stream in accounts.iter().flat_map(|a| a["stream_detail"].as_array().cloned().unwrap_or_default()) {
+        for consumer in stream["consumer_detail"].as_array().cloned().unwrap_or_default() {
+            let stream_name = consumer["stream_name"].as_str().or(stream["name"].as_str());
+            let name = consumer["name"].as_str();
+            if let Some(d) = durables
+                .iter()
+                .find(|d| Some(d.stream.as_str()) == stream_name && Some(d.durable.as_str()) == name)
+            {
+                found.insert(d.durable.clone(), consumer["num_pending"].as_i64().unwrap_or(0));
+            }
+        }
+    }
+    match durables.iter().find(|d| !found.contains_key(&d.durable)) {
+        Some(missing) => Err(format!("/jsz has no durable {}/{}", missing.stream, missing.durable)),
+        None => Ok(found),
+    }
+}
+
+/// A URL without any `user:password@`.
+pub fn redacted(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => format!("{}://***@{}", &url[..scheme], &url[at + 1..]),
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn durable(stream: &str, durable: &str) -> Durable {
+        Durable {
+            stream: stream.into(),
+            durable: durable.into(),
+        }
+    }
+
+    #[test]
+    fn jsz_documents_yield_num_pending_per_durable() {
+        let body = r#"{"account_details":[{"name":"$G","stream_detail":[
+            {"name":"MESSAGES_CANONICAL_s","consumer_detail":[
+                {"stream_name":"MESSAGES_CANONICAL_s","name":"broadcast-worker","num_pending":1240},
+                {"stream_name":"MESSAGES_CANONICAL_s","name":"message-worker","num_pending":3}]},
+            {"name":"OTHER","consumer_detail":[{"stream_name":"OTHER","name":"broadcast-worker","num_pending":99}]}]}]}"#;
+        let want = [durable("MESSAGES_CANONICAL_s", "broadcast-worker"), durable("MESSAGES_CANONICAL_s", "message-worker")];
+        let got = pending_from_jsz(body, &want).unwrap();
+        assert_eq!(got, BTreeMap::from([("broadcast-worker".into(), 1240), ("message-worker".into(), 3)]));
+
+        let err = pending_from_jsz(body, &[durable("MESSAGES_s", "message-gatekeeper")]).unwrap_err();
+        assert_eq!(err, "/jsz has no durable MESSAGES_s/message-gatekeeper");
+        assert!(pending_from_jsz("<html>", &want).unwrap_err().starts_with("/jsz is not JSON"));
+    }
+
+    #[test]
+    fn monitoring_urls_and_redaction() {
+        assert_eq!(jsz_url("http://h:8222/"), "http://h:8222/jsz?accounts=true&streams=true&consumers=true");
+        assert_eq!(jsz_url("http://h:8222/jsz"), "http://h:8222/jsz?accounts=true&streams=true&consumers=true");
+        assert_eq!(redacted("nats://u:p@h:4222"), "nats://***@h:4222");
+    }
+}
