@@ -34,6 +34,16 @@ pub enum Phase {
     Drain,
 }
 
+impl Phase {
+    fn label(self) -> &'static str {
+        match self {
+            Phase::Warmup => "warmup",
+            Phase::Hold => "hold",
+            Phase::Drain => "drain",
+        }
+    }
+}
+
 pub enum ReporterMsg {
     StepStarted {
         probe: u32,
@@ -165,10 +175,14 @@ impl Actor for Reporter {
                 let p99 = p99
                     .map(|d| format!(", p99 {}", fmt_ms(d)))
                     .unwrap_or_default();
-                state.bar.set_message(format!(
-                    "{phase:?} {:.0}s, achieved {achieved_rps:.0}/s{p99}",
-                    elapsed.as_secs_f64()
-                ));
+                state.bar.set_message(match phase {
+                    Phase::Drain => "drain: waiting for stragglers".to_string(),
+                    _ => format!(
+                        "{} {:.0}s, achieved {achieved_rps:.0}/s{p99}",
+                        phase.label(),
+                        elapsed.as_secs_f64()
+                    ),
+                });
             }
             ReporterMsg::StepFinished(step) => {
                 let line = step_line(&step);

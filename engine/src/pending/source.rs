@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_nats::jetstream;
+use loadgen_plugin_api::sdk::{nats_creds_file, nats_url, redact_url};
 use serde_json::Value;
 
 /// One read may take this long before the reading counts as failed.
@@ -41,23 +42,20 @@ impl BacklogSource {
                 durables,
             });
         }
-        let url = std::env::var("NATS_URL")
-            .ok()
-            .filter(|u| !u.trim().is_empty())
-            .unwrap_or_else(|| "nats://127.0.0.1:4222".into());
+        let url = nats_url();
         let mut options = async_nats::ConnectOptions::new()
             .name("loadgen-pending-poller")
             .connection_timeout(Duration::from_secs(5));
-        if let Some(path) = std::env::var_os("NATS_CREDS_FILE").filter(|p| !p.is_empty()) {
+        if let Some(path) = nats_creds_file() {
             options = options
                 .credentials_file(&path)
                 .await
-                .map_err(|e| format!("cannot use NATS_CREDS_FILE {}: {}", path.to_string_lossy(), e.kind()))?;
+                .map_err(|e| format!("cannot use NATS_CREDS_FILE {}: {}", path.display(), e.kind()))?;
         }
         let client = tokio::time::timeout(Duration::from_secs(10), options.connect(url.as_str()))
             .await
-            .map_err(|_| format!("cannot reach NATS at {}: no answer", redacted(&url)))?
-            .map_err(|e| format!("cannot reach NATS at {}: {e}", redacted(&url)))?;
+            .map_err(|_| format!("cannot reach NATS at {}: no answer", redact_url(&url)))?
+            .map_err(|e| format!("cannot reach NATS at {}: {e}", redact_url(&url)))?;
         Ok(BacklogSource::JetStream {
             js: jetstream::new(client),
             durables,
@@ -126,14 +124,6 @@ pub fn pending_from_jsz(body: &str, durables: &[Durable]) -> Result<BTreeMap<Str
     }
 }
 
-/// A URL without any `user:password@`.
-pub fn redacted(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => format!("{}://***@{}", &url[..scheme], &url[at + 1..]),
-        _ => url.to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,9 +152,8 @@ mod tests {
     }
 
     #[test]
-    fn monitoring_urls_and_redaction() {
+    fn monitoring_urls() {
         assert_eq!(jsz_url("http://h:8222/"), "http://h:8222/jsz?accounts=true&streams=true&consumers=true");
         assert_eq!(jsz_url("http://h:8222/jsz"), "http://h:8222/jsz?accounts=true&streams=true&consumers=true");
-        assert_eq!(redacted("nats://u:p@h:4222"), "nats://***@h:4222");
     }
 }

@@ -11,6 +11,7 @@
 mod export;
 mod hosted;
 mod info;
+mod nats_env;
 mod options;
 mod recorder;
 
@@ -24,6 +25,7 @@ pub use crate::clock;
 pub use export::{describe, new_workload};
 pub use hosted::HostConfig;
 pub use info::{Info, OptionDecl};
+pub use nats_env::{nats_creds_file, nats_url, redact_url};
 pub use options::Options;
 pub use recorder::Recorder;
 

@@ -8,6 +8,7 @@ use async_nats::{Client, ConnectOptions, Event};
 use bytes::Bytes;
 use chat_fixtures::{Fixtures, Rng};
 use futures::StreamExt;
+use loadgen_plugin_api::sdk::{nats_creds_file, nats_url, redact_url};
 use serde::Deserialize;
 
 use crate::ids;
@@ -21,22 +22,10 @@ const INFO_TIMEOUT: Duration = Duration::from_secs(1);
 const PREFLIGHT_SENDS: u64 = 3;
 const PREFLIGHT_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// `NATS_URL` without any `user:password@`, for messages.
-pub fn redacted(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => format!("{}://***@{}", &url[..scheme], &url[at + 1..]),
-        (None, Some(at)) => format!("***@{}", &url[at + 1..]),
-        _ => url.to_string(),
-    }
-}
-
 /// Connect to `$NATS_URL` (with `$NATS_CREDS_FILE` if set), reconnecting
 /// forever after a drop; slow-consumer drops are counted.
 pub async fn connect(tally: Arc<Tally>) -> Result<Client, String> {
-    let url = std::env::var("NATS_URL")
-        .ok()
-        .filter(|u| !u.trim().is_empty())
-        .unwrap_or_else(|| "nats://127.0.0.1:4222".into());
+    let url = nats_url();
     let mut options = ConnectOptions::new()
         .name("loadgen-messages")
         .subscription_capacity(1 << 20)
@@ -49,16 +38,16 @@ pub async fn connect(tally: Arc<Tally>) -> Result<Client, String> {
                 }
             }
         });
-    if let Some(path) = std::env::var_os("NATS_CREDS_FILE").filter(|p| !p.is_empty()) {
+    if let Some(path) = nats_creds_file() {
         // The path may be shown; what is in the file never is.
         options = options.credentials_file(&path).await.map_err(|e| {
-            format!("cannot use NATS_CREDS_FILE {}: {}", path.to_string_lossy(), e.kind())
+            format!("cannot use NATS_CREDS_FILE {}: {}", path.display(), e.kind())
         })?;
     }
     match tokio::time::timeout(CONNECT_TIMEOUT, options.connect(url.as_str())).await {
         Ok(Ok(client)) => Ok(client),
-        Ok(Err(e)) => Err(format!("cannot reach NATS at {}: {e}", redacted(&url))),
-        Err(_) => Err(format!("cannot reach NATS at {}: no answer in {CONNECT_TIMEOUT:?}", redacted(&url))),
+        Ok(Err(e)) => Err(format!("cannot reach NATS at {}: {e}", redact_url(&url))),
+        Err(_) => Err(format!("cannot reach NATS at {}: no answer in {CONNECT_TIMEOUT:?}", redact_url(&url))),
     }
 }
 
@@ -148,21 +137,4 @@ pub async fn preflight(client: &Client, fixtures: &Fixtures, nonce: u32, site: &
         ));
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn credentials_in_urls_are_never_shown() {
-        let table = [
-            ("nats://127.0.0.1:4222", "nats://127.0.0.1:4222"),
-            ("nats://alice:s3cret@host:4222", "nats://***@host:4222"),
-            ("token@host:4222", "***@host:4222"),
-        ];
-        for (url, want) in table {
-            assert_eq!(redacted(url), want);
-        }
-    }
 }
