@@ -46,8 +46,17 @@ pub struct CollectorStats {
 }
 
 impl CollectorStats {
+    /// Hold ops lost (plugins record one Lost sample per lost op).
     pub fn lost(&self) -> u64 {
         self.series.iter().map(|s| s.lost).sum()
+    }
+
+    /// Hold ops that failed: error answers and timeouts (plugins record one
+    /// failure sample per failed op). Counting samples by intended time puts
+    /// every failure in the step its op belongs to, even when it is answered
+    /// during the drain, and never a warmup op's failure into the hold.
+    pub fn failed(&self) -> u64 {
+        self.series.iter().map(|s| s.errors + s.timeouts).sum()
     }
 
     /// The highest running p99 across series (for the progress line).

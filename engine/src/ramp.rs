@@ -2,9 +2,11 @@
 //!
 //! Per step: `activate rate → warmup → [hold start: snapshot counters and
 //! backlogs] → hold → [hold end: backlogs; the pacer stops by itself] → drain →
-//! verdict → cooldown`. Phases advance by timed messages to itself, so a child
+//! verdict → cooldown → settle`. Phases advance by timed messages to itself, so a child
 //! restart or a cancellation is handled between phases, never lost behind a
-//! long-running handler. All phase times are absolute (`CLOCK_MONOTONIC`), set
+//! long-running handler. *Settle* waits (bounded) until the backlogs the step
+//! left behind have drained ([`settle`]), so no step is judged on the queue of
+//! the one before. All phase times are absolute (`CLOCK_MONOTONIC`), set
 //! when the step starts: the pacer, collector and timers agree on the window.
 //!
 //! Which rate comes next, whether an INCONCLUSIVE step is re-run and when the
@@ -12,8 +14,11 @@
 //! [`Search::next`] and runs what it is told, on one code path for the fixed
 //! ladder and the adaptive search alike.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
+
+pub mod settle;
 
 use loadgen_plugin_api::clock;
 use ractor::rpc::CallResult;
@@ -22,8 +27,8 @@ use tokio::sync::oneshot;
 
 use crate::collector::{CollectorMsg, CollectorStats};
 use crate::counters::{CounterMsg, CounterSnapshot};
-use crate::pacer::{PacerCounts, PacerMsg, StepTimes};
 use crate::gates::GateSpec;
+use crate::pacer::{PacerCounts, PacerMsg, StepTimes};
 use crate::pending::{BacklogSource, PendingMsg};
 use crate::plugin::Workload;
 use crate::report::{ms_value, SeriesReport, StepReport};
@@ -31,6 +36,7 @@ use crate::reporter::{Phase, ReporterMsg};
 use crate::search::{Outcome, Plan, Probe, Search, Step};
 use crate::supervisor::{Children, Supervisor, SupervisorMsg};
 use crate::verdict::{judge, PendingChange, Slo, StepInputs, Verdict};
+use settle::{Backlogs, Settle};
 
 /// Lost samples are emitted at the loss deadline (drain end); this much extra
 /// lets the last of them travel through the sink before the step is judged.
@@ -41,6 +47,10 @@ const ASK_TIMEOUT: Duration = Duration::from_secs(10);
 /// first tick is not already late.
 const START_LEAD: Duration = Duration::from_millis(2);
 const PROGRESS_EVERY: Duration = Duration::from_secs(1);
+/// How often the backlogs are read while settling.
+const SETTLE_POLL: Duration = Duration::from_millis(250);
+/// Settling never takes less than this long to give up.
+const SETTLE_LIMIT_MIN: Duration = Duration::from_secs(30);
 
 /// How the ramp runs.
 #[derive(Clone, Debug)]
@@ -91,6 +101,8 @@ pub enum RampMsg {
         child: &'static str,
         reason: String,
     },
+    /// Read the backlogs; start the next step once they have drained.
+    Settle,
     /// Stop load now and end with what has finished (SIGINT/SIGTERM).
     Cancel,
 }
@@ -129,6 +141,10 @@ pub struct RampState {
     search: Search,
     /// The search's last answer, waiting for `NextStep` (after the cooldown).
     upcoming: Option<Probe>,
+    /// Backlog levels before the first step: what "drained" means.
+    idle_backlogs: Option<Backlogs>,
+    /// The wait for the previous step's backlog, with its deadline (ns), if waiting.
+    settling: Option<(Settle, u64)>,
     current: Option<Current>,
     seq: u64,
     steps: Vec<StepReport>,
@@ -160,6 +176,63 @@ fn until(t_ns: u64) -> Duration {
 }
 
 impl RampController {
+    /// Every backlog the workload feeds: its own gauges and its JetStream durables.
+    async fn read_backlogs(&self) -> Result<Backlogs, String> {
+        let mut values: Backlogs = self
+            .workload
+            .backlog()?
+            .into_iter()
+            .map(|g| (g.name.into_string(), g.value))
+            .collect();
+        if let Some(durables) = &self.backlog {
+            values.extend(durables.read().await?);
+        }
+        Ok(values)
+    }
+
+    /// How long to wait for a backlog to drain: a step at g× capacity leaves
+    /// about (g − 1)·(warmup + hold) seconds of work behind.
+    fn settle_limit(&self) -> Duration {
+        let c = &self.config;
+        SETTLE_LIMIT_MIN.max(2 * (c.warmup + c.hold + c.drain))
+    }
+
+    /// Between steps: read the backlogs until they have drained (or stopped
+    /// draining, or the limit passed), then start the next step.
+    async fn settle(
+        &self,
+        myself: &ActorRef<RampMsg>,
+        state: &mut RampState,
+    ) -> Result<(), ActorProcessingErr> {
+        let now = clock::now().0;
+        let limit = self.settle_limit();
+        let (settle, deadline) = state.settling.get_or_insert_with(|| {
+            (
+                Settle::new(state.idle_backlogs.clone()),
+                now + limit.as_nanos() as u64,
+            )
+        });
+        // An unreadable backlog cannot be waited for; the step will say so.
+        let reading = self.read_backlogs().await;
+        let settled = match reading {
+            Ok(values) => settle.settled(values),
+            Err(_) => true,
+        };
+        if settled || now >= *deadline {
+            if !settled {
+                tracing::warn!(
+                    "backlogs still draining after {}: starting the next step anyway",
+                    humantime::format_duration(limit)
+                );
+            }
+            state.settling = None;
+            myself.send_message(RampMsg::NextStep)?;
+        } else {
+            myself.send_after(SETTLE_POLL, || RampMsg::Settle);
+        }
+        Ok(())
+    }
+
     async fn children(&self, state: &RampState) -> Result<Children, ActorProcessingErr> {
         Ok(ask(&state.supervisor, "supervisor", SupervisorMsg::Children).await?)
     }
@@ -318,9 +391,9 @@ impl RampController {
             stats,
             in_use,
         };
-        let (inputs, stats) = step_inputs(&cur, &self.config, measured);
+        let (inputs, extras) = step_inputs(&cur, &self.config, measured);
         let verdict = judge(&inputs, &self.config.slo);
-        let report = step_report(&cur, &inputs, &stats, &verdict);
+        let report = step_report(&cur, &inputs, &extras, &verdict);
         let _ = self
             .reporter
             .send_message(ReporterMsg::StepFinished(report.clone()));
@@ -330,7 +403,7 @@ impl RampController {
             Probe::Done(outcome) => self.finish(myself, state, outcome, false).await,
             run => {
                 state.upcoming = Some(run);
-                myself.send_after(self.config.cooldown, || RampMsg::NextStep);
+                myself.send_after(self.config.cooldown, || RampMsg::Settle);
                 Ok(())
             }
         }
@@ -373,7 +446,14 @@ struct Measured {
 
 /// Assemble the verdict's inputs; the first broken signal, if any, becomes
 /// the measurement failure (so the step is INCONCLUSIVE, never PASS).
-fn step_inputs(cur: &Current, config: &RampConfig, m: Measured) -> (StepInputs, CollectorStats) {
+/// What the report shows beyond the verdict's inputs.
+struct Extras {
+    stats: CollectorStats,
+    /// Plugin counter deltas from hold start to drain end, for diagnosis.
+    counters: BTreeMap<String, u64>,
+}
+
+fn step_inputs(cur: &Current, config: &RampConfig, m: Measured) -> (StepInputs, Extras) {
     let mut failure = cur.disrupted.clone();
     let mut note = |e: String| {
         failure.get_or_insert(e);
@@ -424,7 +504,7 @@ fn step_inputs(cur: &Current, config: &RampConfig, m: Measured) -> (StepInputs, 
         target_rps: cur.rps,
         hold: config.hold,
         attempted: counts.accepted,
-        failed: deltas.failed + counts.fire_errors,
+        failed: stats.failed() + counts.fire_errors,
         lost: stats.lost(),
         saturated: counts.saturated,
         emit_underrun: counts.emit_underrun,
@@ -439,17 +519,24 @@ fn step_inputs(cur: &Current, config: &RampConfig, m: Measured) -> (StepInputs, 
         counter_gates,
         measurement_failure: failure,
     };
-    (inputs, stats)
+    (
+        inputs,
+        Extras {
+            stats,
+            counters: deltas.by_name,
+        },
+    )
 }
 
 fn step_report(
     cur: &Current,
     inputs: &StepInputs,
-    stats: &CollectorStats,
+    extras: &Extras,
     verdict: &Verdict,
 ) -> StepReport {
     let service_p99 = |name: &str| {
-        stats
+        extras
+            .stats
             .series
             .iter()
             .find(|s| s.latency.name == name)
@@ -483,6 +570,7 @@ fn step_report(
         emit_underrun: inputs.emit_underrun,
         worst_durable: worst.map(|p| p.name.clone()),
         worst_pending_delta: worst.map(|p| p.growth()),
+        counters: extras.counters.clone(),
         verdict: verdict.label().to_string(),
         reasons: verdict.reasons(),
     }
@@ -511,11 +599,14 @@ impl Actor for RampController {
             .retry_inconclusive(self.config.retry_inconclusive)
             .confirm(self.config.confirm);
         let upcoming = Some(search.next(None));
+        let idle_backlogs = self.read_backlogs().await.ok();
         myself.send_message(RampMsg::NextStep)?;
         Ok(RampState {
             supervisor,
             search,
             upcoming,
+            idle_backlogs,
+            settling: None,
             current: None,
             seq: 0,
             steps: Vec::new(),
@@ -535,6 +626,7 @@ impl Actor for RampController {
         let current_seq = state.current.as_ref().map(|c| c.seq);
         match message {
             RampMsg::NextStep => self.next_step(&myself, state).await?,
+            RampMsg::Settle => self.settle(&myself, state).await?,
             RampMsg::HoldStart { seq } if Some(seq) == current_seq => {
                 self.hold_start(&myself, state).await?
             }

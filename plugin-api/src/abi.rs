@@ -60,6 +60,11 @@ pub enum Outcome {
 ///
 /// Latency is `done - intended` (coordinated-omission corrected: a late send
 /// still counts from when it should have gone); service time is `done - sent`.
+///
+/// The engine counts ops from samples, by intended time: record one `Ok`
+/// sample per series an answered op produces, and **one** `Error`, `Timeout`
+/// or `Lost` sample for an op that failed or was lost (on the series where it
+/// failed), never one per series.
 #[repr(C)]
 #[derive(StableAbi, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Sample {

@@ -18,8 +18,7 @@ pub fn print_table<W: Write>(w: &mut W, report: &RunReport) -> io::Result<()> {
         .map(|s| s.series.iter().map(|x| x.name.as_str()).collect())
         .unwrap_or_default();
     let search = report.search.as_ref();
-    let numbered =
-        search.is_some_and(|s| s.plan.is_adaptive() || s.outcome.confirm.is_some());
+    let numbered = search.is_some_and(|s| s.plan.is_adaptive() || s.outcome.confirm.is_some());
     let mut header = Vec::new();
     if numbered {
         header.push("probe".to_string());
@@ -168,7 +167,10 @@ fn print_search_answer<W: Write>(
                 Some(trip) => format!("bracket [{rps}, {trip}]"),
                 None => "no TRIP found".to_string(),
             };
-            writeln!(w, "ANSWER: max RPS = {rps} ({context}, {bracket}, {probes})")?;
+            writeln!(
+                w,
+                "ANSWER: max RPS = {rps} ({context}, {bracket}, {probes})"
+            )?;
             if let Some(trip) = a.next_limit_rps {
                 writeln!(
                     w,
@@ -183,9 +185,9 @@ fn print_search_answer<W: Write>(
                     "the service fails the SLO even at the start rate {rps} RPS: {}",
                     a.next_limit.join("; ")
                 ),
-                Stop::LoadBoxLimit { rps, reason } => format!(
-                    "the load box, not the service, was the limit at {rps} RPS: {reason}"
-                ),
+                Stop::LoadBoxLimit { rps, reason } => {
+                    format!("the load box, not the service, was the limit at {rps} RPS: {reason}")
+                }
                 _ => match report.steps.first() {
                     None => "no probe finished".to_string(),
                     Some(first) => format!(
@@ -384,7 +386,10 @@ mod tests {
         let steps = [(1000, "PASS"), (2000, "TRIP"), (1500, "PASS")];
         let o = outcome(Some(1500), Some(2000), Stop::Converged);
         let text = render(&adaptive_report(&steps, o));
-        let rows: Vec<&str> = text.lines().filter(|l| l.contains("PASS") || l.contains("TRIP")).collect();
+        let rows: Vec<&str> = text
+            .lines()
+            .filter(|l| l.contains("PASS") || l.contains("TRIP"))
+            .collect();
         assert!(text.contains("| probe   target_rps"), "{text}");
         assert!(rows[0].starts_with("|     0         1000"), "{text}");
         assert!(rows[1].starts_with("|     1         2000"), "{text}");
@@ -393,16 +398,35 @@ mod tests {
 
     #[test]
     fn confirmations_are_marked_and_do_not_move_the_answer() {
-        let steps = [(1000, "PASS"), (2000, "TRIP"), (1500, "PASS"), (1500, "PASS"), (1500, "TRIP")];
-        let mut o = with_probes(outcome(Some(1500), Some(2000), Stop::MaxSteps { max_steps: 3 }), 3);
-        o.confirm = Some(Confirmation { rps: 1500, runs: 2, held: 1, probes: vec![3, 4] });
+        let steps = [
+            (1000, "PASS"),
+            (2000, "TRIP"),
+            (1500, "PASS"),
+            (1500, "PASS"),
+            (1500, "TRIP"),
+        ];
+        let mut o = with_probes(
+            outcome(Some(1500), Some(2000), Stop::MaxSteps { max_steps: 3 }),
+            3,
+        );
+        o.confirm = Some(Confirmation {
+            rps: 1500,
+            runs: 2,
+            held: 1,
+            probes: vec![3, 4],
+        });
         let r = adaptive_report(&steps, o);
-        assert_eq!((r.answer.max_rps, r.answer.next_limit_rps), (Some(1500), Some(2000)));
+        assert_eq!(
+            (r.answer.max_rps, r.answer.next_limit_rps),
+            (Some(1500), Some(2000))
+        );
         let text = render(&r);
         assert!(text.contains("PASS (confirm)"), "{text}");
         assert!(text.contains("TRIP (confirm)"), "{text}");
         assert!(
-            text.contains("ANSWER: max RPS = 1500 (plugin=synthetic, bracket [1500, 2000], 3 probes)\n"),
+            text.contains(
+                "ANSWER: max RPS = 1500 (plugin=synthetic, bracket [1500, 2000], 3 probes)\n"
+            ),
             "{text}"
         );
         assert!(
@@ -415,14 +439,20 @@ mod tests {
     fn a_fixed_ladder_table_is_unchanged() {
         let mut r = report(&[(1000, "PASS"), (2000, "PASS")]);
         r.search = Some(SearchReport {
-            plan: Plan::Fixed { rates: vec![1000, 2000], stop_on_trip: true },
+            plan: Plan::Fixed {
+                rates: vec![1000, 2000],
+                stop_on_trip: true,
+            },
             outcome: outcome(Some(2000), None, Stop::LadderDone),
         });
         let text = render(&r);
         assert!(text.contains("| target_rps   achieved_rps"), "{text}");
         assert!(!text.contains("probe"), "{text}");
         assert!(!text.contains("Search:"), "{text}");
-        assert!(text.contains("ANSWER: max RPS = 2000 (plugin=synthetic)\n"), "{text}");
+        assert!(
+            text.contains("ANSWER: max RPS = 2000 (plugin=synthetic)\n"),
+            "{text}"
+        );
     }
 
     #[test]

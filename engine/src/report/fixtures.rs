@@ -32,6 +32,7 @@ pub fn step(target_rps: u64, verdict: &str) -> StepReport {
         emit_underrun: 0,
         worst_durable: Some("queue".into()),
         worst_pending_delta: Some(if verdict == "TRIP" { 1500 } else { 0 }),
+        counters: Default::default(),
         verdict: verdict.into(),
         reasons,
     }

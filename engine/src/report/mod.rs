@@ -44,6 +44,10 @@ pub struct StepReport {
     pub emit_underrun: u64,
     pub worst_durable: Option<String>,
     pub worst_pending_delta: Option<i64>,
+    /// The plugin's counters over the step (hold start to drain end), e.g.
+    /// `bad_reply`, `gatekeeper`, `slow_consumer`: where the failures came from.
+    #[serde(default)]
+    pub counters: std::collections::BTreeMap<String, u64>,
     /// "PASS", "TRIP" or "INCONCLUSIVE".
     pub verdict: String,
     pub reasons: Vec<String>,

@@ -29,7 +29,11 @@ fn drive(mut search: Search, mut judge: impl FnMut(Step) -> Verdict) -> (Vec<Ste
     loop {
         match search.next(last.as_ref()) {
             Probe::Run(step) => {
-                assert_eq!(step.probe as usize, steps.len(), "probe numbers run 0, 1, …");
+                assert_eq!(
+                    step.probe as usize,
+                    steps.len(),
+                    "probe numbers run 0, 1, …"
+                );
                 steps.push(step);
                 assert!(steps.len() < 200, "the search does not end: {steps:?}");
                 last = Some(judge(step));
@@ -124,7 +128,10 @@ fn a_one_rate_wide_bracket_is_converged_whatever_the_precision() {
     };
     let (steps, o) = drive(search(a), capacity(3));
     assert_eq!(rates(&steps), [1, 2, 4, 3]);
-    assert_eq!((o.bracket, o.stop), (bracket(Some(3), Some(4)), Stop::Converged));
+    assert_eq!(
+        (o.bracket, o.stop),
+        (bracket(Some(3), Some(4)), Stop::Converged)
+    );
 }
 
 #[test]
@@ -247,7 +254,10 @@ fn inconclusive_then_a_verdict_carries_on() {
         capacity(4500)(s)
     };
     let (steps, o) = drive(search(adaptive(500)), judge);
-    assert_eq!(rates(&steps)[..7], [500, 1000, 2000, 4000, 8000, 8000, 6000]);
+    assert_eq!(
+        rates(&steps)[..7],
+        [500, 1000, 2000, 4000, 8000, 8000, 6000]
+    );
     assert_eq!(o.stop, Stop::Converged);
     assert_eq!(o.bracket, bracket(Some(4500), Some(4562)));
 }
@@ -263,7 +273,10 @@ fn inconclusive_with_retries_off_stops_at_once_and_during_bisection_keeps_the_br
     };
     let (steps, o) = drive(search(adaptive(500)).retry_inconclusive(0), judge);
     assert_eq!(rates(&steps), [500, 1000, 2000, 4000, 8000, 6000]);
-    assert!(matches!(o.stop, Stop::LoadBoxLimit { rps: 6000, .. }), "{o:?}");
+    assert!(
+        matches!(o.stop, Stop::LoadBoxLimit { rps: 6000, .. }),
+        "{o:?}"
+    );
     assert_eq!(o.bracket, bracket(Some(4000), Some(8000)));
 }
 
@@ -271,7 +284,10 @@ fn inconclusive_with_retries_off_stops_at_once_and_during_bisection_keeps_the_br
 fn an_inconclusive_start_is_no_answer() {
     let (steps, o) = drive(search(adaptive(500)).confirm(2), |_| load_box());
     assert_eq!(rates(&steps), [500, 500]);
-    assert!(matches!(o.stop, Stop::LoadBoxLimit { rps: 500, .. }), "{o:?}");
+    assert!(
+        matches!(o.stop, Stop::LoadBoxLimit { rps: 500, .. }),
+        "{o:?}"
+    );
     assert_eq!((o.bracket, o.confirm), (bracket(None, None), None));
 }
 
@@ -385,7 +401,10 @@ fn fixed_ladder_reruns_an_inconclusive_rung_then_moves_on() {
         steps.iter().map(|s| s.attempt).collect::<Vec<_>>(),
         [1, 1, 2, 1]
     );
-    assert_eq!((o.stop, o.bracket), (Stop::LadderDone, bracket(Some(4000), None)));
+    assert_eq!(
+        (o.stop, o.bracket),
+        (Stop::LadderDone, bracket(Some(4000), None))
+    );
 }
 
 #[test]

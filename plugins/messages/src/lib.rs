@@ -114,7 +114,7 @@ impl Plugin for Messages {
                 }
                 Err(_) => {
                     bump(&s.tally.marshal);
-                    s.fail_remaining(&pending, Outcome::Error, wire::MARSHAL, MonoNanos(now));
+                    s.fail(&pending, Outcome::Error, wire::MARSHAL, MonoNanos(now));
                 }
             }
         }
@@ -204,7 +204,7 @@ async fn publish_jetstream(js: jetstream::Context, s: Arc<Shared>, outgoing: Vec
 fn publish_failed(s: &Shared, seq: u64) {
     bump(&s.tally.publish);
     if let Some(op) = s.inflight.remove(seq) {
-        s.fail_remaining(&op, Outcome::Error, wire::PUBLISH, clock::now());
+        s.fail(&op, Outcome::Error, wire::PUBLISH, clock::now());
     }
 }
 

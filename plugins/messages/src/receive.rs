@@ -32,15 +32,14 @@ pub async fn replies(mut sub: Subscriber, s: Arc<Shared>) {
             Reply::Rejected(_) => {
                 if let Some(op) = s.inflight.remove(seq) {
                     bump(&s.tally.gatekeeper);
-                    s.fail_remaining(&op, Outcome::Error, GATEKEEPER, done);
+                    s.fail(&op, Outcome::Error, GATEKEEPER, done);
                 }
             }
             // The message may still have been stored and broadcast: keep waiting for E2.
             Reply::Malformed => {
                 if let Answered::First(op) = s.inflight.answer(seq, true) {
                     bump(&s.tally.bad_reply);
-                    let e1_only = crate::inflight::Pending { need_e2: false, ..op };
-                    s.fail_remaining(&e1_only, Outcome::Error, BAD_REPLY, done);
+                    s.fail(&op, Outcome::Error, BAD_REPLY, done);
                 }
             }
         }
@@ -73,7 +72,7 @@ pub async fn sweep_lost(s: Arc<Shared>) {
         for op in s.inflight.expire(clock::now().0) {
             bump(&s.tally.lost);
             let deadline = MonoNanos(op.intended + s.loss_timeout_ns);
-            s.fail_remaining(&op, Outcome::Lost, 0, deadline);
+            s.fail(&op, Outcome::Lost, 0, deadline);
         }
     }
 }

@@ -106,19 +106,17 @@ impl Shared {
             .record(Sample::ok(series, MonoNanos(op.intended), MonoNanos(op.sent), done));
     }
 
-    /// Record `outcome` for every series `op` was still waiting for.
-    pub fn fail_remaining(&self, op: &Pending, outcome: Outcome, reason: u16, done: MonoNanos) {
-        for (series, needed) in [(E1, op.need_e1), (E2, op.need_e2)] {
-            if needed {
-                self.recorder.record(Sample::failed(
-                    series,
-                    outcome,
-                    reason,
-                    MonoNanos(op.intended),
-                    MonoNanos(op.sent),
-                    done,
-                ));
-            }
-        }
+    /// Record the op as failed (or lost) once, on the first series it was
+    /// still waiting for: the engine counts failed ops, not failed series.
+    pub fn fail(&self, op: &Pending, outcome: Outcome, reason: u16, done: MonoNanos) {
+        let series = if op.need_e1 { E1 } else { E2 };
+        self.recorder.record(Sample::failed(
+            series,
+            outcome,
+            reason,
+            MonoNanos(op.intended),
+            MonoNanos(op.sent),
+            done,
+        ));
     }
 }

@@ -1,0 +1,136 @@
+//! `history`: the chat history-read workload (PROTOCOL.md "History read").
+//!
+//! Each op is one core NATS request to `…msg.history` (the newest page of a
+//! room, or the next page of a scrollback chain) or `…msg.thread`, from a
+//! member of a Zipf-chosen room; its sample goes to series `history` or
+//! `thread`. Ops are open-loop: `fire` spawns them and returns; beyond
+//! `max_in_flight` awaiting replies, ops are refused as saturation.
+//! Failed = timeouts + error replies + bad replies (+ no responders and
+//! client-side failures). No JetStream backlog.
+//!
+//! # Layout
+//! - `config`: options; `mix`: `key:weight` mixes; `zipf`: room choice.
+//! - `ops`: one op from choice to sample, and its deadlines (Timeout vs Lost).
+//! - `chains`: scrollback chains waiting for their next page.
+//! - `wire`: payloads and reply classification; `tally`: counters.
+//! - `inflight`: the `max_in_flight` bound.
+//! - `link`: the NATS connection and the testbed fixtures check;
+//!   `preflight`: trial reads before the first step.
+
+mod chains;
+mod config;
+#[cfg(test)]
+mod fake;
+mod inflight;
+mod link;
+mod mix;
+mod ops;
+mod preflight;
+mod tally;
+mod wire;
+mod zipf;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_nats::Client;
+use chat_fixtures::HistoryFixtures;
+use loadgen_plugin_api::export_plugin;
+use loadgen_plugin_api::sdk::*;
+
+use config::Config;
+use inflight::Slots;
+use ops::Ops;
+
+pub struct History {
+    ops: Arc<Ops<Client>>,
+    recorder: Recorder,
+    slots: Slots,
+    /// Next op sequence number (the engine's op index restarts every step);
+    /// an op's choices derive from it.
+    seq: AtomicU64,
+    client: Client,
+}
+
+impl Plugin for History {
+    fn info() -> Info {
+        config::declare(
+            Info::new(
+                "history",
+                env!("CARGO_PKG_VERSION"),
+                "Chat history reads: history pages (open and scrollback) and threads over NATS request/reply.",
+            )
+            .series(&wire::SERIES)
+            .error_reasons(&wire::REASONS)
+            .default_steps("200,500,1k,2k,5k"),
+        )
+    }
+
+    async fn start(ctx: Context) -> Result<Self, String> {
+        let config = Config::from_options(&ctx.options, std::env::var("SITE_ID").ok())?;
+        let fixtures = HistoryFixtures::build(config.preset, ctx.seed, &config.site);
+        let tally = Arc::new(tally::Tally::default());
+        let client = link::connect(Arc::clone(&tally)).await?;
+        link::check_testbed(&client, &fixtures, &config.site).await?;
+        let slots = Slots::new(config.max_in_flight);
+        let ops = Ops::new(
+            config,
+            fixtures,
+            tally,
+            client.clone(),
+            ctx.seed,
+            ctx.loss_timeout,
+        );
+        preflight::check(&ops).await?;
+        Ok(History {
+            ops: Arc::new(ops),
+            recorder: ctx.recorder,
+            slots,
+            seq: AtomicU64::new(0),
+            client,
+        })
+    }
+
+    fn fire(&self, batch: Batch) -> FireAck {
+        let mut saturated = 0;
+        for op in batch.ops() {
+            let Some(slot) = self.slots.try_take() else {
+                saturated += 1;
+                continue;
+            };
+            let seq = self.seq.fetch_add(1, Ordering::Relaxed);
+            let (ops, recorder) = (Arc::clone(&self.ops), self.recorder.clone());
+            tokio::spawn(async move {
+                let sample = ops.run(seq, op.intended).await;
+                recorder.record(sample);
+                drop(slot);
+            });
+        }
+        self.ops
+            .tally
+            .saturated
+            .fetch_add(u64::from(saturated), Ordering::Relaxed);
+        FireAck {
+            accepted: batch.count - saturated,
+            saturated,
+        }
+    }
+
+    fn counters(&self) -> Vec<Counter> {
+        self.ops.tally.counters()
+    }
+
+    fn series_in_use(&self) -> Vec<u16> {
+        [wire::HISTORY, wire::THREAD]
+            .into_iter()
+            .filter(|&s| self.ops.config.mix.includes(s as usize))
+            .collect()
+    }
+
+    async fn shutdown(&self) {
+        let _ = tokio::time::timeout(Duration::from_secs(2), self.client.drain()).await;
+    }
+}
+
+export_plugin!(History);

@@ -1,0 +1,55 @@
+//! Replies slower than `request_timeout` are counted as timeouts (failed
+//! ops, not losses), the run never panics, and the step trips on its error
+//! rate.
+
+use std::time::Duration;
+
+use loadgen_e2e::loadgen::Loadgen;
+use loadgen_e2e::{bounded, NatsServer, Testbed};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_timeouts_are_failures_and_trip_the_step() -> anyhow::Result<()> {
+    bounded(Duration::from_secs(120), async {
+        let nats = NatsServer::start().await?;
+        let _testbed = Testbed::start(&nats, &["--history-delay", "1s"]).await?;
+        let out = Loadgen::max_rps(&nats, "history")
+            .args([
+                "--steps",
+                "50",
+                "-o",
+                "request_timeout=200ms",
+                "--warmup",
+                "1s",
+                "--hold",
+                "3s",
+            ])
+            .args(["--cooldown", "0s", "--quiet"])
+            .json()
+            .timeout(Duration::from_secs(90))
+            .run()
+            .await?;
+        out.assert_no_panic();
+
+        let [step] = out.steps() else {
+            panic!("one step expected: {out}")
+        };
+        assert_eq!(step.verdict, "TRIP", "{out}");
+        assert!(
+            step.reasons.iter().any(|r| r.starts_with("error rate")),
+            "{:?}\n{out}",
+            step.reasons
+        );
+        // Every request times out: the failed count tracks the attempted one
+        // (the hold's counter window is shifted by the 200 ms timeout).
+        assert!(step.attempted >= 100, "{out}");
+        assert!(step.failed * 10 >= step.attempted * 8, "{out}");
+        assert!(step.error_rate > 0.8, "{out}");
+        assert_eq!(
+            step.lost, 0,
+            "the request timeout comes before the loss deadline: {out}"
+        );
+        assert_eq!(out.code(), Some(1), "{out}");
+        Ok(())
+    })
+    .await
+}
