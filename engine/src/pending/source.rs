@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_nats::jetstream;
-use loadgen_plugin_api::sdk::{nats_creds_file, nats_url, redact_url};
 use serde_json::Value;
 
 /// One read may take this long before the reading counts as failed.
@@ -42,20 +41,7 @@ impl BacklogSource {
                 durables,
             });
         }
-        let url = nats_url();
-        let mut options = async_nats::ConnectOptions::new()
-            .name("loadgen-pending-poller")
-            .connection_timeout(Duration::from_secs(5));
-        if let Some(path) = nats_creds_file() {
-            options = options
-                .credentials_file(&path)
-                .await
-                .map_err(|e| format!("cannot use NATS_CREDS_FILE {}: {}", path.display(), e.kind()))?;
-        }
-        let client = tokio::time::timeout(Duration::from_secs(10), options.connect(url.as_str()))
-            .await
-            .map_err(|_| format!("cannot reach NATS at {}: no answer", redact_url(&url)))?
-            .map_err(|e| format!("cannot reach NATS at {}: {e}", redact_url(&url)))?;
+        let client = loadgen_plugin_api::sdk::nats::connect("loadgen-pending-poller", |o| o).await?;
         Ok(BacklogSource::JetStream {
             js: jetstream::new(client),
             durables,

@@ -11,6 +11,8 @@
 mod export;
 mod hosted;
 mod info;
+#[cfg(feature = "nats")]
+pub mod nats;
 mod nats_env;
 mod options;
 mod recorder;

@@ -1,14 +1,10 @@
 //! The NATS connection: connecting (`NATS_URL`, `NATS_CREDS_FILE`), the
 //! requests themselves, and the `testbed.info` fixtures check.
-//!
-//! `connect`, `redacted` and the shape of the testbed check are a small
-//! local copy of the `messages` plugin's `link.rs` (they need NATS, so they
-//! do not belong in the pure `chat-fixtures` crate).
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_nats::{Client, ConnectOptions, Event, RequestErrorKind};
+use async_nats::{Client, Event, RequestErrorKind};
 use bytes::Bytes;
 use chat_fixtures::HistoryFixtures;
 use serde::Deserialize;
@@ -16,61 +12,27 @@ use serde::Deserialize;
 use crate::ops::{SendError, Transport};
 use crate::tally::{bump, Tally};
 
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// A real deployment has no `testbed.info` responder: no answer this soon
 /// means "not a testbed".
 const INFO_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// `NATS_URL` without any `user:password@`, for messages.
-pub fn redacted(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            format!("{}://***@{}", &url[..scheme], &url[at + 1..])
-        }
-        (None, Some(at)) => format!("***@{}", &url[at + 1..]),
-        _ => url.to_string(),
-    }
-}
-
-/// Connect to `$NATS_URL` (with `$NATS_CREDS_FILE` if set), reconnecting
-/// forever after a drop; slow-consumer drops are counted. Requests have no
-/// client-side timeout: every op bounds its own wait.
+/// Connect (see `sdk::nats::connect`); slow-consumer drops are counted.
+/// Requests have no client-side timeout: every op bounds its own wait.
 pub async fn connect(tally: Arc<Tally>) -> Result<Client, String> {
-    let url = std::env::var("NATS_URL")
-        .ok()
-        .filter(|u| !u.trim().is_empty())
-        .unwrap_or_else(|| "nats://127.0.0.1:4222".into());
-    let mut options = ConnectOptions::new()
-        .name("loadgen-history")
-        .subscription_capacity(1 << 20)
-        .request_timeout(None)
-        .connection_timeout(Duration::from_secs(5))
-        .event_callback(move |event| {
-            let tally = Arc::clone(&tally);
-            async move {
-                if let Event::SlowConsumer(_) = event {
-                    bump(&tally.slow_consumer);
+    loadgen_plugin_api::sdk::nats::connect("loadgen-history", |options| {
+        options
+            .subscription_capacity(1 << 20)
+            .request_timeout(None)
+            .event_callback(move |event| {
+                let tally = Arc::clone(&tally);
+                async move {
+                    if let Event::SlowConsumer(_) = event {
+                        bump(&tally.slow_consumer);
+                    }
                 }
-            }
-        });
-    if let Some(path) = std::env::var_os("NATS_CREDS_FILE").filter(|p| !p.is_empty()) {
-        // The path may be shown; what is in the file never is.
-        options = options.credentials_file(&path).await.map_err(|e| {
-            format!(
-                "cannot use NATS_CREDS_FILE {}: {}",
-                path.to_string_lossy(),
-                e.kind()
-            )
-        })?;
-    }
-    match tokio::time::timeout(CONNECT_TIMEOUT, options.connect(url.as_str())).await {
-        Ok(Ok(client)) => Ok(client),
-        Ok(Err(e)) => Err(format!("cannot reach NATS at {}: {e}", redacted(&url))),
-        Err(_) => Err(format!(
-            "cannot reach NATS at {}: no answer in {CONNECT_TIMEOUT:?}",
-            redacted(&url)
-        )),
-    }
+            })
+    })
+    .await
 }
 
 /// Core NATS request/reply; replies arrive on the client's one shared inbox
@@ -133,18 +95,6 @@ pub fn compare(info: &TestbedInfo, fixtures: &HistoryFixtures, site: &str) -> Re
 mod tests {
     use super::*;
     use chat_fixtures::HistoryPreset;
-
-    #[test]
-    fn credentials_in_urls_are_never_shown() {
-        let table = [
-            ("nats://127.0.0.1:4222", "nats://127.0.0.1:4222"),
-            ("nats://alice:s3cret@host:4222", "nats://***@host:4222"),
-            ("token@host:4222", "***@host:4222"),
-        ];
-        for (url, want) in table {
-            assert_eq!(redacted(url), want);
-        }
-    }
 
     #[test]
     fn other_history_fixtures_are_refused_naming_both() {

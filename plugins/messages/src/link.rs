@@ -4,51 +4,37 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_nats::{Client, ConnectOptions, Event};
+use async_nats::{Client, Event};
 use bytes::Bytes;
 use chat_fixtures::{Fixtures, Rng};
 use futures::StreamExt;
-use loadgen_plugin_api::sdk::{nats_creds_file, nats_url, redact_url};
 use serde::Deserialize;
 
 use crate::ids;
 use crate::tally::{bump, Tally};
 use crate::wire::{self, Reply};
 
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// A real deployment has no `testbed.info` responder: no answer this soon
 /// means "not a testbed".
 const INFO_TIMEOUT: Duration = Duration::from_secs(1);
 const PREFLIGHT_SENDS: u64 = 3;
 const PREFLIGHT_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// Connect to `$NATS_URL` (with `$NATS_CREDS_FILE` if set), reconnecting
-/// forever after a drop; slow-consumer drops are counted.
+/// Connect (see `sdk::nats::connect`); slow-consumer drops are counted.
 pub async fn connect(tally: Arc<Tally>) -> Result<Client, String> {
-    let url = nats_url();
-    let mut options = ConnectOptions::new()
-        .name("loadgen-messages")
-        .subscription_capacity(1 << 20)
-        .connection_timeout(Duration::from_secs(5))
-        .event_callback(move |event| {
-            let tally = Arc::clone(&tally);
-            async move {
-                if let Event::SlowConsumer(_) = event {
-                    bump(&tally.slow_consumer);
+    loadgen_plugin_api::sdk::nats::connect("loadgen-messages", |options| {
+        options
+            .subscription_capacity(1 << 20)
+            .event_callback(move |event| {
+                let tally = Arc::clone(&tally);
+                async move {
+                    if let Event::SlowConsumer(_) = event {
+                        bump(&tally.slow_consumer);
+                    }
                 }
-            }
-        });
-    if let Some(path) = nats_creds_file() {
-        // The path may be shown; what is in the file never is.
-        options = options.credentials_file(&path).await.map_err(|e| {
-            format!("cannot use NATS_CREDS_FILE {}: {}", path.display(), e.kind())
-        })?;
-    }
-    match tokio::time::timeout(CONNECT_TIMEOUT, options.connect(url.as_str())).await {
-        Ok(Ok(client)) => Ok(client),
-        Ok(Err(e)) => Err(format!("cannot reach NATS at {}: {e}", redact_url(&url))),
-        Err(_) => Err(format!("cannot reach NATS at {}: no answer in {CONNECT_TIMEOUT:?}", redact_url(&url))),
-    }
+            })
+    })
+    .await
 }
 
 #[derive(Deserialize)]
