@@ -8,6 +8,7 @@
 //!   instead of aborting the process;
 //! - option parsing against the options the plugin declares in [`Info`].
 
+mod counter_set;
 mod export;
 mod hosted;
 mod info;
@@ -24,6 +25,7 @@ pub use crate::abi::{
     Batch, Counter, CounterKind, FireAck, Gauge, MonoNanos, Op, Outcome, PendingTarget, Sample,
 };
 pub use crate::clock;
+pub use counter_set::bump;
 pub use export::{describe, new_workload};
 pub use hosted::HostConfig;
 pub use info::{Info, OptionDecl};
