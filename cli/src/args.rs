@@ -164,6 +164,10 @@ pub struct MaxRpsArgs {
     #[arg(long, value_name = "PATH")]
     pub json: Option<PathBuf>,
 
+    /// Write a self-contained HTML page with the latency-vs-offered-load chart.
+    #[arg(long, value_name = "PATH.html")]
+    pub report: Option<PathBuf>,
+
     /// No live progress on stderr.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -371,9 +375,18 @@ mod tests {
                 &["--search", "adaptive", "--steps", "1k,2k"],
                 "--steps and --search adaptive conflict",
             ),
-            (&["--start-rps", "500"], "--start-rps only applies to --search adaptive"),
-            (&["--max-rps", "5k"], "--max-rps only applies to --search adaptive"),
-            (&["--search", "fixed", "--growth", "3"], "--growth only applies"),
+            (
+                &["--start-rps", "500"],
+                "--start-rps only applies to --search adaptive",
+            ),
+            (
+                &["--max-rps", "5k"],
+                "--max-rps only applies to --search adaptive",
+            ),
+            (
+                &["--search", "fixed", "--growth", "3"],
+                "--growth only applies",
+            ),
             (&["--precision", "0.1"], "--precision only applies"),
             (&["--max-steps", "5"], "--max-steps only applies"),
         ];
@@ -423,7 +436,10 @@ mod tests {
             (&["--slo-pending-growth=-1"], "must be > 0"),
             (&["--hold", "soon"], "'soon' is not a duration"),
             (&["-o", "capacity"], "expected KEY=VALUE, got 'capacity'"),
-            (&["--search", "binary"], "invalid value 'binary' for '--search <HOW>'"),
+            (
+                &["--search", "binary"],
+                "invalid value 'binary' for '--search <HOW>'",
+            ),
             (&["--start-rps", "0"], "must be > 0"),
             (&["--start-rps", "fast"], "'fast' is not a rate"),
             (&["--max-rps", "1.5"], "'1.5' is not a rate"),

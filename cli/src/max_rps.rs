@@ -68,7 +68,10 @@ fn plan(plugin: &LoadedPlugin, args: &MaxRpsArgs) -> anyhow::Result<Plan> {
                 return Err(anyhow!(
                     "--start-rps {start_rps} is above --max-rps {max}{}",
                     if args.start_rps.is_none() {
-                        format!(" (the start rate defaults to plugin {}'s first step)", d.name)
+                        format!(
+                            " (the start rate defaults to plugin {}'s first step)",
+                            d.name
+                        )
                     } else {
                         String::new()
                     }
@@ -174,6 +177,7 @@ fn spec(
             progress: !args.quiet,
             csv: args.csv.clone(),
             json: args.json.clone(),
+            html: args.report.clone(),
         },
         plugin,
     }

@@ -12,7 +12,7 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 
-use crate::report::{console, csv, json, RunReport, StepReport};
+use crate::report::{console, csv, html, json, RunReport, StepReport};
 use crate::verdict::fmt_ms;
 
 /// Where the run's results go.
@@ -24,6 +24,8 @@ pub struct ReportTargets {
     pub progress: bool,
     pub csv: Option<PathBuf>,
     pub json: Option<PathBuf>,
+    /// The HTML page with the latency-vs-load chart.
+    pub html: Option<PathBuf>,
 }
 
 /// What the ramp is doing, for the progress line.
@@ -100,6 +102,9 @@ impl Reporter {
             write_file(path, |w| {
                 json::write_json(w, report).map_err(|e| e.to_string())
             })?;
+        }
+        if let Some(path) = &self.targets.html {
+            write_file(path, |w| html::write_html(w, report).map_err(|e| e.to_string()))?;
         }
         Ok(())
     }

@@ -5,6 +5,7 @@
 
 pub mod console;
 pub mod csv;
+pub mod html;
 pub mod json;
 
 use serde::{Deserialize, Serialize};
