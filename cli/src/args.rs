@@ -111,7 +111,7 @@ pub struct MaxRpsArgs {
     #[arg(long, default_value = "5s", value_parser = parse_duration)]
     pub cooldown: Duration,
 
-    /// Stop at the first TRIP.
+    /// Stop at the first TRIP (fixed search; the adaptive search always bisects below it).
     #[arg(long, default_value_t = true, action = ArgAction::Set, value_name = "BOOL")]
     pub stop_on_trip: bool,
 

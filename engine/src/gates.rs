@@ -58,7 +58,9 @@ impl FromStr for GateSpec {
 
     fn from_str(s: &str) -> Result<GateSpec, String> {
         let text = s.trim().to_string();
-        let bad = |why: &str| format!("bad counter gate '{text}': {why} (expected e.g. 'rejected_total{{svc=\"gatekeeper\"}} <= 10')");
+        let bad = |why: &str| {
+            format!("bad counter gate '{text}': {why} (expected e.g. 'rejected_total{{svc=\"gatekeeper\"}} <= 10')")
+        };
         if text.contains('{') && !text.contains('}') {
             return Err(bad("unclosed '{'"));
         }
@@ -85,12 +87,16 @@ impl FromStr for GateSpec {
         let (metric, labels) = match selector.split_once('{') {
             None => (selector, Vec::new()),
             Some((metric, rest)) => {
-                let inner = rest.strip_suffix('}').ok_or_else(|| bad("text after '}'"))?;
+                let inner = rest
+                    .strip_suffix('}')
+                    .ok_or_else(|| bad("text after '}'"))?;
                 (metric.trim(), parse_labels(inner).map_err(|why| bad(&why))?)
             }
         };
         let valid_name = !metric.is_empty()
-            && metric.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+            && metric
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
             && !metric.starts_with(|c: char| c.is_ascii_digit());
         if !valid_name {
             return Err(bad("not a metric name"));
@@ -129,7 +135,11 @@ impl GateSpec {
     }
 
     fn total(&self, scrape: &[Scraped]) -> f64 {
-        scrape.iter().filter(|s| self.matches(s)).map(|s| s.value).sum()
+        scrape
+            .iter()
+            .filter(|s| self.matches(s))
+            .map(|s| s.value)
+            .sum()
     }
 
     /// Judge the counter's growth between two scrapes. A metric the targets do
@@ -137,7 +147,10 @@ impl GateSpec {
     /// set not yet exposed counts as 0.
     pub fn evaluate(&self, start: &[Scraped], end: &[Scraped]) -> Result<CounterGate, String> {
         if !end.iter().any(|s| s.metric == self.metric) {
-            return Err(format!("counter {} is not exposed by the --scrape targets", self.metric));
+            return Err(format!(
+                "counter {} is not exposed by the --scrape targets",
+                self.metric
+            ));
         }
         let delta = self.total(end) - self.total(start);
         Ok(CounterGate {
@@ -152,7 +165,8 @@ impl GateSpec {
 /// kept under their exposed names).
 pub fn parse_exposition(text: &str) -> Result<Vec<Scraped>, String> {
     let lines = text.lines().map(|l| Ok(l.to_string()));
-    let scrape = prometheus_parse::Scrape::parse(lines).map_err(|e| format!("not Prometheus text: {e}"))?;
+    let scrape =
+        prometheus_parse::Scrape::parse(lines).map_err(|e| format!("not Prometheus text: {e}"))?;
     Ok(scrape
         .samples
         .into_iter()
@@ -165,7 +179,11 @@ pub fn parse_exposition(text: &str) -> Result<Vec<Scraped>, String> {
             };
             Some(Scraped {
                 metric: s.metric,
-                labels: s.labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                labels: s
+                    .labels
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
                 value,
             })
         })
@@ -180,16 +198,41 @@ mod tests {
     fn gate_expressions_parse() {
         let table: &[(&str, &str, &[(&str, &str)], Cmp, f64)] = &[
             ("rejected_total <= 0", "rejected_total", &[], Cmp::Le, 0.0),
-            (r#"rejected_total{service="gatekeeper"} <= 10"#, "rejected_total", &[("service", "gatekeeper")], Cmp::Le, 10.0),
-            (r#" failed_total{a="1", b="x y"}<5 "#, "failed_total", &[("a", "1"), ("b", "x y")], Cmp::Lt, 5.0),
-            ("processed_total >= 100", "processed_total", &[], Cmp::Ge, 100.0),
+            (
+                r#"rejected_total{service="gatekeeper"} <= 10"#,
+                "rejected_total",
+                &[("service", "gatekeeper")],
+                Cmp::Le,
+                10.0,
+            ),
+            (
+                r#" failed_total{a="1", b="x y"}<5 "#,
+                "failed_total",
+                &[("a", "1"), ("b", "x y")],
+                Cmp::Lt,
+                5.0,
+            ),
+            (
+                "processed_total >= 100",
+                "processed_total",
+                &[],
+                Cmp::Ge,
+                100.0,
+            ),
             ("x > 1.5", "x", &[], Cmp::Gt, 1.5),
             ("x == 0", "x", &[], Cmp::Eq, 0.0),
         ];
         for (text, metric, labels, cmp, bound) in table {
             let g: GateSpec = text.parse().unwrap_or_else(|e| panic!("{text}: {e}"));
-            let labels: Vec<(String, String)> = labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-            assert_eq!((g.metric.as_str(), &g.labels, g.cmp, g.bound), (*metric, &labels, *cmp, *bound), "{text}");
+            let labels: Vec<(String, String)> = labels
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            assert_eq!(
+                (g.metric.as_str(), &g.labels, g.cmp, g.bound),
+                (*metric, &labels, *cmp, *bound),
+                "{text}"
+            );
         }
     }
 
@@ -218,8 +261,14 @@ mod tests {
 
     #[test]
     fn gates_judge_the_hold_window_delta() {
-        let start = vec![scraped("rejected_total", "gatekeeper", 5.0), scraped("rejected_total", "history", 1.0)];
-        let end = vec![scraped("rejected_total", "gatekeeper", 12.0), scraped("rejected_total", "history", 1.0)];
+        let start = vec![
+            scraped("rejected_total", "gatekeeper", 5.0),
+            scraped("rejected_total", "history", 1.0),
+        ];
+        let end = vec![
+            scraped("rejected_total", "gatekeeper", 12.0),
+            scraped("rejected_total", "history", 1.0),
+        ];
         let gate: GateSpec = r#"rejected_total{service="gatekeeper"} <= 5"#.parse().unwrap();
         let judged = gate.evaluate(&start, &end).unwrap();
         assert_eq!((judged.delta, judged.passed), (7.0, false));

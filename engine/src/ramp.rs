@@ -171,25 +171,17 @@ where
     }
 }
 
+/// Every backlog the workload feeds, as the PendingPoller reads them.
+async fn read_backlogs(supervisor: &ActorRef<SupervisorMsg>) -> Result<Backlogs, String> {
+    let children = ask(supervisor, "supervisor", SupervisorMsg::Children).await?;
+    ask(&children.pending, "backlog reading", PendingMsg::Read).await?
+}
+
 fn until(t_ns: u64) -> Duration {
     Duration::from_nanos(t_ns.saturating_sub(clock::now().0))
 }
 
 impl RampController {
-    /// Every backlog the workload feeds: its own gauges and its JetStream durables.
-    async fn read_backlogs(&self) -> Result<Backlogs, String> {
-        let mut values: Backlogs = self
-            .workload
-            .backlog()?
-            .into_iter()
-            .map(|g| (g.name.into_string(), g.value))
-            .collect();
-        if let Some(durables) = &self.backlog {
-            values.extend(durables.read().await?);
-        }
-        Ok(values)
-    }
-
     /// How long to wait for a backlog to drain: a step at g× capacity leaves
     /// about (g − 1)·(warmup + hold) seconds of work behind.
     fn settle_limit(&self) -> Duration {
@@ -213,7 +205,7 @@ impl RampController {
             )
         });
         // An unreadable backlog cannot be waited for; the step will say so.
-        let reading = self.read_backlogs().await;
+        let reading = read_backlogs(&state.supervisor).await;
         let settled = match reading {
             Ok(values) => settle.settled(values),
             Err(_) => true,
@@ -599,7 +591,7 @@ impl Actor for RampController {
             .retry_inconclusive(self.config.retry_inconclusive)
             .confirm(self.config.confirm);
         let upcoming = Some(search.next(None));
-        let idle_backlogs = self.read_backlogs().await.ok();
+        let idle_backlogs = read_backlogs(&supervisor).await.ok();
         myself.send_message(RampMsg::NextStep)?;
         Ok(RampState {
             supervisor,

@@ -104,7 +104,9 @@ impl Reporter {
             })?;
         }
         if let Some(path) = &self.targets.html {
-            write_file(path, |w| html::write_html(w, report).map_err(|e| e.to_string()))?;
+            write_file(path, |w| {
+                html::write_html(w, report).map_err(|e| e.to_string())
+            })?;
         }
         Ok(())
     }

@@ -9,8 +9,8 @@ use loadgen_plugin_api::sdk::HostConfig;
 use ractor::Actor;
 use tokio::sync::oneshot;
 
-use crate::plugin::sink::HostSink;
 use crate::pending::{BacklogSource, Durable};
+use crate::plugin::sink::HostSink;
 use crate::plugin::{LoadError, LoadedPlugin, Workload};
 use crate::ramp::{RampArgs, RampConfig, RampController, RampMsg};
 use crate::report::{search_answer, RunReport, RunSettings, SearchReport};
@@ -59,7 +59,16 @@ pub async fn run(
     );
     let workload = start_workload(&spec.plugin, &spec.host, &collector_name).await?;
     let result = match backlog_source(&workload).await {
-        Ok(backlog) => ramp_and_report(&spec, Arc::clone(&workload), collector_name, backlog, cancel).await,
+        Ok(backlog) => {
+            ramp_and_report(
+                &spec,
+                Arc::clone(&workload),
+                collector_name,
+                backlog,
+                cancel,
+            )
+            .await
+        }
         Err(e) => Err(RunError::Config(format!("backlog signal: {e}"))),
     };
     stop_workload(workload).await;

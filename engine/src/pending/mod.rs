@@ -27,6 +27,8 @@ pub enum PendingMsg {
     Poll { generation: u64 },
     /// Read the hold-end values: the changes over the hold.
     End(RpcReplyPort<Result<Vec<PendingChange>, String>>),
+    /// Read every backlog now (between steps: has the last one drained?).
+    Read(RpcReplyPort<Result<BTreeMap<String, i64>, String>>),
 }
 
 /// Read-only configuration: where the backlogs are read from.
@@ -125,6 +127,9 @@ impl Actor for PendingPoller {
                 myself.send_after(PEAK_INTERVAL, move || PendingMsg::Poll { generation });
             }
             PendingMsg::Poll { .. } => {}
+            PendingMsg::Read(reply) => {
+                let _ = reply.send(self.read().await);
+            }
             PendingMsg::End(reply) => {
                 state.generation += 1;
                 let result = match (state.start.take(), self.read().await) {

@@ -35,13 +35,17 @@ impl BacklogSource {
     /// `$NATS_MONITORING_URL` if set. Unreachable NATS is an error here: at
     /// start it is a configuration error.
     pub async fn from_env(durables: Vec<Durable>) -> Result<BacklogSource, String> {
-        if let Some(base) = std::env::var("NATS_MONITORING_URL").ok().filter(|u| !u.trim().is_empty()) {
+        if let Some(base) = std::env::var("NATS_MONITORING_URL")
+            .ok()
+            .filter(|u| !u.trim().is_empty())
+        {
             return Ok(BacklogSource::Monitoring {
                 url: jsz_url(&base),
                 durables,
             });
         }
-        let client = loadgen_plugin_api::sdk::nats::connect("loadgen-pending-poller", |o| o).await?;
+        let client =
+            loadgen_plugin_api::sdk::nats::connect("loadgen-pending-poller", |o| o).await?;
         Ok(BacklogSource::JetStream {
             js: jetstream::new(client),
             durables,
@@ -91,21 +95,36 @@ fn jsz_url(base: &str) -> String {
 pub fn pending_from_jsz(body: &str, durables: &[Durable]) -> Result<BTreeMap<String, i64>, String> {
     let doc: Value = serde_json::from_str(body).map_err(|e| format!("/jsz is not JSON: {e}"))?;
     let mut found = BTreeMap::new();
-    let accounts = doc["account_details"].as_array().cloned().unwrap_or_default();
-    for stream in accounts.iter().flat_map(|a| a["stream_detail"].as_array().cloned().unwrap_or_default()) {
-        for consumer in stream["consumer_detail"].as_array().cloned().unwrap_or_default() {
+    let accounts = doc["account_details"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    for stream in accounts
+        .iter()
+        .flat_map(|a| a["stream_detail"].as_array().cloned().unwrap_or_default())
+    {
+        for consumer in stream["consumer_detail"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+        {
             let stream_name = consumer["stream_name"].as_str().or(stream["name"].as_str());
             let name = consumer["name"].as_str();
-            if let Some(d) = durables
-                .iter()
-                .find(|d| Some(d.stream.as_str()) == stream_name && Some(d.durable.as_str()) == name)
-            {
-                found.insert(d.durable.clone(), consumer["num_pending"].as_i64().unwrap_or(0));
+            if let Some(d) = durables.iter().find(|d| {
+                Some(d.stream.as_str()) == stream_name && Some(d.durable.as_str()) == name
+            }) {
+                found.insert(
+                    d.durable.clone(),
+                    consumer["num_pending"].as_i64().unwrap_or(0),
+                );
             }
         }
     }
     match durables.iter().find(|d| !found.contains_key(&d.durable)) {
-        Some(missing) => Err(format!("/jsz has no durable {}/{}", missing.stream, missing.durable)),
+        Some(missing) => Err(format!(
+            "/jsz has no durable {}/{}",
+            missing.stream, missing.durable
+        )),
         None => Ok(found),
     }
 }
@@ -128,18 +147,36 @@ mod tests {
                 {"stream_name":"MESSAGES_CANONICAL_s","name":"broadcast-worker","num_pending":1240},
                 {"stream_name":"MESSAGES_CANONICAL_s","name":"message-worker","num_pending":3}]},
             {"name":"OTHER","consumer_detail":[{"stream_name":"OTHER","name":"broadcast-worker","num_pending":99}]}]}]}"#;
-        let want = [durable("MESSAGES_CANONICAL_s", "broadcast-worker"), durable("MESSAGES_CANONICAL_s", "message-worker")];
+        let want = [
+            durable("MESSAGES_CANONICAL_s", "broadcast-worker"),
+            durable("MESSAGES_CANONICAL_s", "message-worker"),
+        ];
         let got = pending_from_jsz(body, &want).unwrap();
-        assert_eq!(got, BTreeMap::from([("broadcast-worker".into(), 1240), ("message-worker".into(), 3)]));
+        assert_eq!(
+            got,
+            BTreeMap::from([
+                ("broadcast-worker".into(), 1240),
+                ("message-worker".into(), 3)
+            ])
+        );
 
-        let err = pending_from_jsz(body, &[durable("MESSAGES_s", "message-gatekeeper")]).unwrap_err();
+        let err =
+            pending_from_jsz(body, &[durable("MESSAGES_s", "message-gatekeeper")]).unwrap_err();
         assert_eq!(err, "/jsz has no durable MESSAGES_s/message-gatekeeper");
-        assert!(pending_from_jsz("<html>", &want).unwrap_err().starts_with("/jsz is not JSON"));
+        assert!(pending_from_jsz("<html>", &want)
+            .unwrap_err()
+            .starts_with("/jsz is not JSON"));
     }
 
     #[test]
     fn monitoring_urls() {
-        assert_eq!(jsz_url("http://h:8222/"), "http://h:8222/jsz?accounts=true&streams=true&consumers=true");
-        assert_eq!(jsz_url("http://h:8222/jsz"), "http://h:8222/jsz?accounts=true&streams=true&consumers=true");
+        assert_eq!(
+            jsz_url("http://h:8222/"),
+            "http://h:8222/jsz?accounts=true&streams=true&consumers=true"
+        );
+        assert_eq!(
+            jsz_url("http://h:8222/jsz"),
+            "http://h:8222/jsz?accounts=true&streams=true&consumers=true"
+        );
     }
 }

@@ -24,16 +24,23 @@ pub fn chart_svg(report: &RunReport) -> Result<String, String> {
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
         draw(&root, report).map_err(|e| format!("cannot draw the chart: {e}"))?;
-        root.present().map_err(|e| format!("cannot draw the chart: {e}"))?;
+        root.present()
+            .map_err(|e| format!("cannot draw the chart: {e}"))?;
     }
     Ok(svg)
 }
 
-fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, plotters::coord::Shift>, report: &RunReport) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+fn draw<DB: DrawingBackend>(
+    root: &DrawingArea<DB, plotters::coord::Shift>,
+    report: &RunReport,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     root.fill(&WHITE)?;
     let steps: Vec<&StepReport> = report.steps.iter().collect();
     let slo = &report.settings.slo;
-    let (p95_slo, p99_slo) = (slo.p95.as_secs_f64() * 1000.0, slo.p99.as_secs_f64() * 1000.0);
+    let (p95_slo, p99_slo) = (
+        slo.p95.as_secs_f64() * 1000.0,
+        slo.p99.as_secs_f64() * 1000.0,
+    );
     let max_x = steps.iter().map(|s| s.target_rps).max().unwrap_or(1) as f64 * 1.05;
     let max_y = steps
         .iter()
@@ -60,14 +67,25 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, plotters::coord::Shift>, repo
         .x_desc("offered load (ops/s)")
         .y_desc("latency from intended send (ms)")
         .x_label_formatter(&|x| format!("{x:.0}"))
-        .y_label_formatter(&|y| if *y >= 1.0 { format!("{y:.0}") } else { format!("{y:.2}") })
+        .y_label_formatter(&|y| {
+            if *y >= 1.0 {
+                format!("{y:.0}")
+            } else {
+                format!("{y:.2}")
+            }
+        })
         .draw()?;
 
     for (limit, name) in [(p95_slo, "SLO p95"), (p99_slo, "SLO p99")] {
         chart
-            .draw_series(LineSeries::new([(0.0, limit), (max_x, limit)], BLACK.mix(0.6).stroke_width(2)))?
+            .draw_series(LineSeries::new(
+                [(0.0, limit), (max_x, limit)],
+                BLACK.mix(0.6).stroke_width(2),
+            ))?
             .label(format!("{name} {}", ms_text(limit)))
-            .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLACK.mix(0.6).stroke_width(2)));
+            .legend(|(x, y)| {
+                PathElement::new([(x, y), (x + 20, y)], BLACK.mix(0.6).stroke_width(2))
+            });
     }
 
     let names: Vec<String> = steps
@@ -77,25 +95,41 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, plotters::coord::Shift>, repo
     for (i, name) in names.iter().enumerate() {
         let color = SERIES_COLORS[i % SERIES_COLORS.len()].to_rgba();
         for (quantile, pick, width) in [
-            ("p50", (|x: &super::SeriesReport| x.p50_ms) as fn(&super::SeriesReport) -> f64, 1),
+            (
+                "p50",
+                (|x: &super::SeriesReport| x.p50_ms) as fn(&super::SeriesReport) -> f64,
+                1,
+            ),
             ("p95", |x: &super::SeriesReport| x.p95_ms, 2),
             ("p99", |x: &super::SeriesReport| x.p99_ms, 3),
         ] {
             let mut points: Vec<(f64, f64)> = steps
                 .iter()
-                .filter_map(|s| s.series.get(i).filter(|x| x.count > 0).map(|x| (s.target_rps as f64, pick(x).max(min_y))))
+                .filter_map(|s| {
+                    s.series
+                        .get(i)
+                        .filter(|x| x.count > 0)
+                        .map(|x| (s.target_rps as f64, pick(x).max(min_y)))
+                })
                 .collect();
             points.sort_by(|a, b| a.0.total_cmp(&b.0));
             chart
                 .draw_series(LineSeries::new(points, color.stroke_width(width)))?
                 .label(format!("{name} {quantile}"))
-                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(width)));
+                .legend(move |(x, y)| {
+                    PathElement::new([(x, y), (x + 20, y)], color.stroke_width(width))
+                });
         }
     }
 
     // One marker per step at its worst p99: green PASS, red TRIP, grey INCONCLUSIVE.
     chart.draw_series(steps.iter().filter_map(|s| {
-        let worst = s.series.iter().filter(|x| x.count > 0).map(|x| x.p99_ms).fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))))?;
+        let worst = s
+            .series
+            .iter()
+            .filter(|x| x.count > 0)
+            .map(|x| x.p99_ms)
+            .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))))?;
         let at = (s.target_rps as f64, worst.max(min_y));
         let style = match s.verdict.as_str() {
             "PASS" => GREEN.filled(),
@@ -137,7 +171,9 @@ pub fn write_html<W: Write>(mut w: W, report: &RunReport) -> io::Result<()> {
 }
 
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 #[cfg(test)]
@@ -154,7 +190,10 @@ mod tests {
         assert!(page.starts_with("<!doctype html>"));
         assert!(page.contains("<svg"), "inline chart");
         assert!(page.contains("latency vs offered load"));
-        assert!(page.contains("op p99"), "legend names each series and quantile");
+        assert!(
+            page.contains("op p99"),
+            "legend names each series and quantile"
+        );
         assert!(page.contains("SLO p95 100ms"));
         assert!(page.contains("ANSWER: max RPS = 2000"));
         assert!(page.contains("TRIP"));
