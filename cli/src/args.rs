@@ -168,6 +168,15 @@ pub struct MaxRpsArgs {
     #[arg(long, value_name = "PATH.html")]
     pub report: Option<PathBuf>,
 
+    /// Append every finished step to this journal (JSON lines, fsynced).
+    #[arg(long, value_name = "PATH", conflicts_with = "resume")]
+    pub journal: Option<PathBuf>,
+
+    /// Continue the run recorded in this journal (same flags): finished steps
+    /// are kept, the run goes on from the next one.
+    #[arg(long, value_name = "PATH")]
+    pub resume: Option<PathBuf>,
+
     /// No live progress on stderr.
     #[arg(long, short = 'q')]
     pub quiet: bool,

@@ -4,11 +4,12 @@ use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 use anyhow::{anyhow, Context};
+use loadgen_engine::journal::{Journal, JournalHeader};
 use loadgen_engine::plugin::{loader, LoadedPlugin, PluginSearch};
-use loadgen_engine::ramp::RampConfig;
+use loadgen_engine::ramp::{replay, RampConfig};
 use loadgen_engine::report::RunSettings;
 use loadgen_engine::reporter::ReportTargets;
-use loadgen_engine::search::{Adaptive, Plan};
+use loadgen_engine::search::{Adaptive, Plan, Probe, Search};
 use loadgen_engine::steps::StepList;
 use loadgen_engine::verdict::Slo;
 use loadgen_engine::{RunError, RunSpec};
@@ -23,7 +24,8 @@ pub fn run(args: MaxRpsArgs) -> Result<ExitCode, Failure> {
     let plugin = loader::load(&path).map_err(usage)?;
     let options = plugin_options(&plugin, &args).map_err(usage)?;
     let plan = plan(&plugin, &args).map_err(usage)?;
-    let spec = spec(plugin, &args, options, plan);
+    let mut spec = spec(plugin, &args, options, plan);
+    journal(&mut spec, &args).map_err(|e| usage(anyhow!(e)))?;
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -39,6 +41,33 @@ pub fn run(args: MaxRpsArgs) -> Result<ExitCode, Failure> {
         Err(RunError::Config(e)) => Err(usage(anyhow!(e))),
         Err(e) => Err(Failure::Run(e.into())),
     }
+}
+
+/// `--journal PATH` starts a journal; `--resume PATH` continues the run it
+/// records: same settings, finished steps replayed, not re-run.
+fn journal(spec: &mut RunSpec, args: &MaxRpsArgs) -> Result<(), String> {
+    let header = JournalHeader {
+        settings: spec.settings.clone(),
+        plan: spec.ramp.plan.clone(),
+        retry_inconclusive: spec.ramp.retry_inconclusive,
+        confirm: spec.ramp.confirm,
+    };
+    if let Some(path) = &args.journal {
+        spec.journal = Some(Journal::create(path, &header)?);
+    }
+    if let Some(path) = &args.resume {
+        let (journal, finished) = Journal::resume(path, &header)?;
+        let mut search = Search::new(spec.ramp.plan.clone())
+            .retry_inconclusive(spec.ramp.retry_inconclusive)
+            .confirm(spec.ramp.confirm);
+        if let Probe::Done(_) = replay(&mut search, &finished)? {
+            return Err(format!("the run in {} already finished", path.display()));
+        }
+        eprintln!("resuming after {} finished steps", finished.len());
+        spec.ramp.resumed = finished;
+        spec.journal = Some(journal);
+    }
+    Ok(())
 }
 
 /// The rates to run: `--steps` (default: the plugin's) as a fixed ladder, or
@@ -153,6 +182,7 @@ fn spec(
             confirm: args.confirm,
             scrape_urls: args.scrape.clone(),
             counter_gates: args.slo_counter.clone(),
+            resumed: Vec::new(),
         },
         settings: RunSettings {
             plugin: plugin.description.name.clone(),
@@ -179,6 +209,7 @@ fn spec(
             json: args.json.clone(),
             html: args.report.clone(),
         },
+        journal: None,
         plugin,
     }
 }

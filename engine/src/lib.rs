@@ -25,6 +25,7 @@ pub mod collector;
 pub mod counters;
 pub mod gates;
 mod http;
+pub mod journal;
 pub mod pacer;
 pub mod pending;
 pub mod plugin;

@@ -70,6 +70,9 @@ pub struct RampConfig {
     pub scrape_urls: Vec<String>,
     /// Bounds on scraped counters' hold-window growth (`--slo-counter`).
     pub counter_gates: Vec<GateSpec>,
+    /// Steps a killed run already finished (`--resume`): replayed through the
+    /// search, reported again, not re-run.
+    pub resumed: Vec<StepReport>,
 }
 
 /// What the ramp hands back when it ends.
@@ -169,6 +172,30 @@ where
         }
         Err(e) => Err(format!("{what}: {e}")),
     }
+}
+
+/// Feed a resumed run's finished steps to a fresh search; the next probe is
+/// where the run continues. The journal must be the search's own history.
+pub fn replay(search: &mut Search, finished: &[StepReport]) -> Result<Probe, String> {
+    let mut next = search.next(None);
+    for step in finished {
+        match &next {
+            Probe::Run(run) if run.rps == step.target_rps => {}
+            _ => {
+                return Err(format!(
+                    "the journal's step {} ({} ops/s) is not what this run's search would run next",
+                    step.probe, step.target_rps
+                ))
+            }
+        }
+        let verdict = match step.verdict.as_str() {
+            "PASS" => Verdict::Pass,
+            "TRIP" => Verdict::Trip(step.reasons.clone()),
+            _ => Verdict::Inconclusive(step.reasons.first().cloned().unwrap_or_default()),
+        };
+        next = search.next(Some(&verdict));
+    }
+    Ok(next)
 }
 
 /// Every backlog the workload feeds, as the PendingPoller reads them.
@@ -590,7 +617,7 @@ impl Actor for RampController {
         let mut search = Search::new(self.config.plan.clone())
             .retry_inconclusive(self.config.retry_inconclusive)
             .confirm(self.config.confirm);
-        let upcoming = Some(search.next(None));
+        let upcoming = Some(replay(&mut search, &self.config.resumed)?);
         let idle_backlogs = read_backlogs(&supervisor).await.ok();
         myself.send_message(RampMsg::NextStep)?;
         Ok(RampState {
@@ -601,7 +628,7 @@ impl Actor for RampController {
             settling: None,
             current: None,
             seq: 0,
-            steps: Vec::new(),
+            steps: self.config.resumed.clone(),
             done: Some(args.done),
         })
     }

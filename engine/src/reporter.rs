@@ -12,6 +12,7 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 
+use crate::journal::Journal;
 use crate::report::{console, csv, html, json, RunReport, StepReport};
 use crate::verdict::fmt_ms;
 
@@ -71,6 +72,7 @@ pub struct Reporter {
 pub struct ReporterState {
     bar: ProgressBar,
     rps: u64,
+    journal: Option<Journal>,
 }
 
 fn write_file(
@@ -136,12 +138,13 @@ fn step_line(step: &StepReport) -> String {
 impl Actor for Reporter {
     type Msg = ReporterMsg;
     type State = ReporterState;
-    type Arguments = ();
+    /// The run journal, if `--journal`/`--resume`.
+    type Arguments = Option<Journal>;
 
     async fn pre_start(
         &self,
         _myself: ActorRef<ReporterMsg>,
-        _args: (),
+        journal: Option<Journal>,
     ) -> Result<ReporterState, ActorProcessingErr> {
         let bar = if self.targets.progress {
             ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())
@@ -149,7 +152,11 @@ impl Actor for Reporter {
             ProgressBar::hidden()
         };
         bar.set_style(ProgressStyle::with_template("{prefix:>12} {msg}").expect("valid template"));
-        Ok(ReporterState { bar, rps: 0 })
+        Ok(ReporterState {
+            bar,
+            rps: 0,
+            journal,
+        })
     }
 
     async fn handle(
@@ -192,6 +199,13 @@ impl Actor for Reporter {
                 });
             }
             ReporterMsg::StepFinished(step) => {
+                if let Some(journal) = state.journal.as_mut() {
+                    if let Err(e) = journal.record(&step) {
+                        // Keep measuring: the run's own outputs still come at the end.
+                        tracing::error!("{e}; journaling stops");
+                        state.journal = None;
+                    }
+                }
                 let line = step_line(&step);
                 if self.targets.progress {
                     // Above the bar on a terminal; a plain line elsewhere.

@@ -9,6 +9,7 @@ use loadgen_plugin_api::sdk::HostConfig;
 use ractor::Actor;
 use tokio::sync::oneshot;
 
+use crate::journal::Journal;
 use crate::pending::{BacklogSource, Durable};
 use crate::plugin::sink::HostSink;
 use crate::plugin::{LoadError, LoadedPlugin, Workload};
@@ -26,6 +27,8 @@ pub struct RunSpec {
     pub ramp: RampConfig,
     pub settings: RunSettings,
     pub outputs: ReportTargets,
+    /// Where finished steps are journaled (`--journal`, `--resume`).
+    pub journal: Option<Journal>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -49,7 +52,7 @@ static RUNS: AtomicU64 = AtomicU64::new(0);
 /// Start the workload, ramp, report. `cancel` resolving ends the run early
 /// with the steps finished so far, marked interrupted.
 pub async fn run(
-    spec: RunSpec,
+    mut spec: RunSpec,
     cancel: impl Future<Output = ()> + Send,
 ) -> Result<RunReport, RunError> {
     let collector_name = format!(
@@ -58,10 +61,12 @@ pub async fn run(
         RUNS.fetch_add(1, Ordering::Relaxed)
     );
     let workload = start_workload(&spec.plugin, &spec.host, &collector_name).await?;
+    let journal = spec.journal.take();
     let result = match backlog_source(&workload).await {
         Ok(backlog) => {
             ramp_and_report(
                 &spec,
+                journal,
                 Arc::clone(&workload),
                 collector_name,
                 backlog,
@@ -120,6 +125,7 @@ async fn backlog_source(workload: &Workload) -> Result<Option<Arc<BacklogSource>
 
 async fn ramp_and_report(
     spec: &RunSpec,
+    journal: Option<Journal>,
     workload: Arc<Workload>,
     collector_name: String,
     backlog: Option<Arc<BacklogSource>>,
@@ -130,7 +136,7 @@ async fn ramp_and_report(
     let reporter = Reporter {
         targets: spec.outputs.clone(),
     };
-    let (reporter, reporter_handle) = Actor::spawn(None, reporter, ())
+    let (reporter, reporter_handle) = Actor::spawn(None, reporter, journal)
         .await
         .map_err(|e| engine_err(&e))?;
     let (done_tx, mut done_rx) = oneshot::channel();

@@ -54,6 +54,7 @@ pub fn quick_spec(plugin: &str, options: &[(&str, &str)], rates: &[u64]) -> RunS
         confirm: 0,
         scrape_urls: Vec::new(),
         counter_gates: Vec::new(),
+        resumed: Vec::new(),
     };
     RunSpec {
         host: HostConfig {
@@ -77,6 +78,7 @@ pub fn quick_spec(plugin: &str, options: &[(&str, &str)], rates: &[u64]) -> RunS
         },
         ramp,
         outputs: ReportTargets::default(),
+        journal: None,
         plugin,
     }
 }
