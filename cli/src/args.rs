@@ -88,7 +88,7 @@ pub struct MaxRpsArgs {
     pub precision: Option<f64>,
 
     /// Adaptive: most probes to run, re-runs included and --confirm runs not [default: 12].
-    #[arg(long, value_name = "N", value_parser = parse_positive_u32)]
+    #[arg(long, value_name = "N", value_parser = parse_positive::<u32>)]
     pub max_steps: Option<u32>,
 
     /// Re-run the answer this many times after the search; reports how many held.
@@ -136,7 +136,7 @@ pub struct MaxRpsArgs {
     pub slo_loss_rate: f64,
 
     /// Highest acceptable growth of any backlog over the hold.
-    #[arg(long, default_value_t = 1000, value_parser = parse_positive_i64)]
+    #[arg(long, default_value_t = 1000, value_parser = parse_positive::<i64>)]
     pub slo_pending_growth: i64,
 
     /// A step achieving less than (1 - this) × target is INCONCLUSIVE.
@@ -264,11 +264,15 @@ fn parse_growth(s: &str) -> Result<f64, String> {
     }
 }
 
-fn parse_positive_u32(s: &str) -> Result<u32, String> {
-    let v: u32 = s
+/// A whole number > 0 (`u32`, `i64` …).
+fn parse_positive<T>(s: &str) -> Result<T, String>
+where
+    T: std::str::FromStr + PartialOrd + Default,
+{
+    let v: T = s
         .parse()
         .map_err(|_| format!("'{s}' is not a whole number"))?;
-    if v > 0 {
+    if v > T::default() {
         Ok(v)
     } else {
         Err("must be > 0".into())
@@ -294,17 +298,6 @@ fn parse_fraction(s: &str) -> Result<f64, String> {
         Ok(v)
     } else {
         Err("must be > 0 and < 1".into())
-    }
-}
-
-fn parse_positive_i64(s: &str) -> Result<i64, String> {
-    let v: i64 = s
-        .parse()
-        .map_err(|_| format!("'{s}' is not a whole number"))?;
-    if v > 0 {
-        Ok(v)
-    } else {
-        Err("must be > 0".into())
     }
 }
 

@@ -22,10 +22,13 @@ pub async fn connect(
         .connection_timeout(Duration::from_secs(5));
     if let Some(path) = nats_creds_file() {
         // The path may be shown; what is in the file never is.
-        options = options
-            .credentials_file(&path)
-            .await
-            .map_err(|e| format!("cannot use NATS_CREDS_FILE {}: {}", path.display(), e.kind()))?;
+        options = options.credentials_file(&path).await.map_err(|e| {
+            format!(
+                "cannot use NATS_CREDS_FILE {}: {}",
+                path.display(),
+                e.kind()
+            )
+        })?;
     }
     let options = configure(options);
     match tokio::time::timeout(CONNECT_TIMEOUT, options.connect(url.as_str())).await {

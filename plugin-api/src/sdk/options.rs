@@ -36,6 +36,15 @@ impl Options {
         Ok(Options { values })
     }
 
+    /// [`Options::resolve`] from `(key, value)` pairs (tests, tools).
+    pub fn resolve_pairs(info: &Info, given: &[(&str, &str)]) -> Result<Options, String> {
+        let given = given
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Options::resolve(info, given)
+    }
+
     pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Options {
         Options {
             values: pairs

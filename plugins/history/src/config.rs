@@ -60,17 +60,8 @@ impl Config {
             .trim()
             .parse::<HistoryPreset>()
             .map_err(|e| format!("option 'preset': {e}"))?;
-        let site = match o.str("site")?.trim() {
-            "" => env_site
-                .filter(|s| !s.is_empty())
-                .unwrap_or_else(|| "site-local".into()),
-            s => s.to_string(),
-        };
-        if site.contains(['.', '*', '>']) || site.contains(char::is_whitespace) {
-            return Err(format!(
-                "option 'site': '{site}' cannot be a NATS subject token"
-            ));
-        }
+        let site = chat_fixtures::site_id(o.str("site")?, env_site)
+            .map_err(|e| format!("option 'site': {e}"))?;
         let request_timeout = o.duration("request_timeout")?;
         if request_timeout.is_zero() {
             return Err("option 'request_timeout' must be > 0".into());
@@ -93,14 +84,7 @@ mod tests {
     use super::*;
 
     fn options(pairs: &[(&str, &str)]) -> Result<Options, String> {
-        let info = declare(Info::new("history", "0", ""));
-        Options::resolve(
-            &info,
-            pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-        )
+        Options::resolve_pairs(&declare(Info::new("history", "0", "")), pairs)
     }
 
     #[test]

@@ -21,10 +21,26 @@ pub struct Config {
 }
 
 pub fn declare(info: Info) -> Info {
-    info.option("preset", "medium", "fixtures: small | medium | large | realistic (must match the server's)")
-        .option("inject", "frontdoor", "frontdoor (gatekeeper; E1+E2) | canonical (JetStream publish; E2 only)")
-        .option("max_in_flight", "100000", "ops awaiting their answers beyond which new ops are refused (saturation)")
-        .option("site", "", "site id in subjects and stream names (default: $SITE_ID, else site-local)")
+    info.option(
+        "preset",
+        "medium",
+        "fixtures: small | medium | large | realistic (must match the server's)",
+    )
+    .option(
+        "inject",
+        "frontdoor",
+        "frontdoor (gatekeeper; E1+E2) | canonical (JetStream publish; E2 only)",
+    )
+    .option(
+        "max_in_flight",
+        "100000",
+        "ops awaiting their answers beyond which new ops are refused (saturation)",
+    )
+    .option(
+        "site",
+        "",
+        "site id in subjects and stream names (default: $SITE_ID, else site-local)",
+    )
 }
 
 impl Config {
@@ -37,13 +53,8 @@ impl Config {
             "frontdoor" => Inject::Frontdoor,
             _ => Inject::Canonical,
         };
-        let site = match o.str("site")?.trim() {
-            "" => env_site.filter(|s| !s.is_empty()).unwrap_or_else(|| "site-local".into()),
-            s => s.to_string(),
-        };
-        if site.contains(['.', '*', '>', ' ']) {
-            return Err(format!("option 'site': '{site}' cannot be a NATS subject token"));
-        }
+        let site = chat_fixtures::site_id(o.str("site")?, env_site)
+            .map_err(|e| format!("option 'site': {e}"))?;
         Ok(Config {
             preset,
             inject,
@@ -58,8 +69,7 @@ mod tests {
     use super::*;
 
     fn options(pairs: &[(&str, &str)]) -> Result<Options, String> {
-        let info = declare(Info::new("messages", "0", ""));
-        Options::resolve(&info, pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+        Options::resolve_pairs(&declare(Info::new("messages", "0", "")), pairs)
     }
 
     #[test]
@@ -82,9 +92,17 @@ mod tests {
     fn bad_values_are_named() {
         let table: &[(&str, &str, &str)] = &[
             ("preset", "huge", "option 'preset': "),
-            ("inject", "side", "option 'inject': 'side' is not one of frontdoor|canonical"),
+            (
+                "inject",
+                "side",
+                "option 'inject': 'side' is not one of frontdoor|canonical",
+            ),
             ("max_in_flight", "0", "option 'max_in_flight' must be > 0"),
-            ("site", "a.b", "option 'site': 'a.b' cannot be a NATS subject token"),
+            (
+                "site",
+                "a.b",
+                "option 'site': 'a.b' cannot be a NATS subject token",
+            ),
         ];
         for (key, value, want) in table {
             let err = Config::from_options(&options(&[(key, value)]).unwrap(), None).unwrap_err();

@@ -51,7 +51,9 @@ impl Default for InFlight {
 
 impl InFlight {
     fn shard(&self, seq: u64) -> std::sync::MutexGuard<'_, HashMap<u64, Pending>> {
-        self.shards[seq as usize % SHARDS].lock().expect("no panics while locked")
+        self.shards[seq as usize % SHARDS]
+            .lock()
+            .expect("no panics while locked")
     }
 
     pub fn len(&self) -> usize {
@@ -61,13 +63,18 @@ impl InFlight {
     pub fn insert(&self, seq: u64, op: Pending, deadline: u64) {
         self.shard(seq).insert(seq, op);
         self.len.fetch_add(1, Ordering::Relaxed);
-        self.deadlines.lock().expect("no panics while locked").push_back((deadline, seq));
+        self.deadlines
+            .lock()
+            .expect("no panics while locked")
+            .push_back((deadline, seq));
     }
 
     /// Mark series E1 (`e1 = true`) or E2 answered.
     pub fn answer(&self, seq: u64, e1: bool) -> Answered {
         let mut shard = self.shard(seq);
-        let Some(op) = shard.get_mut(&seq) else { return Answered::Stale };
+        let Some(op) = shard.get_mut(&seq) else {
+            return Answered::Stale;
+        };
         let snapshot = *op;
         let need = if e1 { &mut op.need_e1 } else { &mut op.need_e2 };
         if !*need {
@@ -112,7 +119,12 @@ mod tests {
     use super::*;
 
     fn op(intended: u64) -> Pending {
-        Pending { intended, sent: intended, need_e1: true, need_e2: true }
+        Pending {
+            intended,
+            sent: intended,
+            need_e1: true,
+            need_e2: true,
+        }
     }
 
     #[test]
@@ -136,7 +148,15 @@ mod tests {
         f.answer(1, true);
         assert!(f.expire(99).is_empty());
         let lost = f.expire(100);
-        assert_eq!(lost, vec![Pending { intended: 10, sent: 10, need_e1: false, need_e2: true }]);
+        assert_eq!(
+            lost,
+            vec![Pending {
+                intended: 10,
+                sent: 10,
+                need_e1: false,
+                need_e2: true
+            }]
+        );
         assert_eq!(f.len(), 1);
         assert_eq!(f.expire(200).len(), 1);
         assert_eq!(f.len(), 0);

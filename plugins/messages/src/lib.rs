@@ -72,7 +72,11 @@ impl Plugin for Messages {
         if config.inject == Inject::Frontdoor {
             link::preflight(&client, &fixtures, nonce, &config.site).await?;
         }
-        let loss_timeout = if ctx.loss_timeout.is_zero() { DEFAULT_LOSS_TIMEOUT } else { ctx.loss_timeout };
+        let loss_timeout = if ctx.loss_timeout.is_zero() {
+            DEFAULT_LOSS_TIMEOUT
+        } else {
+            ctx.loss_timeout
+        };
         let shared = Arc::new(Shared {
             config,
             fixtures,
@@ -106,10 +110,16 @@ impl Plugin for Messages {
                 continue;
             }
             let seq = s.seq.fetch_add(1, Ordering::Relaxed);
-            let pending = Pending { intended: op.intended.0, sent: now, need_e1: frontdoor, need_e2: true };
+            let pending = Pending {
+                intended: op.intended.0,
+                sent: now,
+                need_e1: frontdoor,
+                need_e2: true,
+            };
             match s.build(seq) {
                 Ok(out) => {
-                    s.inflight.insert(seq, pending, op.intended.0 + s.loss_timeout_ns);
+                    s.inflight
+                        .insert(seq, pending, op.intended.0 + s.loss_timeout_ns);
                     outgoing.push(out);
                 }
                 Err(_) => {
@@ -118,13 +128,22 @@ impl Plugin for Messages {
                 }
             }
         }
-        s.tally.saturated.fetch_add(saturated as u64, Ordering::Relaxed);
+        s.tally
+            .saturated
+            .fetch_add(saturated as u64, Ordering::Relaxed);
         if frontdoor {
             tokio::spawn(publish_core(self.client.clone(), Arc::clone(s), outgoing));
         } else {
-            tokio::spawn(publish_jetstream(self.jetstream.clone(), Arc::clone(s), outgoing));
+            tokio::spawn(publish_jetstream(
+                self.jetstream.clone(),
+                Arc::clone(s),
+                outgoing,
+            ));
         }
-        FireAck { accepted: batch.count - saturated, saturated }
+        FireAck {
+            accepted: batch.count - saturated,
+            saturated,
+        }
     }
 
     fn counters(&self) -> Vec<Counter> {
@@ -139,7 +158,10 @@ impl Plugin for Messages {
             PendingTarget::new(&canonical, "broadcast-worker"),
         ];
         if self.shared.config.inject == Inject::Frontdoor {
-            targets.push(PendingTarget::new(&format!("MESSAGES_{site}"), "message-gatekeeper"));
+            targets.push(PendingTarget::new(
+                &format!("MESSAGES_{site}"),
+                "message-gatekeeper",
+            ));
         }
         targets
     }
@@ -165,12 +187,18 @@ async fn subscribe(client: &Client, s: &Arc<Shared>) -> Result<(), String> {
             .map_err(|e| format!("cannot subscribe to {subject}: {e}"))
     };
     if s.config.inject == Inject::Frontdoor {
-        tokio::spawn(receive::replies(sub("chat.user.*.response.*").await?, Arc::clone(s)));
+        tokio::spawn(receive::replies(
+            sub("chat.user.*.response.*").await?,
+            Arc::clone(s),
+        ));
     }
     let rooms = sub("chat.room.*.event").await?;
     let users = sub("chat.user.*.event.room").await?;
     tokio::spawn(receive::broadcasts(rooms, users, Arc::clone(s)));
-    client.flush().await.map_err(|e| format!("cannot flush subscriptions: {e}"))
+    client
+        .flush()
+        .await
+        .map_err(|e| format!("cannot flush subscriptions: {e}"))
 }
 
 async fn publish_core(client: Client, s: Arc<Shared>, outgoing: Vec<Outgoing>) {

@@ -48,7 +48,8 @@ struct TestbedInfo {
 
 /// Refuse to run against a chat-testbed seeded with other fixtures.
 pub async fn check_testbed(client: &Client, fixtures: &Fixtures) -> Result<(), String> {
-    let answer = tokio::time::timeout(INFO_TIMEOUT, client.request("testbed.info", Bytes::new())).await;
+    let answer =
+        tokio::time::timeout(INFO_TIMEOUT, client.request("testbed.info", Bytes::new())).await;
     let Ok(Ok(reply)) = answer else {
         return Ok(()); // no responder: not a testbed
     };
@@ -76,7 +77,12 @@ pub async fn check_testbed(client: &Client, fixtures: &Fixtures) -> Result<(), S
 /// Send a few real messages as fixture members; if most are rejected as
 /// "not subscribed", the server's fixtures differ from ours: stop now
 /// rather than ramp into a wall of errors.
-pub async fn preflight(client: &Client, fixtures: &Fixtures, nonce: u32, site: &str) -> Result<(), String> {
+pub async fn preflight(
+    client: &Client,
+    fixtures: &Fixtures,
+    nonce: u32,
+    site: &str,
+) -> Result<(), String> {
     let mut rejections = Vec::new();
     for i in 0..PREFLIGHT_SENDS {
         // Sequence numbers far above the run's, so receivers ignore these.
@@ -89,7 +95,10 @@ pub async fn preflight(client: &Client, fixtures: &Fixtures, nonce: u32, site: &
             .subscribe(format!("chat.user.{account}.response.{request_id}"))
             .await
             .map_err(|e| format!("cannot subscribe: {e}"))?;
-        client.flush().await.map_err(|e| format!("cannot flush: {e}"))?;
+        client
+            .flush()
+            .await
+            .map_err(|e| format!("cannot flush: {e}"))?;
         let body = serde_json::to_vec(&wire::SendMessageRequest {
             id: &ids::message_id(nonce, seq),
             content: &fixtures.content(&mut rng, pick),
@@ -97,7 +106,10 @@ pub async fn preflight(client: &Client, fixtures: &Fixtures, nonce: u32, site: &
             thread_parent_message_id: None,
         })
         .map_err(|e| e.to_string())?;
-        let subject = format!("chat.user.{account}.room.{}.{site}.msg.send", fixtures.room_id(pick.room));
+        let subject = format!(
+            "chat.user.{account}.room.{}.{site}.msg.send",
+            fixtures.room_id(pick.room)
+        );
         client
             .publish(subject, body.into())
             .await

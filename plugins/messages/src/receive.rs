@@ -21,7 +21,9 @@ pub async fn replies(mut sub: Subscriber, s: Arc<Shared>) {
     while let Some(msg) = sub.next().await {
         let done = clock::now();
         let request_id = msg.subject.as_str().rsplit('.').next().unwrap_or_default();
-        let Some(seq) = ids::parse_request_id(s.nonce, request_id) else { continue };
+        let Some(seq) = ids::parse_request_id(s.nonce, request_id) else {
+            continue;
+        };
         match wire::parse_reply(&msg.payload) {
             Reply::Stored => {
                 if let Answered::First(op) = s.inflight.answer(seq, true) {
@@ -56,7 +58,9 @@ pub async fn broadcasts(rooms: Subscriber, users: Subscriber, s: Arc<Shared>) {
             bump(&s.tally.bad_broadcast);
             continue;
         };
-        let Some(seq) = ids::parse_message_id(s.nonce, &id) else { continue };
+        let Some(seq) = ids::parse_message_id(s.nonce, &id) else {
+            continue;
+        };
         if let Answered::First(op) = s.inflight.answer(seq, false) {
             s.ok(E2, &op, done);
         }

@@ -96,14 +96,22 @@ impl Shared {
         }
         let wants = self.fixtures.wants_thread_reply(rng);
         let mut last = self.last_in_room.lock().expect("no panics while locked");
-        let parent = if wants { last.get(&room).cloned() } else { None };
+        let parent = if wants {
+            last.get(&room).cloned()
+        } else {
+            None
+        };
         last.insert(room, message_id.to_string());
         parent
     }
 
     pub fn ok(&self, series: u16, op: &Pending, done: MonoNanos) {
-        self.recorder
-            .record(Sample::ok(series, MonoNanos(op.intended), MonoNanos(op.sent), done));
+        self.recorder.record(Sample::ok(
+            series,
+            MonoNanos(op.intended),
+            MonoNanos(op.sent),
+            done,
+        ));
     }
 
     /// Record the op as failed (or lost) once, on the first series it was

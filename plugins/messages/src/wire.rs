@@ -78,7 +78,9 @@ pub fn broadcast_message_id(payload: &[u8]) -> Option<Cow<'_, str>> {
         #[serde(borrow)]
         last_msg_id: Cow<'a, str>,
     }
-    serde_json::from_slice::<Probe>(payload).ok().map(|p| p.last_msg_id)
+    serde_json::from_slice::<Probe>(payload)
+        .ok()
+        .map(|p| p.last_msg_id)
 }
 
 pub fn now_unix_ms() -> i64 {
@@ -95,7 +97,10 @@ mod tests {
     fn replies_are_classified() {
         let table: &[(&str, Reply)] = &[
             (r#"{"id":"m-1","roomId":"room-0001"}"#, Reply::Stored),
-            (r#"{"error":"user user-1 is not subscribed to room room-0002"}"#, Reply::Rejected("user user-1 is not subscribed to room room-0002".into())),
+            (
+                r#"{"error":"user user-1 is not subscribed to room room-0002"}"#,
+                Reply::Rejected("user user-1 is not subscribed to room room-0002".into()),
+            ),
             (r#"{"messages": [ malformed"#, Reply::Malformed),
             ("", Reply::Malformed),
         ];
@@ -107,7 +112,10 @@ mod tests {
     #[test]
     fn broadcasts_yield_their_message_id() {
         let event = br#"{"type":"message","roomId":"room-0001","lastMsgId":"m-00000001-000000000003","lastMsgAt":1,"siteId":"s","userCount":2,"message":{}}"#;
-        assert_eq!(broadcast_message_id(event).as_deref(), Some("m-00000001-000000000003"));
+        assert_eq!(
+            broadcast_message_id(event).as_deref(),
+            Some("m-00000001-000000000003")
+        );
         assert_eq!(broadcast_message_id(b"{not json"), None);
         assert_eq!(broadcast_message_id(b"{}"), None);
     }
