@@ -13,6 +13,8 @@
 //! * `scrape.rs` / `http.rs` — Prometheus counters over a minimal HTTP GET.
 //! * `wait.rs` — [`wait_until`] / [`wait_for`] polling and [`bounded`]
 //!   test deadlines, instead of fixed sleeps.
+//! * `loadgen.rs` — [`loadgen::Loadgen`]: the `loadgen` binary under a hard
+//!   timeout; exit code, output and the `--json` report parsed back.
 //! * `ports.rs` — free loopback ports; `process.rs` — child-process
 //!   plumbing (log files, parent-death signal, stop by PID).
 //!
@@ -22,6 +24,7 @@
 pub mod chat;
 mod http;
 pub mod jetstream;
+pub mod loadgen;
 mod nats_server;
 pub mod ports;
 mod process;
