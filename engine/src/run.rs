@@ -120,7 +120,11 @@ async fn backlog_source(workload: &Workload) -> Result<Option<Arc<BacklogSource>
     if durables.is_empty() {
         return Ok(None);
     }
-    Ok(Some(Arc::new(BacklogSource::from_env(durables).await?)))
+    let source = BacklogSource::from_env(durables).await?;
+    // A signal that is broken before the first step would only make every
+    // step INCONCLUSIVE: say so now, as a configuration error.
+    source.read().await?;
+    Ok(Some(Arc::new(source)))
 }
 
 async fn ramp_and_report(

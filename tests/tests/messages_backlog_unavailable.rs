@@ -1,7 +1,7 @@
 //! A backlog that cannot be read is never a PASS: when the `/jsz` read at a
-//! hold boundary fails, the step is INCONCLUSIVE ("backlog signal
-//! unavailable"), whether the monitoring endpoint was never there or went
-//! silent mid-run; INCONCLUSIVE does not stop the ramp.
+//! hold boundary fails mid-run, the step is INCONCLUSIVE ("backlog signal
+//! unavailable") and the ramp goes on; an endpoint that is not there at all
+//! stops the run before it starts (exit 2).
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -15,8 +15,10 @@ use tokio::time::Instant;
 
 const UNAVAILABLE: &str = "backlog signal unavailable";
 
+/// Broken before the first step, the signal would only make every step
+/// INCONCLUSIVE: the run refuses to start instead, as a configuration error.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn unreachable_monitoring_makes_every_step_inconclusive() -> anyhow::Result<()> {
+async fn unreachable_monitoring_at_start_is_a_configuration_error() -> anyhow::Result<()> {
     bounded(Duration::from_secs(90), async {
         let nats = NatsServer::start().await?;
         let _testbed = Testbed::start(&nats, &[]).await?;
@@ -25,29 +27,18 @@ async fn unreachable_monitoring_makes_every_step_inconclusive() -> anyhow::Resul
             .args(["--steps", "300", "--warmup", "1s", "--hold", "2s"])
             .args(["--cooldown", "0s"])
             .env("NATS_MONITORING_URL", &nobody)
-            .json()
             .timeout(Duration::from_secs(60))
             .run()
             .await?;
         out.assert_no_panic();
-        assert_eq!(out.code(), Some(1), "no step passed; {out}");
+        assert_eq!(out.code(), Some(2), "{out}");
+        let errors = out.error_lines();
+        assert_eq!(errors.len(), 1, "{out}");
         assert!(
-            out.answer_line()
-                .is_some_and(|a| a.starts_with("ANSWER: no step passed")),
+            errors[0].contains("backlog signal: GET ") && errors[0].contains(&nobody),
             "{out}"
         );
-        // The step and its re-run (--retry-inconclusive defaults to 1).
-        let steps = out.steps();
-        assert_eq!(steps.len(), 2, "{out}");
-        for step in steps {
-            assert_eq!(step.verdict, "INCONCLUSIVE", "{out}");
-            assert!(
-                step.reasons[0].starts_with(UNAVAILABLE),
-                "{:?}",
-                step.reasons
-            );
-            assert_eq!(step.worst_durable, None, "{out}");
-        }
+        assert!(out.answer_line().is_none(), "no step ran: {out}");
         Ok(())
     })
     .await

@@ -84,6 +84,7 @@ pub async fn preflight(
     site: &str,
 ) -> Result<(), String> {
     let mut rejections = Vec::new();
+    let mut answered = 0;
     for i in 0..PREFLIGHT_SENDS {
         // Sequence numbers far above the run's, so receivers ignore these.
         let seq = (1 << 47) + i;
@@ -115,6 +116,7 @@ pub async fn preflight(
             .await
             .map_err(|e| format!("cannot publish: {e}"))?;
         if let Ok(Some(reply)) = tokio::time::timeout(PREFLIGHT_TIMEOUT, replies.next()).await {
+            answered += 1;
             if let Reply::Rejected(reason) = wire::parse_reply(&reply.payload) {
                 if reason.contains("not subscribed") {
                     rejections.push(reason);
@@ -122,6 +124,12 @@ pub async fn preflight(
             }
         }
         let _ = replies.unsubscribe().await;
+    }
+    if answered == 0 {
+        return Err(format!(
+            "none of {PREFLIGHT_SENDS} trial sends was answered within {PREFLIGHT_TIMEOUT:?}: \
+             is the message-gatekeeper of site {site} running?"
+        ));
     }
     if rejections.len() as u64 * 2 > PREFLIGHT_SENDS {
         return Err(format!(
