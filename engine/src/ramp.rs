@@ -14,10 +14,10 @@
 //! [`Search::next`] and runs what it is told, on one code path for the fixed
 //! ladder and the adaptive search alike.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+mod measure;
 pub mod settle;
 
 use loadgen_plugin_api::clock;
@@ -25,17 +25,18 @@ use ractor::rpc::CallResult;
 use ractor::{Actor, ActorProcessingErr, ActorRef, MessagingErr, RpcReplyPort};
 use tokio::sync::oneshot;
 
-use crate::collector::{CollectorMsg, CollectorStats};
+use crate::collector::CollectorMsg;
 use crate::counters::{CounterMsg, CounterSnapshot};
 use crate::gates::GateSpec;
-use crate::pacer::{PacerCounts, PacerMsg, StepTimes};
+use crate::pacer::{PacerMsg, StepTimes};
 use crate::pending::{BacklogSource, PendingMsg};
 use crate::plugin::Workload;
-use crate::report::{ms_value, SeriesReport, StepReport};
+use crate::report::StepReport;
 use crate::reporter::{Phase, ReporterMsg};
 use crate::search::{Outcome, Plan, Probe, Search, Step};
 use crate::supervisor::{Children, Supervisor, SupervisorMsg};
-use crate::verdict::{judge, PendingChange, Slo, StepInputs, Verdict};
+use crate::verdict::{judge, PendingChange, Slo, Verdict};
+use measure::{step_inputs, step_report, Measured};
 use settle::{Backlogs, Settle};
 
 /// Lost samples are emitted at the loss deadline (drain end); this much extra
@@ -451,147 +452,6 @@ impl RampController {
         }
         myself.stop(None);
         Ok(())
-    }
-}
-
-/// What the children reported at the end of a step.
-struct Measured {
-    counts: Result<PacerCounts, String>,
-    start_counters: Result<CounterSnapshot, String>,
-    end_counters: Result<CounterSnapshot, String>,
-    stats: Result<CollectorStats, String>,
-    in_use: Result<Vec<u16>, String>,
-}
-
-/// Assemble the verdict's inputs; the first broken signal, if any, becomes
-/// the measurement failure (so the step is INCONCLUSIVE, never PASS).
-/// What the report shows beyond the verdict's inputs.
-struct Extras {
-    stats: CollectorStats,
-    /// Plugin counter deltas from hold start to drain end, for diagnosis.
-    counters: BTreeMap<String, u64>,
-}
-
-fn step_inputs(cur: &Current, config: &RampConfig, m: Measured) -> (StepInputs, Extras) {
-    let mut failure = cur.disrupted.clone();
-    let mut note = |e: String| {
-        failure.get_or_insert(e);
-    };
-    if let Some(Err(e)) = &cur.pending_begin {
-        note(format!("backlog signal unavailable: {e}"));
-    }
-    let pending = match &cur.pending {
-        Some(Ok(changes)) => changes.clone(),
-        Some(Err(e)) => {
-            note(format!("backlog signal unavailable: {e}"));
-            Vec::new()
-        }
-        None => {
-            note("backlog signal unavailable: no hold-end reading".into());
-            Vec::new()
-        }
-    };
-    let counts = m.counts.unwrap_or_else(|e| {
-        note(format!("pacer unavailable: {e}"));
-        PacerCounts::default()
-    });
-    let (deltas, counter_gates) = match (&m.start_counters, &m.end_counters) {
-        (Ok(start), Ok(end)) => {
-            let mut gates = Vec::new();
-            for spec in &config.counter_gates {
-                match spec.evaluate(&start.scraped, &end.scraped) {
-                    Ok(gate) => gates.push(gate),
-                    Err(e) => note(format!("counter signal unavailable: {e}")),
-                }
-            }
-            (end.delta_since(start), gates)
-        }
-        (Err(e), _) | (_, Err(e)) => {
-            note(format!("counter signal unavailable: {e}"));
-            Default::default()
-        }
-    };
-    let stats = m.stats.unwrap_or_else(|e| {
-        note(format!("latency signal unavailable: {e}"));
-        CollectorStats::default()
-    });
-    let in_use = m.in_use.unwrap_or_else(|e| {
-        note(format!("plugin unavailable: {e}"));
-        Vec::new()
-    });
-    let inputs = StepInputs {
-        target_rps: cur.rps,
-        hold: config.hold,
-        attempted: counts.accepted,
-        failed: stats.failed() + counts.fire_errors,
-        lost: stats.lost(),
-        saturated: counts.saturated,
-        emit_underrun: counts.emit_underrun,
-        series: stats
-            .series
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| in_use.contains(&(*i as u16)))
-            .map(|(_, s)| s.latency.clone())
-            .collect(),
-        pending,
-        counter_gates,
-        measurement_failure: failure,
-    };
-    (
-        inputs,
-        Extras {
-            stats,
-            counters: deltas.by_name,
-        },
-    )
-}
-
-fn step_report(
-    cur: &Current,
-    inputs: &StepInputs,
-    extras: &Extras,
-    verdict: &Verdict,
-) -> StepReport {
-    let service_p99 = |name: &str| {
-        extras
-            .stats
-            .series
-            .iter()
-            .find(|s| s.latency.name == name)
-            .map_or(0.0, |s| ms_value(s.service_p99))
-    };
-    let worst = inputs.worst_pending();
-    StepReport {
-        probe: cur.probe,
-        target_rps: cur.rps,
-        achieved_rps: inputs.achieved_rps(),
-        attempt: cur.attempt,
-        series: inputs
-            .series
-            .iter()
-            .map(|s| SeriesReport {
-                name: s.name.clone(),
-                count: s.count,
-                p50_ms: ms_value(s.p50),
-                p95_ms: ms_value(s.p95),
-                p99_ms: ms_value(s.p99),
-                max_ms: ms_value(s.max),
-                service_p99_ms: service_p99(&s.name),
-            })
-            .collect(),
-        error_rate: inputs.error_rate(),
-        loss_rate: inputs.loss_rate(),
-        attempted: inputs.attempted,
-        failed: inputs.failed,
-        lost: inputs.lost,
-        saturation: inputs.saturated,
-        emit_underrun: inputs.emit_underrun,
-        worst_durable: worst.map(|p| p.name.clone()),
-        worst_pending_delta: worst.map(|p| p.growth()),
-        counters: extras.counters.clone(),
-        verdict: verdict.label().to_string(),
-        reasons: verdict.reasons(),
     }
 }
 

@@ -313,6 +313,23 @@ impl RunOutput {
         self.stdout.lines().find(|l| l.starts_with("ANSWER:"))
     }
 
+    /// The run's only step, which must have TRIPped with a reason starting
+    /// with `reason` (and no panic, exit 1: nothing passed).
+    pub fn tripped_step(&self, reason: &str) -> &StepReport {
+        self.assert_no_panic();
+        assert_eq!(self.code(), Some(1), "no step passed; {self}");
+        let [step] = self.steps() else {
+            panic!("one step expected; {self}")
+        };
+        assert_eq!(step.verdict, "TRIP", "{self}");
+        assert!(
+            step.reasons.iter().any(|r| r.starts_with(reason)),
+            "a reason starting {reason:?} expected: {:?}",
+            step.reasons
+        );
+        step
+    }
+
     /// No panic: not 101, not killed by a signal, no "panicked" on stderr.
     pub fn assert_no_panic(&self) {
         assert!(

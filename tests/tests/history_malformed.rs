@@ -28,17 +28,7 @@ async fn malformed_replies_are_failures_and_trip_the_step() -> anyhow::Result<()
             .timeout(Duration::from_secs(90))
             .run()
             .await?;
-        out.assert_no_panic();
-
-        let [step] = out.steps() else {
-            panic!("one step expected: {out}")
-        };
-        assert_eq!(step.verdict, "TRIP", "{out}");
-        assert!(
-            step.reasons.iter().any(|r| r.starts_with("error rate")),
-            "{:?}\n{out}",
-            step.reasons
-        );
+        let step = out.tripped_step("error rate");
         assert!(step.attempted >= 100, "{out}");
         assert!(
             (0.3..0.7).contains(&step.error_rate),
@@ -49,7 +39,6 @@ async fn malformed_replies_are_failures_and_trip_the_step() -> anyhow::Result<()
             step.series.iter().all(|s| s.count > 0),
             "the good replies are measured: {out}"
         );
-        assert_eq!(out.code(), Some(1), "{out}");
         Ok(())
     })
     .await

@@ -28,19 +28,8 @@ async fn request_timeouts_are_failures_and_trip_the_step() -> anyhow::Result<()>
             .timeout(Duration::from_secs(90))
             .run()
             .await?;
-        out.assert_no_panic();
-
-        let [step] = out.steps() else {
-            panic!("one step expected: {out}")
-        };
-        assert_eq!(step.verdict, "TRIP", "{out}");
-        assert!(
-            step.reasons.iter().any(|r| r.starts_with("error rate")),
-            "{:?}\n{out}",
-            step.reasons
-        );
-        // Every request times out: the failed count tracks the attempted one
-        // (the hold's counter window is shifted by the 200 ms timeout).
+        let step = out.tripped_step("error rate");
+        // Every request times out: the failed count tracks the attempted one.
         assert!(step.attempted >= 100, "{out}");
         assert!(step.failed * 10 >= step.attempted * 8, "{out}");
         assert!(step.error_rate > 0.8, "{out}");
@@ -48,7 +37,6 @@ async fn request_timeouts_are_failures_and_trip_the_step() -> anyhow::Result<()>
             step.lost, 0,
             "the request timeout comes before the loss deadline: {out}"
         );
-        assert_eq!(out.code(), Some(1), "{out}");
         Ok(())
     })
     .await

@@ -1,0 +1,153 @@
+//! The end of a step: what the children measured, turned into the verdict's
+//! inputs and the step's report line. Pure functions of their arguments.
+
+use std::collections::BTreeMap;
+
+use crate::collector::CollectorStats;
+use crate::counters::CounterSnapshot;
+use crate::pacer::PacerCounts;
+use crate::report::{ms_value, SeriesReport, StepReport};
+use crate::verdict::{StepInputs, Verdict};
+
+use super::{Current, RampConfig};
+
+/// What the children reported at the end of a step.
+pub(super) struct Measured {
+    pub(super) counts: Result<PacerCounts, String>,
+    pub(super) start_counters: Result<CounterSnapshot, String>,
+    pub(super) end_counters: Result<CounterSnapshot, String>,
+    pub(super) stats: Result<CollectorStats, String>,
+    pub(super) in_use: Result<Vec<u16>, String>,
+}
+
+/// What the report shows beyond the verdict's inputs.
+pub(super) struct Extras {
+    pub(super) stats: CollectorStats,
+    /// Plugin counter deltas from hold start to drain end, for diagnosis.
+    counters: BTreeMap<String, u64>,
+}
+
+/// Assemble the verdict's inputs; the first broken signal, if any, becomes
+/// the measurement failure (so the step is INCONCLUSIVE, never PASS).
+pub(super) fn step_inputs(cur: &Current, config: &RampConfig, m: Measured) -> (StepInputs, Extras) {
+    let mut failure = cur.disrupted.clone();
+    let mut note = |e: String| {
+        failure.get_or_insert(e);
+    };
+    if let Some(Err(e)) = &cur.pending_begin {
+        note(format!("backlog signal unavailable: {e}"));
+    }
+    let pending = match &cur.pending {
+        Some(Ok(changes)) => changes.clone(),
+        Some(Err(e)) => {
+            note(format!("backlog signal unavailable: {e}"));
+            Vec::new()
+        }
+        None => {
+            note("backlog signal unavailable: no hold-end reading".into());
+            Vec::new()
+        }
+    };
+    let counts = m.counts.unwrap_or_else(|e| {
+        note(format!("pacer unavailable: {e}"));
+        PacerCounts::default()
+    });
+    let (deltas, counter_gates) = match (&m.start_counters, &m.end_counters) {
+        (Ok(start), Ok(end)) => {
+            let mut gates = Vec::new();
+            for spec in &config.counter_gates {
+                match spec.evaluate(&start.scraped, &end.scraped) {
+                    Ok(gate) => gates.push(gate),
+                    Err(e) => note(format!("counter signal unavailable: {e}")),
+                }
+            }
+            (end.delta_since(start), gates)
+        }
+        (Err(e), _) | (_, Err(e)) => {
+            note(format!("counter signal unavailable: {e}"));
+            Default::default()
+        }
+    };
+    let stats = m.stats.unwrap_or_else(|e| {
+        note(format!("latency signal unavailable: {e}"));
+        CollectorStats::default()
+    });
+    let in_use = m.in_use.unwrap_or_else(|e| {
+        note(format!("plugin unavailable: {e}"));
+        Vec::new()
+    });
+    let inputs = StepInputs {
+        target_rps: cur.rps,
+        hold: config.hold,
+        attempted: counts.accepted,
+        failed: stats.failed() + counts.fire_errors,
+        lost: stats.lost(),
+        saturated: counts.saturated,
+        emit_underrun: counts.emit_underrun,
+        series: stats
+            .series
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| in_use.contains(&(*i as u16)))
+            .map(|(_, s)| s.latency.clone())
+            .collect(),
+        pending,
+        counter_gates,
+        measurement_failure: failure,
+    };
+    (
+        inputs,
+        Extras {
+            stats,
+            counters: deltas.by_name,
+        },
+    )
+}
+
+pub(super) fn step_report(
+    cur: &Current,
+    inputs: &StepInputs,
+    extras: &Extras,
+    verdict: &Verdict,
+) -> StepReport {
+    let service_p99 = |name: &str| {
+        extras
+            .stats
+            .series
+            .iter()
+            .find(|s| s.latency.name == name)
+            .map_or(0.0, |s| ms_value(s.service_p99))
+    };
+    let worst = inputs.worst_pending();
+    StepReport {
+        probe: cur.probe,
+        target_rps: cur.rps,
+        achieved_rps: inputs.achieved_rps(),
+        attempt: cur.attempt,
+        series: inputs
+            .series
+            .iter()
+            .map(|s| SeriesReport {
+                name: s.name.clone(),
+                count: s.count,
+                p50_ms: ms_value(s.p50),
+                p95_ms: ms_value(s.p95),
+                p99_ms: ms_value(s.p99),
+                max_ms: ms_value(s.max),
+                service_p99_ms: service_p99(&s.name),
+            })
+            .collect(),
+        error_rate: inputs.error_rate(),
+        loss_rate: inputs.loss_rate(),
+        attempted: inputs.attempted,
+        failed: inputs.failed,
+        lost: inputs.lost,
+        saturation: inputs.saturated,
+        emit_underrun: inputs.emit_underrun,
+        worst_durable: worst.map(|p| p.name.clone()),
+        worst_pending_delta: worst.map(|p| p.growth()),
+        counters: extras.counters.clone(),
+        verdict: verdict.label().to_string(),
+        reasons: verdict.reasons(),
+    }
+}
