@@ -300,6 +300,31 @@ impl RunOutput {
         self.report.as_ref().map_or(&[], |r| r.steps.as_slice())
     }
 
+    /// Each rate's final step, in order: an INCONCLUSIVE step followed by its
+    /// re-run is left out (a busy 2-core box may stall a step; the re-run is
+    /// the verdict that counts, as the ANSWER does).
+    pub fn final_steps(&self) -> Vec<&StepReport> {
+        let steps = self.steps();
+        steps
+            .iter()
+            .enumerate()
+            .filter(|(i, s)| {
+                steps
+                    .get(i + 1)
+                    .is_none_or(|next| next.target_rps != s.target_rps)
+            })
+            .map(|(_, s)| s)
+            .collect()
+    }
+
+    /// `(target_rps, verdict)` of [`Self::final_steps`].
+    pub fn final_verdicts(&self) -> Vec<(u64, &str)> {
+        self.final_steps()
+            .into_iter()
+            .map(|s| (s.target_rps, s.verdict.as_str()))
+            .collect()
+    }
+
     /// stderr lines starting with `error:`.
     pub fn error_lines(&self) -> Vec<&str> {
         self.stderr

@@ -32,9 +32,13 @@ async fn a_capped_history_service_trips_above_its_cap_and_the_answer_is_below_it
             .await?;
         out.assert_no_panic();
 
-        let verdicts: Vec<&str> = out.steps().iter().map(|s| s.verdict.as_str()).collect();
-        assert_eq!(verdicts, ["PASS", "PASS", "TRIP"], "{out}");
-        for step in &out.steps()[..2] {
+        let steps = out.final_steps();
+        assert_eq!(
+            out.final_verdicts(),
+            [(200, "PASS"), (400, "PASS"), (1600, "TRIP")],
+            "{out}"
+        );
+        for step in &steps[..2] {
             let names: Vec<&str> = step.series.iter().map(|s| s.name.as_str()).collect();
             assert_eq!(names, ["history", "thread"], "{out}");
             assert!(
@@ -48,7 +52,7 @@ async fn a_capped_history_service_trips_above_its_cap_and_the_answer_is_below_it
             );
         }
         let limit = ["history p9", "thread p9", "error rate", "loss rate"];
-        let trip = &out.steps()[2];
+        let trip = steps[2];
         assert!(
             trip.reasons
                 .iter()

@@ -27,20 +27,15 @@ async fn broadcast_capacity_is_the_answer() -> anyhow::Result<()> {
         assert!(answer.starts_with("ANSWER: max RPS = 1000 "), "{out}");
 
         let report = out.report()?;
-        let verdicts: Vec<(u64, &str)> = report
-            .steps
-            .iter()
-            .map(|s| (s.target_rps, s.verdict.as_str()))
-            .collect();
         assert_eq!(
-            verdicts,
+            out.final_verdicts(),
             [(500, "PASS"), (1000, "PASS"), (4000, "TRIP")],
             "{out}"
         );
         assert_eq!(report.answer.max_rps, Some(1000), "{out}");
         assert_eq!(report.answer.next_limit_rps, Some(4000), "{out}");
 
-        let trip = &report.steps[2];
+        let trip = out.final_steps()[2];
         assert!(
             trip.reasons
                 .iter()
