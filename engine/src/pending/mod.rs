@@ -19,6 +19,13 @@ mod source;
 pub use source::{BacklogSource, Durable};
 
 const PEAK_INTERVAL: Duration = Duration::from_secs(1);
+/// A boundary reading is the lowest of this many reads, one pacer tick or so
+/// apart: ops arrive in per-tick batches, so even a stable queue is a sawtooth
+/// a batch high, and two single reads would differ by up to a batch (±70 at
+/// 36k ops/s) — noise a tight `--slo-pending-growth` would trip on. The
+/// troughs of a stable queue agree; those of a growing one grow just as much.
+const BOUNDARY_READS: usize = 5;
+const BOUNDARY_READ_SPACING: Duration = Duration::from_millis(1);
 
 pub enum PendingMsg {
     /// Read the hold-start values and start tracking the peak.
@@ -46,6 +53,19 @@ pub struct PendingState {
 }
 
 impl PendingPoller {
+    /// A hold-boundary reading: the troughs of a few reads; any failed read
+    /// fails the boundary.
+    async fn read_boundary(&self) -> Result<BTreeMap<String, i64>, String> {
+        let mut readings = Vec::with_capacity(BOUNDARY_READS);
+        for i in 0..BOUNDARY_READS {
+            if i > 0 {
+                tokio::time::sleep(BOUNDARY_READ_SPACING).await;
+            }
+            readings.push(self.read().await?);
+        }
+        Ok(troughs(&readings))
+    }
+
     async fn read(&self) -> Result<BTreeMap<String, i64>, String> {
         let mut values: BTreeMap<String, i64> = self
             .workload
@@ -58,6 +78,19 @@ impl PendingPoller {
         }
         Ok(values)
     }
+}
+
+/// The lowest value of each backlog over several reads (see [`BOUNDARY_READS`]).
+pub fn troughs(readings: &[BTreeMap<String, i64>]) -> BTreeMap<String, i64> {
+    let mut low: BTreeMap<String, i64> = BTreeMap::new();
+    for reading in readings {
+        for (name, &v) in reading {
+            low.entry(name.clone())
+                .and_modify(|l| *l = (*l).min(v))
+                .or_insert(v);
+        }
+    }
+    low
 }
 
 /// Pair start and end values by name. A backlog present at one end only means
@@ -110,7 +143,7 @@ impl Actor for PendingPoller {
             PendingMsg::Begin(reply) => {
                 state.generation += 1;
                 state.peak.clear();
-                let read = self.read().await;
+                let read = self.read_boundary().await;
                 state.start = read.as_ref().ok().cloned();
                 let _ = reply.send(read.map(|_| ()));
                 let generation = state.generation;
@@ -132,7 +165,7 @@ impl Actor for PendingPoller {
             }
             PendingMsg::End(reply) => {
                 state.generation += 1;
-                let result = match (state.start.take(), self.read().await) {
+                let result = match (state.start.take(), self.read_boundary().await) {
                     (None, _) => Err("no hold-start reading".to_string()),
                     (Some(_), Err(e)) => Err(e),
                     (Some(start), Ok(end)) => changes(&start, &end, &state.peak),
@@ -177,6 +210,16 @@ mod tests {
                 },
             ]
         );
+    }
+
+    #[test]
+    fn boundary_readings_keep_each_backlogs_trough() {
+        let reads = [
+            map(&[("q", 40), ("w", 3)]),
+            map(&[("q", 2), ("w", 9)]),
+            map(&[("q", 71)]),
+        ];
+        assert_eq!(troughs(&reads), map(&[("q", 2), ("w", 3)]));
     }
 
     #[test]
