@@ -44,6 +44,15 @@ impl SampleSink for RecordingSink {
     }
 }
 
+/// Why `P` refuses to start with these `-o` options (panics if it starts):
+/// for tables of bad option values.
+pub fn start_error<P: Plugin>(options: &[(&str, &str)]) -> String {
+    match start::<P>(options, Duration::from_secs(1)) {
+        Ok(_) => panic!("{options:?} should have been refused"),
+        Err(e) => e,
+    }
+}
+
 /// Start `P` with these `-o` options through the FFI glue.
 pub fn start<P: Plugin>(
     options: &[(&str, &str)],

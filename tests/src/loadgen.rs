@@ -69,6 +69,17 @@ impl Loadgen {
         }
     }
 
+    /// One quick step (warmup 1 s, hold 3 s, no cooldown, JSON report) of
+    /// `loadgen max-rps --plugin PLUGIN --steps RATE` against `nats`: the shape
+    /// of every fault test; add what differs with [`Self::args`].
+    pub fn one_step(nats: &NatsServer, plugin: &str, rate: &str) -> Self {
+        Self::max_rps(nats, plugin)
+            .args(["--steps", rate, "--warmup", "1s", "--hold", "3s"])
+            .args(["--cooldown", "0s", "--quiet"])
+            .json()
+            .timeout(Duration::from_secs(90))
+    }
+
     /// `loadgen max-rps --plugin PLUGIN` against `nats`.
     pub fn max_rps(nats: &NatsServer, plugin: &str) -> Self {
         Self::new(nats).args(["max-rps", "--plugin", plugin])

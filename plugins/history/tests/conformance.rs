@@ -122,9 +122,7 @@ fn options_are_checked_before_connecting() {
         ),
     ];
     for (key, value, want) in table {
-        let err = testing::start::<History>(&[(key, value)], LOSS)
-            .err()
-            .unwrap();
+        let err = testing::start_error::<History>(&[(key, value)]);
         assert!(
             err.starts_with(want),
             "{key}={value}: {err:?} should start with {want:?}"

@@ -97,9 +97,7 @@ fn bad_options_are_refused_naming_the_option() {
         ),
     ];
     for (key, value, want) in table {
-        let err = testing::start::<Synthetic>(&[(key, value)], LOSS)
-            .err()
-            .unwrap();
+        let err = testing::start_error::<Synthetic>(&[(key, value)]);
         assert!(
             err.starts_with(want),
             "{key}={value}: {err:?} should start with {want:?}"
