@@ -106,15 +106,14 @@ pub async fn run(
 /// Can `resumed` be continued under `config`? (A dry run of what [`run`]
 /// does first: lets a caller refuse before it prints or opens anything.)
 pub fn check_resume(config: &RunConfig, resumed: &[StepReport]) -> Result<(), String> {
-    resume_search(config, resumed).map(|_| ()).map_err(|e| e.to_string())
+    resume_search(config, resumed)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 /// The search, told the steps a killed run finished; its next probe is where
 /// this run goes on. The one place a resumed run is replayed.
-fn resume_search(
-    config: &RunConfig,
-    resumed: &[StepReport],
-) -> Result<(Search, Probe), RunError> {
+fn resume_search(config: &RunConfig, resumed: &[StepReport]) -> Result<(Search, Probe), RunError> {
     let mut search = Search::new(config.plan())
         .retry_inconclusive(config.rates.retry_inconclusive)
         .confirm(config.rates.confirm);
@@ -210,8 +209,12 @@ async fn ramp_and_report(
     let (supervisor, supervisor_handle) = Actor::spawn(None, supervisor, ())
         .await
         .map_err(|e| engine_err(&e))?;
-    let children = ractor::call_t!(supervisor, SupervisorMsg::Children, ASK_TIMEOUT.as_millis() as u64)
-        .map_err(|e| engine_err(&e))?;
+    let children = ractor::call_t!(
+        supervisor,
+        SupervisorMsg::Children,
+        ASK_TIMEOUT.as_millis() as u64
+    )
+    .map_err(|e| engine_err(&e))?;
 
     let (done_tx, mut done_rx) = oneshot::channel();
     let ramp = RampController {
