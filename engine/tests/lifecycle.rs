@@ -8,7 +8,7 @@ use std::time::Duration;
 use loadgen_engine::clock::TokioClock;
 use loadgen_engine::collector::{CollectorMsg, CollectorStats, SeriesStats};
 use loadgen_engine::config::RunConfig;
-use loadgen_engine::counters::CounterMsg;
+use loadgen_engine::counters::{CounterMsg, CounterSnapshot};
 use loadgen_engine::pacer::{PacerCounts, PacerMsg};
 use loadgen_engine::pending::PendingMsg;
 use loadgen_engine::ramp::machine::StepMachine;
@@ -31,6 +31,8 @@ struct Fake {
     origin: Instant,
     /// The hold-start backlog reading fails with this.
     begin_fails: Option<String>,
+    /// The counter scraper never answers (its questions time out).
+    counters_silent: bool,
 }
 
 impl Fake {
@@ -130,10 +132,16 @@ fake_actor!(PendingMsg, (), |me, m, _s| {
     }
 });
 
-fake_actor!(CounterMsg, (), |me, m, _s| {
+type Unanswered = Vec<ractor::RpcReplyPort<Result<CounterSnapshot, String>>>;
+
+fake_actor!(CounterMsg, Unanswered, |me, m, unanswered| {
     let CounterMsg::Snapshot(reply) = m;
     me.note("counters");
-    let _ = reply.send(Ok(Default::default()));
+    if me.counters_silent {
+        unanswered.push(reply);
+    } else {
+        let _ = reply.send(Ok(Default::default()));
+    }
 });
 
 fake_actor!(ReporterMsg, (), |me, m, _s| {
@@ -168,13 +176,14 @@ struct Ramp {
 
 /// A ramp over `rates` with the default phases (10 s warmup, 30 s hold,
 /// 2 s drain, 5 s cooldown) and scripted children.
-async fn ramp(rates: &[u64], begin_fails: Option<&str>) -> Ramp {
+async fn ramp(rates: &[u64], begin_fails: Option<&str>, counters_silent: bool) -> Ramp {
     let log: Log = Arc::default();
     let origin = Instant::now();
     let fake = || Fake {
         log: Arc::clone(&log),
         origin,
         begin_fails: begin_fails.map(String::from),
+        counters_silent,
     };
     let children = Children {
         pacer: spawn(fake()).await,
@@ -209,7 +218,7 @@ fn entries(log: &Log) -> Vec<(f64, String)> {
 
 #[tokio::test(start_paused = true)]
 async fn phases_run_in_order_at_their_times_on_a_paused_clock() {
-    let r = ramp(&[100, 200], None).await;
+    let r = ramp(&[100, 200], None, false).await;
     let outcome = r.done.await.unwrap();
     assert!(!outcome.interrupted);
     assert_eq!(outcome.steps.len(), 2);
@@ -236,7 +245,7 @@ async fn phases_run_in_order_at_their_times_on_a_paused_clock() {
 
 #[tokio::test(start_paused = true)]
 async fn cancel_mid_hold_halts_the_pacer_and_ends_with_what_finished() {
-    let r = ramp(&[100, 200], None).await;
+    let r = ramp(&[100, 200], None, false).await;
     tokio::time::advance(Duration::from_secs(20)).await; // mid-hold of step 1
     r.ramp.send_message(RampMsg::Cancel).unwrap();
     let outcome = r.done.await.unwrap();
@@ -249,7 +258,7 @@ async fn cancel_mid_hold_halts_the_pacer_and_ends_with_what_finished() {
 
 #[tokio::test(start_paused = true)]
 async fn a_failed_snapshot_makes_the_step_inconclusive_and_it_is_rerun() {
-    let r = ramp(&[100], Some("consumer info: timed out")).await;
+    let r = ramp(&[100], Some("consumer info: timed out"), false).await;
     let outcome = r.done.await.unwrap();
     let verdicts: Vec<(&Verdict, u32)> = outcome
         .steps
@@ -258,4 +267,29 @@ async fn a_failed_snapshot_makes_the_step_inconclusive_and_it_is_rerun() {
         .collect();
     let why = Verdict::Inconclusive("backlog signal unavailable: consumer info: timed out".into());
     assert_eq!(verdicts, [(&why, 1), (&why, 2)]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_unanswered_question_is_that_steps_inconclusive_and_the_run_goes_on() {
+    let r = ramp(&[100, 200], None, true).await;
+    let outcome = r.done.await.unwrap();
+    let rates: Vec<(u64, u32)> = outcome
+        .steps
+        .iter()
+        .map(|s| (s.target_rps, s.attempt))
+        .collect();
+    assert_eq!(
+        rates,
+        [(100, 1), (100, 2), (200, 1), (200, 2)],
+        "re-run, then on"
+    );
+    for step in &outcome.steps {
+        assert_eq!(
+            step.verdict,
+            Verdict::Inconclusive(
+                "counter signal unavailable: counter snapshot: no answer in 10s".into()
+            )
+        );
+    }
+    assert!(!outcome.interrupted);
 }
