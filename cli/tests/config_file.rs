@@ -97,15 +97,23 @@ capacity = 3000
 
 #[test]
 fn the_readme_run_toml_is_a_valid_config() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
-        .unwrap();
-    let start = readme.find("```toml\n# run.toml\n").expect("README has a run.toml") + 8;
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let start = readme
+        .find("```toml\n# run.toml\n")
+        .expect("README has a run.toml")
+        + 8;
     let end = start + readme[start..].find("```").unwrap();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("run.toml");
     std::fs::write(&file, &readme[start..end]).unwrap();
     let out = run_bounded(
-        loadgen(&["max-rps", "--config", file.to_str().unwrap(), "--print-config"]),
+        loadgen(&[
+            "max-rps",
+            "--config",
+            file.to_str().unwrap(),
+            "--print-config",
+        ]),
         Duration::from_secs(30),
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
