@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
-use loadgen_plugin_api::sdk::HostConfig;
+use loadgen_plugin_api::abi::HostConfig;
 use serde::{Deserialize, Serialize};
 
 use crate::gates::GateSpec;
