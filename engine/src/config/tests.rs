@@ -16,6 +16,7 @@ fn plugin() -> PluginDescription {
         }],
         default_steps: "500,1k".into(),
         durables: Vec::new(),
+        counters: Vec::new(),
     }
 }
 
