@@ -210,6 +210,7 @@ fn spec(
             html: args.report.clone(),
         },
         journal: None,
+        metrics: None,
         plugin,
     }
 }

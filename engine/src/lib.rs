@@ -10,6 +10,7 @@
 //! - [`pending`]: `PendingPoller`, backlog (durables, plugin gauges) over the hold.
 //! - [`counters`]: `CounterScraper`, plugin counter deltas over the hold.
 //! - [`reporter`]: `Reporter`, live progress and the final outputs.
+//! - [`metrics`]: `Metrics`, the live Prometheus endpoint (`--metrics-addr`).
 //! - [`supervisor`]: `Supervisor`, restarts a failed measuring actor.
 //!
 //! Plain logic, no actors:
@@ -26,6 +27,7 @@ pub mod counters;
 pub mod gates;
 mod http;
 pub mod journal;
+pub mod metrics;
 pub mod pacer;
 pub mod pending;
 pub mod plugin;

@@ -18,6 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 mod measure;
+mod seconds;
 pub mod settle;
 
 use loadgen_plugin_api::clock;
@@ -37,6 +38,8 @@ use crate::search::{Outcome, Plan, Probe, Search, Step};
 use crate::supervisor::{Children, Supervisor, SupervisorMsg};
 use crate::verdict::{judge, PendingChange, Slo, Verdict};
 use measure::{step_inputs, step_report, Measured};
+pub use seconds::SecondUpdate;
+use seconds::{take_second, LastTick};
 use settle::{Backlogs, Settle};
 
 /// Lost samples are emitted at the loss deadline (drain end); this much extra
@@ -137,6 +140,9 @@ struct Current {
     pending: Option<Result<Vec<PendingChange>, String>>,
     /// Why the measurement is broken (a child restarted), if it is.
     disrupted: Option<String>,
+    /// The hold's per-second points so far, and where the last one ended.
+    seconds: Vec<crate::report::per_second::SecondPoint>,
+    last_tick: LastTick,
 }
 
 pub struct RampState {
@@ -302,6 +308,11 @@ impl RampController {
             pending_begin: None,
             pending: None,
             disrupted: None,
+            seconds: Vec::new(),
+            last_tick: LastTick {
+                at_ns: hold_start,
+                accepted: 0,
+            },
         });
         let seq = state.seq;
         myself.send_after(until(hold_start), move || RampMsg::HoldStart { seq });
@@ -333,12 +344,17 @@ impl RampController {
         state: &mut RampState,
     ) -> Result<(), ActorProcessingErr> {
         let children = self.children(state).await?;
-        let Some(cur) = state.current.as_ref() else {
+        let Some(cur) = state.current.as_mut() else {
             return Ok(());
         };
         let now = clock::now().0;
         if now >= cur.times.stop {
             return Ok(());
+        }
+        if let Some(update) = take_second(&children, cur, now).await {
+            let _ = self
+                .reporter
+                .send_message(ReporterMsg::Second(Box::new(update)));
         }
         let (seq, hold_start) = (cur.seq, cur.times.hold_start);
         let counts = ask(&children.pacer, "pacer", PacerMsg::Report)
@@ -369,6 +385,12 @@ impl RampController {
             return Ok(());
         };
         cur.pending = Some(pending.and_then(|r| r));
+        let end = clock::now().0.min(cur.times.stop);
+        if let Some(update) = take_second(&children, cur, end).await {
+            let _ = self
+                .reporter
+                .send_message(ReporterMsg::Second(Box::new(update)));
+        }
         let _ = self.reporter.send_message(ReporterMsg::Progress {
             phase: Phase::Drain,
             elapsed: Duration::ZERO,
@@ -396,6 +418,13 @@ impl RampController {
             CollectorMsg::Snapshot,
         )
         .await;
+        let histograms = ask(
+            &children.collector,
+            "collector histograms",
+            CollectorMsg::Histograms,
+        )
+        .await
+        .unwrap_or_default();
         let in_use = self.workload.series_in_use();
         let Some(cur) = state.current.take() else {
             return Ok(());
@@ -413,7 +442,12 @@ impl RampController {
         };
         let (inputs, extras) = step_inputs(&cur, &self.config, measured);
         let verdict = judge(&inputs, &self.config.slo);
-        let report = step_report(&cur, &inputs, &extras, &verdict);
+        let mut report = step_report(&cur, &inputs, &extras, &verdict);
+        report.per_second = cur.seconds.clone();
+        report.histograms = histograms
+            .into_iter()
+            .filter(|h| report.series.iter().any(|s| s.name == h.series))
+            .collect();
         let _ = self
             .reporter
             .send_message(ReporterMsg::StepFinished(report.clone()));

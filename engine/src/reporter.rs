@@ -13,6 +13,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 
 use crate::journal::Journal;
+use crate::metrics::{LivePhase, MetricsMsg};
+use crate::ramp::SecondUpdate;
 use crate::report::{console, csv, html, json, RunReport, StepReport};
 use crate::verdict::fmt_ms;
 
@@ -60,6 +62,8 @@ pub enum ReporterMsg {
         achieved_rps: f64,
         p99: Option<Duration>,
     },
+    /// One second of hold (the per-second series), for the live metrics.
+    Second(Box<SecondUpdate>),
     StepFinished(StepReport),
     /// Write the final outputs; replies with the first write error, if any.
     RunFinished(Box<RunReport>, RpcReplyPort<Result<(), String>>),
@@ -67,6 +71,8 @@ pub enum ReporterMsg {
 
 pub struct Reporter {
     pub targets: ReportTargets,
+    /// The live endpoint (`--metrics-addr`), told every step event.
+    pub metrics: Option<ActorRef<MetricsMsg>>,
 }
 
 pub struct ReporterState {
@@ -87,6 +93,12 @@ fn write_file(
 }
 
 impl Reporter {
+    fn tell_metrics(&self, msg: MetricsMsg) {
+        if let Some(metrics) = &self.metrics {
+            let _ = metrics.send_message(msg);
+        }
+    }
+
     fn finish(&self, report: &RunReport) -> Result<(), String> {
         if self.targets.console {
             let stdout = std::io::stdout();
@@ -173,6 +185,7 @@ impl Actor for Reporter {
                 phase_len,
             } => {
                 state.rps = rps;
+                self.tell_metrics(MetricsMsg::StepStarted { probe, rps });
                 let again = if attempt > 1 { " (re-run)" } else { "" };
                 state.bar.set_prefix(format!("#{probe} {rps}/s"));
                 state.bar.set_message(format!(
@@ -186,6 +199,11 @@ impl Actor for Reporter {
                 achieved_rps,
                 p99,
             } => {
+                self.tell_metrics(MetricsMsg::Phase(match phase {
+                    Phase::Warmup => LivePhase::Warmup,
+                    Phase::Hold => LivePhase::Hold,
+                    Phase::Drain => LivePhase::Drain,
+                }));
                 let p99 = p99
                     .map(|d| format!(", p99 {}", fmt_ms(d)))
                     .unwrap_or_default();
@@ -198,7 +216,9 @@ impl Actor for Reporter {
                     ),
                 });
             }
+            ReporterMsg::Second(update) => self.tell_metrics(MetricsMsg::Second(update)),
             ReporterMsg::StepFinished(step) => {
+                self.tell_metrics(MetricsMsg::StepFinished(step.verdict.clone()));
                 if let Some(journal) = state.journal.as_mut() {
                     if let Err(e) = journal.record(&step) {
                         // Keep measuring: the run's own outputs still come at the end.

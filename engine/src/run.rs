@@ -6,10 +6,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use loadgen_plugin_api::sdk::HostConfig;
-use ractor::Actor;
+use ractor::{Actor, ActorRef};
 use tokio::sync::oneshot;
 
 use crate::journal::Journal;
+use crate::metrics::{Metrics, MetricsMsg};
 use crate::pending::{BacklogSource, Durable};
 use crate::plugin::sink::HostSink;
 use crate::plugin::{LoadError, LoadedPlugin, Workload};
@@ -29,6 +30,9 @@ pub struct RunSpec {
     pub outputs: ReportTargets,
     /// Where finished steps are journaled (`--journal`, `--resume`).
     pub journal: Option<Journal>,
+    /// The live Prometheus endpoint's socket (`--metrics-addr`), bound by the
+    /// caller; served while the run lasts.
+    pub metrics: Option<std::net::TcpListener>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -62,6 +66,10 @@ pub async fn run(
     );
     let workload = start_workload(&spec.plugin, &spec.host, &collector_name).await?;
     let journal = spec.journal.take();
+    let metrics = match spec.metrics.take() {
+        Some(listener) => Some(start_metrics(listener).await?),
+        None => None,
+    };
     let result = match backlog_source(&workload).await {
         Ok(backlog) => {
             ramp_and_report(
@@ -70,14 +78,32 @@ pub async fn run(
                 Arc::clone(&workload),
                 collector_name,
                 backlog,
+                metrics.as_ref().map(|(actor, _)| actor.clone()),
                 cancel,
             )
             .await
         }
         Err(e) => Err(RunError::Config(format!("backlog signal: {e}"))),
     };
+    if let Some((actor, handle)) = metrics {
+        // The endpoint closes with the run.
+        actor.stop(None);
+        let _ = handle.await;
+    }
     stop_workload(workload).await;
     result
+}
+
+async fn start_metrics(
+    listener: std::net::TcpListener,
+) -> Result<(ActorRef<MetricsMsg>, tokio::task::JoinHandle<()>), RunError> {
+    let listener = listener
+        .set_nonblocking(true)
+        .and_then(|_| tokio::net::TcpListener::from_std(listener))
+        .map_err(|e| RunError::Config(format!("--metrics-addr: {e}")))?;
+    Actor::spawn(None, Metrics, listener)
+        .await
+        .map_err(|e| RunError::Engine(format!("metrics endpoint failed to start: {e}")))
 }
 
 async fn start_workload(
@@ -133,12 +159,14 @@ async fn ramp_and_report(
     workload: Arc<Workload>,
     collector_name: String,
     backlog: Option<Arc<BacklogSource>>,
+    metrics: Option<ActorRef<MetricsMsg>>,
     cancel: impl Future<Output = ()> + Send,
 ) -> Result<RunReport, RunError> {
     let engine_err =
         |e: &dyn std::fmt::Display| RunError::Engine(format!("engine failed to start: {e}"));
     let reporter = Reporter {
         targets: spec.outputs.clone(),
+        metrics,
     };
     let (reporter, reporter_handle) = Actor::spawn(None, reporter, journal)
         .await
@@ -169,6 +197,7 @@ async fn ramp_and_report(
         outcome: outcome.search,
     };
     let report = RunReport {
+        schema_version: crate::report::SCHEMA_VERSION,
         settings: spec.settings.clone(),
         answer: search_answer(&outcome.steps, &search),
         steps: outcome.steps,

@@ -149,5 +149,12 @@ pub(super) fn step_report(
         counters: extras.counters.clone(),
         verdict: verdict.label().to_string(),
         reasons: verdict.reasons(),
+        backlog_growth: inputs
+            .pending
+            .iter()
+            .map(|p| (p.name.clone(), p.growth()))
+            .collect(),
+        per_second: Vec::new(),
+        histograms: Vec::new(),
     }
 }

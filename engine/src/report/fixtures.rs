@@ -35,6 +35,13 @@ pub fn step(target_rps: u64, verdict: &str) -> StepReport {
         counters: Default::default(),
         verdict: verdict.into(),
         reasons,
+        backlog_growth: [(
+            "queue".to_string(),
+            if verdict == "TRIP" { 1500 } else { 0 },
+        )]
+        .into(),
+        per_second: Vec::new(),
+        histograms: Vec::new(),
     }
 }
 
@@ -48,6 +55,7 @@ pub fn report(steps: &[(u64, &str)]) -> RunReport {
         })
         .collect();
     RunReport {
+        schema_version: SCHEMA_VERSION,
         settings: RunSettings {
             plugin: "synthetic".into(),
             plugin_version: "0.1.0".into(),

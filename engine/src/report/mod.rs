@@ -5,8 +5,10 @@
 
 pub mod console;
 pub mod csv;
+pub mod histograms;
 pub mod html;
 pub mod json;
+pub mod per_second;
 
 use serde::{Deserialize, Serialize};
 
@@ -52,6 +54,15 @@ pub struct StepReport {
     /// "PASS", "TRIP" or "INCONCLUSIVE".
     pub verdict: String,
     pub reasons: Vec<String>,
+    /// Each backlog's growth over the hold (end − start), by name.
+    #[serde(default)]
+    pub backlog_growth: std::collections::BTreeMap<String, i64>,
+    /// One point per second of the hold.
+    #[serde(default)]
+    pub per_second: Vec<per_second::SecondPoint>,
+    /// The hold's histograms per series, for re-analysis and merging.
+    #[serde(default)]
+    pub histograms: Vec<histograms::StepHistogram>,
 }
 
 impl StepReport {
@@ -108,8 +119,15 @@ impl SearchReport {
     }
 }
 
+/// The JSON report's shape version (`docs/report.schema.json`): bumped when
+/// a field changes meaning or goes away; new optional fields keep it.
+pub const SCHEMA_VERSION: u32 = 2;
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunReport {
+    /// [`SCHEMA_VERSION`] when written; 1 for reports written before it existed.
+    #[serde(default = "schema_v1")]
+    pub schema_version: u32,
     pub settings: RunSettings,
     pub steps: Vec<StepReport>,
     pub answer: Answer,
@@ -118,6 +136,10 @@ pub struct RunReport {
     /// The search's plan and outcome (absent in reports written before it existed).
     #[serde(default)]
     pub search: Option<SearchReport>,
+}
+
+fn schema_v1() -> u32 {
+    1
 }
 
 /// The highest PASS below the lowest TRIP (a PASS above a TRIP, possible with

@@ -79,6 +79,7 @@ pub fn quick_spec(plugin: &str, options: &[(&str, &str)], rates: &[u64]) -> RunS
         ramp,
         outputs: ReportTargets::default(),
         journal: None,
+        metrics: None,
         plugin,
     }
 }
