@@ -168,6 +168,11 @@ pub struct MaxRpsArgs {
     #[arg(long, value_name = "PATH.html")]
     pub report: Option<PathBuf>,
 
+    /// Serve loadgen's own Prometheus metrics (loadgen_*) at http://ADDR/metrics
+    /// while the run lasts, e.g. 127.0.0.1:9464 (port 0: any free port, printed).
+    #[arg(long = "metrics-addr", value_name = "ADDR")]
+    pub metrics_addr: Option<std::net::SocketAddr>,
+
     /// Append every finished step to this journal (JSON lines, fsynced).
     #[arg(long, value_name = "PATH", conflicts_with = "resume")]
     pub journal: Option<PathBuf>,

@@ -26,6 +26,7 @@ pub fn run(args: MaxRpsArgs) -> Result<ExitCode, Failure> {
     let plan = plan(&plugin, &args).map_err(usage)?;
     let mut spec = spec(plugin, &args, options, plan);
     journal(&mut spec, &args).map_err(|e| usage(anyhow!(e)))?;
+    spec.metrics = args.metrics_addr.map(metrics_listener).transpose()?;
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -213,6 +214,17 @@ fn spec(
         metrics: None,
         plugin,
     }
+}
+
+/// `--metrics-addr`: bound now, so a taken or bad address is a usage error
+/// before any load starts; the address actually bound is printed (port 0).
+fn metrics_listener(addr: std::net::SocketAddr) -> Result<std::net::TcpListener, Failure> {
+    let listener = std::net::TcpListener::bind(addr)
+        .with_context(|| format!("--metrics-addr {addr}: cannot listen"))
+        .map_err(usage)?;
+    let bound = listener.local_addr().unwrap_or(addr);
+    eprintln!("metrics: http://{bound}/metrics");
+    Ok(listener)
 }
 
 /// Resolves on the first SIGINT or SIGTERM.
