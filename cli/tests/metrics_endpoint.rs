@@ -92,11 +92,17 @@ fn the_endpoint_follows_the_steps_and_closes_with_the_run() {
         "loadgen_verdicts_total{verdict=\"PASS\"}",
         "loadgen_latency_seconds_count{series=\"op\",measured_from=\"intended\"}",
     ] {
-        assert!(value(&last, metric).is_some(), "{metric} missing in\n{last}");
+        assert!(
+            value(&last, metric).is_some(),
+            "{metric} missing in\n{last}"
+        );
     }
     assert!(
-        value(&last, "loadgen_latency_seconds_count{series=\"op\",measured_from=\"intended\"}")
-            .unwrap()
+        value(
+            &last,
+            "loadgen_latency_seconds_count{series=\"op\",measured_from=\"intended\"}"
+        )
+        .unwrap()
             > 0.0
     );
 

@@ -338,7 +338,11 @@ mod tests {
         assert_eq!((next[0].latency.len(), next[1].failures), (0, 0));
         let kept = ractor::call!(actor, CollectorMsg::Histograms).unwrap();
         let latency = crate::report::histograms::decode(&kept[0].latency).unwrap();
-        assert_eq!(latency.len(), 100, "intervals never drain the step's histogram");
+        assert_eq!(
+            latency.len(),
+            100,
+            "intervals never drain the step's histogram"
+        );
         actor.stop(None);
         handle.await.unwrap();
     }

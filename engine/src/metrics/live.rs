@@ -15,13 +15,12 @@ use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 
-use crate::report::per_second::SecondPoint;
 use crate::ramp::SecondUpdate;
+use crate::report::per_second::SecondPoint;
 
 /// Upper bounds of the latency buckets, in ms (a `+Inf` bucket follows).
 pub const LATENCY_BUCKETS_MS: [f64; 14] = [
-    1.0, 2.0, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2500.0, 5000.0, 10000.0,
-    30000.0,
+    1.0, 2.0, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2500.0, 5000.0, 10000.0, 30000.0,
 ];
 
 /// What a step is doing, as the `loadgen_phase` gauge names it.
@@ -262,13 +261,18 @@ impl Collector for Live {
             MetricType::Histogram,
         )?;
         for ((series, from), h) in &self.latency {
-            let labels = vec![("series", series.clone()), ("measured_from", from.to_string())];
-            metric.encode_family(&labels)?.encode_histogram::<prometheus_client::encoding::NoLabelSet>(
-                h.sum_s,
-                h.count,
-                &h.buckets(),
-                None,
-            )?;
+            let labels = vec![
+                ("series", series.clone()),
+                ("measured_from", from.to_string()),
+            ];
+            metric
+                .encode_family(&labels)?
+                .encode_histogram::<prometheus_client::encoding::NoLabelSet>(
+                    h.sum_s,
+                    h.count,
+                    &h.buckets(),
+                    None,
+                )?;
         }
         Ok(())
     }

@@ -17,7 +17,10 @@ pub use live::{FixedHistogram, Live, LivePhase, LATENCY_BUCKETS_MS};
 use crate::ramp::SecondUpdate;
 
 pub enum MetricsMsg {
-    StepStarted { probe: u32, rps: u64 },
+    StepStarted {
+        probe: u32,
+        rps: u64,
+    },
     Phase(LivePhase),
     /// One second of hold: achieved rate, latency, failures, backlogs.
     Second(Box<SecondUpdate>),

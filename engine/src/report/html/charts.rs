@@ -1,0 +1,517 @@
+//! The report's charts against offered load, as inline SVG (plotters):
+//! latency (the knee), the coordinated-omission gap, achieved vs target,
+//! backlog growth, and the adaptive search's probe sequence.
+//!
+//! In every chart a step's marker is a circle coloured by its verdict (and
+//! only markers are circles, so a page can be checked marker by marker).
+
+use plotters::coord::ranged1d::Ranged;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::super::{ms_text, RunReport, SeriesReport, StepReport};
+
+pub(super) type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
+pub(super) type Drawn = Result<(), DrawingAreaErrorKind<std::io::Error>>;
+
+/// Distinct from the black SLO lines and the verdict colours.
+pub(super) const SERIES_COLORS: [RGBColor; 4] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(148, 103, 189),
+    RGBColor(23, 190, 207),
+];
+pub(super) const PASS_COLOR: RGBColor = RGBColor(44, 160, 44);
+pub(super) const TRIP_COLOR: RGBColor = RGBColor(214, 39, 40);
+pub(super) const INCONCLUSIVE_COLOR: RGBColor = RGBColor(127, 127, 127);
+const SLO_COLOR: RGBColor = RGBColor(60, 60, 60);
+const ANSWER_COLOR: RGBColor = RGBColor(44, 160, 44);
+const FONT: &str = "sans-serif";
+
+/// Draw into a fresh SVG document of `size`.
+pub(super) fn svg(size: (u32, u32), draw: impl FnOnce(&Area) -> Drawn) -> Result<String, String> {
+    let mut text = String::new();
+    {
+        let root = SVGBackend::with_string(&mut text, size).into_drawing_area();
+        root.fill(&WHITE)
+            .map_err(|e| format!("cannot draw a chart: {e}"))?;
+        draw(&root).map_err(|e| format!("cannot draw a chart: {e}"))?;
+        root.present()
+            .map_err(|e| format!("cannot draw a chart: {e}"))?;
+    }
+    Ok(text)
+}
+
+pub(super) fn verdict_color(step: &StepReport) -> RGBColor {
+    if step.passed() {
+        PASS_COLOR
+    } else if step.tripped() {
+        TRIP_COLOR
+    } else {
+        INCONCLUSIVE_COLOR
+    }
+}
+
+/// The series names, in the order of the first step.
+pub(super) fn series_names(report: &RunReport) -> Vec<String> {
+    report
+        .steps
+        .first()
+        .map(|s| s.series.iter().map(|x| x.name.clone()).collect())
+        .unwrap_or_default()
+}
+
+fn series_color(i: usize) -> RGBColor {
+    SERIES_COLORS[i % SERIES_COLORS.len()]
+}
+
+/// `(rate, value)` for each step where `pick` has a value, in rate order.
+fn by_rate(steps: &[StepReport], pick: impl Fn(&StepReport) -> Option<f64>) -> Vec<(f64, f64)> {
+    let mut points: Vec<(f64, f64)> = steps
+        .iter()
+        .filter_map(|s| pick(s).map(|v| (s.target_rps as f64, v)))
+        .collect();
+    points.sort_by(|a, b| a.0.total_cmp(&b.0));
+    points
+}
+
+fn series_value(step: &StepReport, i: usize, pick: fn(&SeriesReport) -> f64) -> Option<f64> {
+    step.series.get(i).filter(|x| x.count > 0).map(pick)
+}
+
+fn max_rate(report: &RunReport) -> f64 {
+    report.steps.iter().map(|s| s.target_rps).max().unwrap_or(1) as f64 * 1.08
+}
+
+fn rate_label(x: &f64) -> String {
+    if *x >= 10_000.0 {
+        format!("{:.0}k", x / 1000.0)
+    } else {
+        format!("{x:.0}")
+    }
+}
+
+fn ms_label(y: &f64) -> String {
+    if *y >= 1.0 {
+        format!("{y:.0}")
+    } else {
+        format!("{y:.2}")
+    }
+}
+
+/// The log-scale latency range covering `values` and the SLO lines.
+fn latency_range(values: impl Iterator<Item = f64>, slo: (f64, f64)) -> (f64, f64) {
+    let (mut low, mut high) = (slo.0, slo.1);
+    for v in values.filter(|v| *v > 0.0) {
+        low = low.min(v);
+        high = high.max(v);
+    }
+    ((low / 1.5).max(0.01), high * 1.5)
+}
+
+fn slo_ms(report: &RunReport) -> (f64, f64) {
+    let slo = &report.settings.slo;
+    (
+        slo.p95.as_secs_f64() * 1000.0,
+        slo.p99.as_secs_f64() * 1000.0,
+    )
+}
+
+type RateChart<'a, 'b, Y> =
+    ChartContext<'a, SVGBackend<'b>, Cartesian2d<plotters::coord::types::RangedCoordf64, Y>>;
+
+/// Text at a data point, offset by `(dx, dy)` pixels, anchored by `pos`.
+fn label_at<Y: Ranged<ValueType = f64>>(
+    chart: &mut RateChart<'_, '_, Y>,
+    at: (f64, f64),
+    offset: (i32, i32),
+    text: String,
+    style: TextStyle,
+) -> Drawn {
+    chart.draw_series(std::iter::once(
+        EmptyElement::at(at) + Text::new(text, offset, style),
+    ))?;
+    Ok(())
+}
+
+/// A horizontal limit line across the chart with its label above its right end.
+fn limit_line<Y: Ranged<ValueType = f64>>(
+    chart: &mut RateChart<'_, '_, Y>,
+    max_x: f64,
+    y: f64,
+    label: String,
+) -> Drawn {
+    let style = SLO_COLOR.stroke_width(2);
+    chart.draw_series(DashedLineSeries::new([(0.0, y), (max_x, y)], 8, 5, style))?;
+    let font = (FONT, 14)
+        .into_font()
+        .style(FontStyle::Bold)
+        .color(&SLO_COLOR)
+        .pos(Pos::new(HPos::Right, VPos::Bottom));
+    label_at(chart, (max_x, y), (-6, -4), label, font)
+}
+
+/// The answer as a broad translucent vertical band at its rate, labelled.
+fn answer_line<Y: Ranged<ValueType = f64>>(
+    chart: &mut RateChart<'_, '_, Y>,
+    report: &RunReport,
+    y_range: (f64, f64),
+) -> Drawn {
+    let Some(rps) = report.answer.max_rps else {
+        return Ok(());
+    };
+    let x = rps as f64;
+    chart.draw_series(LineSeries::new(
+        [(x, y_range.0), (x, y_range.1)],
+        ANSWER_COLOR.mix(0.3).stroke_width(12),
+    ))?;
+    let font = (FONT, 15)
+        .into_font()
+        .style(FontStyle::Bold)
+        .color(&ANSWER_COLOR)
+        .pos(Pos::new(HPos::Left, VPos::Top));
+    label_at(
+        chart,
+        (x, y_range.1),
+        (10, 6),
+        format!("answer {rps}/s"),
+        font,
+    )
+}
+
+fn markers<Y: Ranged<ValueType = f64>>(
+    chart: &mut RateChart<'_, '_, Y>,
+    points: Vec<((f64, f64), RGBColor)>,
+) -> Drawn {
+    chart.draw_series(
+        points
+            .into_iter()
+            .map(|(at, color)| Circle::new(at, 6, color.filled())),
+    )?;
+    Ok(())
+}
+
+fn legend<'a, 'b: 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, SVGBackend<'b>, CT>,
+    position: SeriesLabelPosition,
+) -> Drawn {
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.3))
+        .label_font((FONT, 13))
+        .position(position)
+        .draw()
+}
+
+/// p50/p95/p99 per series against offered load, SLO lines labelled, one
+/// verdict marker per step (at its worst p99), the answer highlighted.
+pub fn latency(report: &RunReport) -> Result<String, String> {
+    svg((1100, 560), |root| {
+        let steps = &report.steps;
+        let slo = slo_ms(report);
+        let max_x = max_rate(report);
+        let (low, high) = latency_range(
+            steps
+                .iter()
+                .flat_map(|s| s.series.iter().filter(|x| x.count > 0))
+                .flat_map(|x| [x.p50_ms, x.p99_ms]),
+            slo,
+        );
+        let mut chart = ChartBuilder::on(root)
+            .caption("Latency vs offered load", (FONT, 22))
+            .margin(14)
+            .x_label_area_size(44)
+            .y_label_area_size(64)
+            .build_cartesian_2d(0f64..max_x, (low..high).log_scale())?;
+        chart
+            .configure_mesh()
+            .light_line_style(RGBColor(244, 244, 244))
+            .bold_line_style(RGBColor(210, 210, 210))
+            .x_desc("offered load (ops/s)")
+            .y_desc("latency from intended send (ms, log)")
+            .x_label_formatter(&rate_label)
+            .y_label_formatter(&ms_label)
+            .label_style((FONT, 13))
+            .draw()?;
+        answer_line(&mut chart, report, (low, high))?;
+        limit_line(
+            &mut chart,
+            max_x,
+            slo.0,
+            format!("SLO p95 {}", ms_text(slo.0)),
+        )?;
+        limit_line(
+            &mut chart,
+            max_x,
+            slo.1,
+            format!("SLO p99 {}", ms_text(slo.1)),
+        )?;
+        for (i, name) in series_names(report).iter().enumerate() {
+            let color = series_color(i);
+            let quantiles: [(&str, fn(&SeriesReport) -> f64, u32); 3] = [
+                ("p50", |x| x.p50_ms, 1),
+                ("p95", |x| x.p95_ms, 2),
+                ("p99", |x| x.p99_ms, 3),
+            ];
+            for (quantile, pick, width) in quantiles {
+                let points = by_rate(steps, |s| series_value(s, i, pick).map(|v| v.max(low)));
+                let style = color.mix(0.4 + 0.2 * width as f64).stroke_width(width);
+                chart
+                    .draw_series(LineSeries::new(points, style))?
+                    .label(format!("{name} {quantile}"))
+                    .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], style));
+            }
+        }
+        let worst = |s: &StepReport| {
+            s.series
+                .iter()
+                .filter(|x| x.count > 0)
+                .map(|x| x.p99_ms)
+                .reduce(f64::max)
+                .unwrap_or(high / 1.5)
+        };
+        markers(
+            &mut chart,
+            steps
+                .iter()
+                .map(|s| ((s.target_rps as f64, worst(s).max(low)), verdict_color(s)))
+                .collect(),
+        )?;
+        legend(&mut chart, SeriesLabelPosition::UpperLeft)
+    })
+}
+
+/// p99 from the intended send against p99 from the actual send, per series:
+/// the gap is the queueing a closed-loop tool would not have measured.
+pub fn co_gap(report: &RunReport) -> Result<String, String> {
+    svg((1100, 440), |root| {
+        let steps = &report.steps;
+        let slo = slo_ms(report);
+        let max_x = max_rate(report);
+        let (low, high) = latency_range(
+            steps
+                .iter()
+                .flat_map(|s| s.series.iter().filter(|x| x.count > 0))
+                .flat_map(|x| [x.p99_ms, x.service_p99_ms]),
+            (slo.1, slo.1),
+        );
+        let mut chart = ChartBuilder::on(root)
+            .caption(
+                "Coordinated omission: p99 from intended vs from actual send",
+                (FONT, 20),
+            )
+            .margin(14)
+            .x_label_area_size(44)
+            .y_label_area_size(64)
+            .build_cartesian_2d(0f64..max_x, (low..high).log_scale())?;
+        chart
+            .configure_mesh()
+            .light_line_style(RGBColor(244, 244, 244))
+            .bold_line_style(RGBColor(210, 210, 210))
+            .x_desc("offered load (ops/s)")
+            .y_desc("p99 (ms, log)")
+            .x_label_formatter(&rate_label)
+            .y_label_formatter(&ms_label)
+            .label_style((FONT, 13))
+            .draw()?;
+        limit_line(
+            &mut chart,
+            max_x,
+            slo.1,
+            format!("SLO p99 {}", ms_text(slo.1)),
+        )?;
+        for (i, name) in series_names(report).iter().enumerate() {
+            let color = series_color(i);
+            let intended = by_rate(steps, |s| {
+                series_value(s, i, |x| x.p99_ms).map(|v| v.max(low))
+            });
+            let service = by_rate(steps, |s| {
+                series_value(s, i, |x| x.service_p99_ms).map(|v| v.max(low))
+            });
+            let solid = color.stroke_width(3);
+            chart
+                .draw_series(LineSeries::new(intended, solid))?
+                .label(format!("{name} p99 from intended send (what users wait)"))
+                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], solid));
+            let dashed = color.mix(0.7).stroke_width(2);
+            chart
+                .draw_series(DashedLineSeries::new(service, 6, 4, dashed))?
+                .label(format!("{name} p99 from actual send (closed-loop view)"))
+                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], dashed));
+        }
+        legend(&mut chart, SeriesLabelPosition::UpperLeft)
+    })
+}
+
+/// Achieved rate against target, with the ideal diagonal.
+pub fn achieved(report: &RunReport) -> Result<String, String> {
+    svg((540, 420), |root| {
+        let max_x = max_rate(report);
+        let max_y = report
+            .steps
+            .iter()
+            .map(|s| s.achieved_rps)
+            .fold(max_x, f64::max);
+        let mut chart = ChartBuilder::on(root)
+            .caption("Achieved vs target rate", (FONT, 20))
+            .margin(14)
+            .x_label_area_size(44)
+            .y_label_area_size(64)
+            .build_cartesian_2d(0f64..max_x, 0f64..max_y)?;
+        chart
+            .configure_mesh()
+            .light_line_style(RGBColor(244, 244, 244))
+            .bold_line_style(RGBColor(210, 210, 210))
+            .x_desc("target (ops/s)")
+            .y_desc("achieved (ops/s)")
+            .x_label_formatter(&rate_label)
+            .y_label_formatter(&rate_label)
+            .label_style((FONT, 13))
+            .draw()?;
+        let ideal = SLO_COLOR.mix(0.6).stroke_width(1);
+        chart
+            .draw_series(DashedLineSeries::new(
+                [(0.0, 0.0), (max_x, max_x)],
+                6,
+                4,
+                ideal,
+            ))?
+            .label("achieved = target")
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], ideal));
+        let line = SERIES_COLORS[0].stroke_width(2);
+        chart
+            .draw_series(LineSeries::new(
+                by_rate(&report.steps, |s| Some(s.achieved_rps)),
+                line,
+            ))?
+            .label("achieved")
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], line));
+        markers(
+            &mut chart,
+            report
+                .steps
+                .iter()
+                .map(|s| ((s.target_rps as f64, s.achieved_rps), verdict_color(s)))
+                .collect(),
+        )?;
+        legend(&mut chart, SeriesLabelPosition::UpperLeft)
+    })
+}
+
+/// Each backlog's growth over the hold against offered load, with the gate.
+pub fn backlog(report: &RunReport) -> Result<String, String> {
+    svg((540, 420), |root| {
+        let names: std::collections::BTreeSet<&String> = report
+            .steps
+            .iter()
+            .flat_map(|s| s.backlog_growth.keys())
+            .collect();
+        let gate = report.settings.slo.pending_growth as f64;
+        let values = report
+            .steps
+            .iter()
+            .flat_map(|s| s.backlog_growth.values().map(|v| *v as f64));
+        let (min_y, max_y) = values.fold((0.0f64, gate), |(lo, hi), v| (lo.min(v), hi.max(v)));
+        let max_x = max_rate(report);
+        let pad = (max_y - min_y) * 0.1;
+        let mut chart = ChartBuilder::on(root)
+            .caption("Backlog growth over the hold", (FONT, 20))
+            .margin(14)
+            .x_label_area_size(44)
+            .y_label_area_size(64)
+            .build_cartesian_2d(0f64..max_x, (min_y - pad)..(max_y + pad))?;
+        chart
+            .configure_mesh()
+            .light_line_style(RGBColor(244, 244, 244))
+            .bold_line_style(RGBColor(210, 210, 210))
+            .x_desc("offered load (ops/s)")
+            .y_desc("end − start (messages)")
+            .x_label_formatter(&rate_label)
+            .y_label_formatter(&|y| format!("{y:+.0}"))
+            .label_style((FONT, 13))
+            .draw()?;
+        limit_line(&mut chart, max_x, gate, format!("SLO growth +{gate:.0}"))?;
+        for (i, name) in names.iter().enumerate() {
+            let color = series_color(i);
+            let points = by_rate(&report.steps, |s| {
+                s.backlog_growth.get(*name).map(|v| *v as f64)
+            });
+            let style = color.stroke_width(2);
+            chart
+                .draw_series(LineSeries::new(points.clone(), style))?
+                .label(name.to_string())
+                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], style));
+        }
+        if names.is_empty() {
+            let font = (FONT, 16)
+                .into_font()
+                .color(&INCONCLUSIVE_COLOR)
+                .pos(Pos::new(HPos::Center, VPos::Center));
+            let middle = (max_x / 2.0, (min_y + max_y) / 2.0);
+            label_at(&mut chart, middle, (0, 0), "no backlog signal".into(), font)?;
+        } else {
+            legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
+        }
+        Ok(())
+    })
+}
+
+/// An adaptive search's probes: rate by probe number, coloured by verdict,
+/// with the final bracket.
+pub fn probes(report: &RunReport) -> Result<String, String> {
+    svg((1100, 380), |root| {
+        let steps = &report.steps;
+        let n = steps.len().max(1) as f64;
+        let max_y = steps.iter().map(|s| s.target_rps).max().unwrap_or(1) as f64 * 1.15;
+        let mut chart = ChartBuilder::on(root)
+            .caption("Adaptive search: rate by probe", (FONT, 20))
+            .margin(14)
+            .x_label_area_size(44)
+            .y_label_area_size(64)
+            .build_cartesian_2d(-0.5f64..(n - 0.5), 0f64..max_y)?;
+        chart
+            .configure_mesh()
+            .light_line_style(RGBColor(244, 244, 244))
+            .bold_line_style(RGBColor(210, 210, 210))
+            .x_desc("probe")
+            .y_desc("rate (ops/s)")
+            .x_labels(steps.len().clamp(2, 30))
+            .x_label_formatter(&|x| format!("{x:.0}"))
+            .y_label_formatter(&rate_label)
+            .label_style((FONT, 13))
+            .draw()?;
+        let path: Vec<(f64, f64)> = steps
+            .iter()
+            .map(|s| (s.probe as f64, s.target_rps as f64))
+            .collect();
+        chart.draw_series(LineSeries::new(path, SLO_COLOR.mix(0.5).stroke_width(1)))?;
+        let bracket = report.search.as_ref().map(|s| &s.outcome.bracket);
+        for (end, color, name) in [
+            (bracket.and_then(|b| b.pass), PASS_COLOR, "highest PASS"),
+            (bracket.and_then(|b| b.trip), TRIP_COLOR, "lowest TRIP"),
+        ] {
+            if let Some(rps) = end {
+                let style = color.mix(0.6).stroke_width(1);
+                chart
+                    .draw_series(DashedLineSeries::new(
+                        [(-0.5, rps as f64), (n - 0.5, rps as f64)],
+                        6,
+                        4,
+                        style,
+                    ))?
+                    .label(format!("{name} {rps}/s"))
+                    .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], style));
+            }
+        }
+        chart.draw_series(steps.iter().map(|s| {
+            Circle::new(
+                (s.probe as f64, s.target_rps as f64),
+                6,
+                verdict_color(s).filled(),
+            )
+        }))?;
+        legend(&mut chart, SeriesLabelPosition::LowerRight)
+    })
+}
