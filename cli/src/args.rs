@@ -28,6 +28,8 @@ pub struct Cli {
 pub enum Command {
     /// Ramp the rate step by step and report the highest one that meets the SLO.
     MaxRps(Box<MaxRpsArgs>),
+    /// Re-render a finished or killed run from its --json report or its --journal.
+    Report(crate::report_cmd::ReportArgs),
     /// Inspect the workload plugins loadgen can find.
     Plugins {
         #[command(subcommand)]

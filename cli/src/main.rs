@@ -5,6 +5,7 @@ mod args;
 mod failure;
 mod max_rps;
 mod plugins;
+mod report_cmd;
 
 use std::process::ExitCode;
 
@@ -37,6 +38,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<ExitCode, Failure> {
     match cli.command {
         Command::MaxRps(args) => max_rps::run(*args),
+        Command::Report(args) => report_cmd::run(args),
         Command::Plugins {
             command: PluginsCommand::List,
         } => plugins::list(),

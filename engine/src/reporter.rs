@@ -100,30 +100,35 @@ impl Reporter {
     }
 
     fn finish(&self, report: &RunReport) -> Result<(), String> {
-        if self.targets.console {
-            let stdout = std::io::stdout();
-            let mut out = stdout.lock();
-            console::print_table(&mut out, report)
-                .and_then(|_| console::print_answer(&mut out, report))
-                .map_err(|e| format!("cannot print the report: {e}"))?;
-        }
-        if let Some(path) = &self.targets.csv {
-            write_file(path, |w| {
-                csv::write_csv(w, report).map_err(|e| e.to_string())
-            })?;
-        }
-        if let Some(path) = &self.targets.json {
-            write_file(path, |w| {
-                json::write_json(w, report).map_err(|e| e.to_string())
-            })?;
-        }
-        if let Some(path) = &self.targets.html {
-            write_file(path, |w| {
-                html::write_html(w, report).map_err(|e| e.to_string())
-            })?;
-        }
-        Ok(())
+        write_outputs(&self.targets, report)
     }
+}
+
+/// Print and write `report` where `targets` say (also `loadgen report`).
+pub fn write_outputs(targets: &ReportTargets, report: &RunReport) -> Result<(), String> {
+    if targets.console {
+        let stdout = std::io::stdout();
+        let mut out = stdout.lock();
+        console::print_table(&mut out, report)
+            .and_then(|_| console::print_answer(&mut out, report))
+            .map_err(|e| format!("cannot print the report: {e}"))?;
+    }
+    if let Some(path) = &targets.csv {
+        write_file(path, |w| {
+            csv::write_csv(w, report).map_err(|e| e.to_string())
+        })?;
+    }
+    if let Some(path) = &targets.json {
+        write_file(path, |w| {
+            json::write_json(w, report).map_err(|e| e.to_string())
+        })?;
+    }
+    if let Some(path) = &targets.html {
+        write_file(path, |w| {
+            html::write_html(w, report).map_err(|e| e.to_string())
+        })?;
+    }
+    Ok(())
 }
 
 fn step_line(step: &StepReport) -> String {

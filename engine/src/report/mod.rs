@@ -8,6 +8,7 @@ pub mod csv;
 pub mod histograms;
 pub mod html;
 pub mod json;
+pub mod load;
 pub mod per_second;
 
 use serde::{Deserialize, Serialize};
