@@ -7,29 +7,10 @@ use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{loadgen, run_bounded, text};
+use common::{loadgen, quick_ramp, run_bounded, text};
 
 fn ramp(extra: &[&str]) -> Vec<String> {
-    let mut args: Vec<String> = [
-        "max-rps",
-        "--plugin",
-        "synthetic",
-        "-o",
-        "capacity=3000",
-        "--steps",
-        "1k,2k,4k",
-        "--warmup",
-        "300ms",
-        "--hold",
-        "1s",
-        "--drain",
-        "300ms",
-        "--cooldown",
-        "0s",
-        "--quiet",
-    ]
-    .map(String::from)
-    .to_vec();
+    let mut args = quick_ramp(&["--quiet"]);
     args.extend(extra.iter().map(|s| s.to_string()));
     args
 }

@@ -5,30 +5,10 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{loadgen, run_bounded, text};
+use common::{loadgen, quick_ramp, run_bounded, text};
 
 fn ramp(journal_flag: &str, journal: &str) -> Vec<String> {
-    [
-        "max-rps",
-        "--plugin",
-        "synthetic",
-        "-o",
-        "capacity=3000",
-        "--steps",
-        "1k,2k,4k",
-        "--warmup",
-        "300ms",
-        "--hold",
-        "1s",
-        "--drain",
-        "300ms",
-        "--cooldown",
-        "0s",
-        journal_flag,
-        journal,
-    ]
-    .map(String::from)
-    .to_vec()
+    quick_ramp(&[journal_flag, journal])
 }
 
 fn journal_lines(path: &std::path::Path) -> usize {

@@ -450,7 +450,7 @@ impl RampController {
             .collect();
         let _ = self
             .reporter
-            .send_message(ReporterMsg::StepFinished(report.clone()));
+            .send_message(ReporterMsg::StepFinished(Box::new(report.clone())));
         state.steps.push(report);
 
         match state.search.next(Some(&verdict)) {

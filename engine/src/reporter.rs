@@ -64,7 +64,7 @@ pub enum ReporterMsg {
     },
     /// One second of hold (the per-second series), for the live metrics.
     Second(Box<SecondUpdate>),
-    StepFinished(StepReport),
+    StepFinished(Box<StepReport>),
     /// Write the final outputs; replies with the first write error, if any.
     RunFinished(Box<RunReport>, RpcReplyPort<Result<(), String>>),
 }

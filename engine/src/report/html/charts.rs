@@ -5,7 +5,7 @@
 //! In every chart a step's marker is a circle coloured by its verdict (and
 //! only markers are circles, so a page can be checked marker by marker).
 
-use plotters::coord::ranged1d::Ranged;
+use plotters::coord::ranged1d::{AsRangedCoord, Ranged, ValueFormatter};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -28,6 +28,49 @@ pub(super) const INCONCLUSIVE_COLOR: RGBColor = RGBColor(127, 127, 127);
 const SLO_COLOR: RGBColor = RGBColor(60, 60, 60);
 const ANSWER_COLOR: RGBColor = RGBColor(44, 160, 44);
 const FONT: &str = "sans-serif";
+
+/// A chart's frame: title, axis names, tick labels.
+struct Axes<'f> {
+    caption: &'f str,
+    x_desc: &'f str,
+    x_format: &'f dyn Fn(&f64) -> String,
+    x_labels: usize,
+    y_desc: &'f str,
+    y_format: &'f dyn Fn(&f64) -> String,
+}
+
+impl Axes<'_> {
+    /// The chart on `root` over `x` × `y`, its frame drawn.
+    fn draw<'a, 'b, Y>(
+        &self,
+        root: &'a Area<'b>,
+        x: std::ops::Range<f64>,
+        y: Y,
+    ) -> Result<RateChart<'a, 'b, Y::CoordDescType>, DrawingAreaErrorKind<std::io::Error>>
+    where
+        Y: AsRangedCoord<Value = f64>,
+        Y::CoordDescType: Ranged<ValueType = f64> + ValueFormatter<f64>,
+    {
+        let mut chart = ChartBuilder::on(root)
+            .caption(self.caption, (FONT, 20))
+            .margin(14)
+            .x_label_area_size(44)
+            .y_label_area_size(64)
+            .build_cartesian_2d(x, y)?;
+        chart
+            .configure_mesh()
+            .light_line_style(RGBColor(244, 244, 244))
+            .bold_line_style(RGBColor(210, 210, 210))
+            .x_desc(self.x_desc)
+            .y_desc(self.y_desc)
+            .x_labels(self.x_labels)
+            .x_label_formatter(self.x_format)
+            .y_label_formatter(self.y_format)
+            .label_style((FONT, 13))
+            .draw()?;
+        Ok(chart)
+    }
+}
 
 /// Draw into a fresh SVG document of `size`.
 pub(super) fn svg(size: (u32, u32), draw: impl FnOnce(&Area) -> Drawn) -> Result<String, String> {
@@ -100,9 +143,18 @@ fn ms_label(y: &f64) -> String {
     }
 }
 
-/// The log-scale latency range covering `values` and the SLO lines.
-fn latency_range(values: impl Iterator<Item = f64>, slo: (f64, f64)) -> (f64, f64) {
+/// The log-scale latency range covering the `pick`ed values of every series
+/// with samples, and the SLO lines.
+fn latency_range(
+    steps: &[StepReport],
+    pick: fn(&SeriesReport) -> [f64; 2],
+    slo: (f64, f64),
+) -> (f64, f64) {
     let (mut low, mut high) = (slo.0, slo.1);
+    let values = steps
+        .iter()
+        .flat_map(|s| s.series.iter().filter(|x| x.count > 0))
+        .flat_map(pick);
     for v in values.filter(|v| *v > 0.0) {
         low = low.min(v);
         high = high.max(v);
@@ -212,29 +264,16 @@ pub fn latency(report: &RunReport) -> Result<String, String> {
         let steps = &report.steps;
         let slo = slo_ms(report);
         let max_x = max_rate(report);
-        let (low, high) = latency_range(
-            steps
-                .iter()
-                .flat_map(|s| s.series.iter().filter(|x| x.count > 0))
-                .flat_map(|x| [x.p50_ms, x.p99_ms]),
-            slo,
-        );
-        let mut chart = ChartBuilder::on(root)
-            .caption("Latency vs offered load", (FONT, 22))
-            .margin(14)
-            .x_label_area_size(44)
-            .y_label_area_size(64)
-            .build_cartesian_2d(0f64..max_x, (low..high).log_scale())?;
-        chart
-            .configure_mesh()
-            .light_line_style(RGBColor(244, 244, 244))
-            .bold_line_style(RGBColor(210, 210, 210))
-            .x_desc("offered load (ops/s)")
-            .y_desc("latency from intended send (ms, log)")
-            .x_label_formatter(&rate_label)
-            .y_label_formatter(&ms_label)
-            .label_style((FONT, 13))
-            .draw()?;
+        let (low, high) = latency_range(steps, |x| [x.p50_ms, x.p99_ms], slo);
+        let axes = Axes {
+            caption: "Latency vs offered load",
+            x_desc: "offered load (ops/s)",
+            x_format: &rate_label,
+            x_labels: 10,
+            y_desc: "latency from intended send (ms, log)",
+            y_format: &ms_label,
+        };
+        let mut chart = axes.draw(root, 0f64..max_x, (low..high).log_scale())?;
         answer_line(&mut chart, report, (low, high))?;
         limit_line(
             &mut chart,
@@ -290,32 +329,16 @@ pub fn co_gap(report: &RunReport) -> Result<String, String> {
         let steps = &report.steps;
         let slo = slo_ms(report);
         let max_x = max_rate(report);
-        let (low, high) = latency_range(
-            steps
-                .iter()
-                .flat_map(|s| s.series.iter().filter(|x| x.count > 0))
-                .flat_map(|x| [x.p99_ms, x.service_p99_ms]),
-            (slo.1, slo.1),
-        );
-        let mut chart = ChartBuilder::on(root)
-            .caption(
-                "Coordinated omission: p99 from intended vs from actual send",
-                (FONT, 20),
-            )
-            .margin(14)
-            .x_label_area_size(44)
-            .y_label_area_size(64)
-            .build_cartesian_2d(0f64..max_x, (low..high).log_scale())?;
-        chart
-            .configure_mesh()
-            .light_line_style(RGBColor(244, 244, 244))
-            .bold_line_style(RGBColor(210, 210, 210))
-            .x_desc("offered load (ops/s)")
-            .y_desc("p99 (ms, log)")
-            .x_label_formatter(&rate_label)
-            .y_label_formatter(&ms_label)
-            .label_style((FONT, 13))
-            .draw()?;
+        let (low, high) = latency_range(steps, |x| [x.p99_ms, x.service_p99_ms], (slo.1, slo.1));
+        let axes = Axes {
+            caption: "Coordinated omission: p99 from intended vs from actual send",
+            x_desc: "offered load (ops/s)",
+            x_format: &rate_label,
+            x_labels: 10,
+            y_desc: "p99 (ms, log)",
+            y_format: &ms_label,
+        };
+        let mut chart = axes.draw(root, 0f64..max_x, (low..high).log_scale())?;
         limit_line(
             &mut chart,
             max_x,
@@ -354,22 +377,15 @@ pub fn achieved(report: &RunReport) -> Result<String, String> {
             .iter()
             .map(|s| s.achieved_rps)
             .fold(max_x, f64::max);
-        let mut chart = ChartBuilder::on(root)
-            .caption("Achieved vs target rate", (FONT, 20))
-            .margin(14)
-            .x_label_area_size(44)
-            .y_label_area_size(64)
-            .build_cartesian_2d(0f64..max_x, 0f64..max_y)?;
-        chart
-            .configure_mesh()
-            .light_line_style(RGBColor(244, 244, 244))
-            .bold_line_style(RGBColor(210, 210, 210))
-            .x_desc("target (ops/s)")
-            .y_desc("achieved (ops/s)")
-            .x_label_formatter(&rate_label)
-            .y_label_formatter(&rate_label)
-            .label_style((FONT, 13))
-            .draw()?;
+        let axes = Axes {
+            caption: "Achieved vs target rate",
+            x_desc: "target (ops/s)",
+            x_format: &rate_label,
+            x_labels: 10,
+            y_desc: "achieved (ops/s)",
+            y_format: &rate_label,
+        };
+        let mut chart = axes.draw(root, 0f64..max_x, 0f64..max_y)?;
         let ideal = SLO_COLOR.mix(0.6).stroke_width(1);
         chart
             .draw_series(DashedLineSeries::new(
@@ -416,22 +432,15 @@ pub fn backlog(report: &RunReport) -> Result<String, String> {
         let (min_y, max_y) = values.fold((0.0f64, gate), |(lo, hi), v| (lo.min(v), hi.max(v)));
         let max_x = max_rate(report);
         let pad = (max_y - min_y) * 0.1;
-        let mut chart = ChartBuilder::on(root)
-            .caption("Backlog growth over the hold", (FONT, 20))
-            .margin(14)
-            .x_label_area_size(44)
-            .y_label_area_size(64)
-            .build_cartesian_2d(0f64..max_x, (min_y - pad)..(max_y + pad))?;
-        chart
-            .configure_mesh()
-            .light_line_style(RGBColor(244, 244, 244))
-            .bold_line_style(RGBColor(210, 210, 210))
-            .x_desc("offered load (ops/s)")
-            .y_desc("end − start (messages)")
-            .x_label_formatter(&rate_label)
-            .y_label_formatter(&|y| format!("{y:+.0}"))
-            .label_style((FONT, 13))
-            .draw()?;
+        let axes = Axes {
+            caption: "Backlog growth over the hold",
+            x_desc: "offered load (ops/s)",
+            x_format: &rate_label,
+            x_labels: 10,
+            y_desc: "end − start (messages)",
+            y_format: &|y| format!("{y:+.0}"),
+        };
+        let mut chart = axes.draw(root, 0f64..max_x, (min_y - pad)..(max_y + pad))?;
         limit_line(&mut chart, max_x, gate, format!("SLO growth +{gate:.0}"))?;
         for (i, name) in names.iter().enumerate() {
             let color = series_color(i);
@@ -465,23 +474,15 @@ pub fn probes(report: &RunReport) -> Result<String, String> {
         let steps = &report.steps;
         let n = steps.len().max(1) as f64;
         let max_y = steps.iter().map(|s| s.target_rps).max().unwrap_or(1) as f64 * 1.15;
-        let mut chart = ChartBuilder::on(root)
-            .caption("Adaptive search: rate by probe", (FONT, 20))
-            .margin(14)
-            .x_label_area_size(44)
-            .y_label_area_size(64)
-            .build_cartesian_2d(-0.5f64..(n - 0.5), 0f64..max_y)?;
-        chart
-            .configure_mesh()
-            .light_line_style(RGBColor(244, 244, 244))
-            .bold_line_style(RGBColor(210, 210, 210))
-            .x_desc("probe")
-            .y_desc("rate (ops/s)")
-            .x_labels(steps.len().clamp(2, 30))
-            .x_label_formatter(&|x| format!("{x:.0}"))
-            .y_label_formatter(&rate_label)
-            .label_style((FONT, 13))
-            .draw()?;
+        let axes = Axes {
+            caption: "Adaptive search: rate by probe",
+            x_desc: "probe",
+            x_format: &|x| format!("{x:.0}"),
+            x_labels: steps.len().clamp(2, 30),
+            y_desc: "rate (ops/s)",
+            y_format: &rate_label,
+        };
+        let mut chart = axes.draw(root, -0.5f64..(n - 0.5), 0f64..max_y)?;
         let path: Vec<(f64, f64)> = steps
             .iter()
             .map(|s| (s.probe as f64, s.target_rps as f64))

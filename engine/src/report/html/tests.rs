@@ -177,9 +177,3 @@ fn no_answer_says_so_and_an_interrupted_run_is_marked() {
         "{labels:?}"
     );
 }
-
-#[test]
-#[ignore]
-fn dump() {
-    std::fs::write("/tmp/og/fixture.html", page(&four_steps())).unwrap();
-}
