@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::anyhow;
 use clap::Args;
+use loadgen_engine::config::Outputs;
 use loadgen_engine::report::load::load;
 use loadgen_engine::reporter::{write_outputs, ReportTargets};
 
@@ -36,13 +37,13 @@ pub struct ReportArgs {
 
 pub fn run(args: ReportArgs) -> Result<ExitCode, Failure> {
     let report = load(&args.input).map_err(|e| usage(anyhow!(e)))?;
-    let targets = ReportTargets {
-        console: true,
-        progress: false,
+    let outputs = Outputs {
         csv: args.csv,
         json: args.json,
-        html: args.html,
+        report: args.html,
+        ..Outputs::default()
     };
+    let targets = ReportTargets::open(&outputs, true).map_err(|e| usage(anyhow!(e)))?;
     write_outputs(&targets, &report).map_err(|e| Failure::Run(anyhow!(e)))?;
     Ok(if report.answer.max_rps.is_some() {
         ExitCode::SUCCESS

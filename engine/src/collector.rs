@@ -6,6 +6,7 @@
 //! for diagnosis. Samples whose intended time lies outside the hold window are
 //! warmup (or stragglers of an earlier step) and are discarded.
 
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
@@ -15,6 +16,32 @@ use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use crate::report::histograms::{self, StepHistogram};
 use crate::report::per_second::SeriesInterval;
 use crate::verdict::SeriesLatency;
+
+/// The current Collector, for senders outside the actor tree (the plugin's
+/// sample sink). The Supervisor swaps in the new ref when it restarts the
+/// collector, so samples reach the live actor without a registry look-up.
+#[derive(Clone, Default)]
+pub struct CollectorHandle(Arc<RwLock<Option<ActorRef<CollectorMsg>>>>);
+
+impl CollectorHandle {
+    pub fn set(&self, collector: ActorRef<CollectorMsg>) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = Some(collector);
+    }
+
+    /// The collector running now, if any.
+    pub fn current(&self) -> Option<ActorRef<CollectorMsg>> {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Non-blocking; dropped while no collector runs (that step is
+    /// INCONCLUSIVE anyway: its collector restarted).
+    pub fn send(&self, samples: Vec<Sample>) {
+        let guard = self.0.read().unwrap_or_else(|e| e.into_inner());
+        if let Some(collector) = guard.as_ref() {
+            let _ = collector.send_message(CollectorMsg::Samples(samples));
+        }
+    }
+}
 
 /// Highest latency tracked exactly; slower samples are clamped to it.
 const MAX_TRACKABLE_NS: u64 = 3_600 * 1_000_000_000;

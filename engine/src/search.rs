@@ -27,6 +27,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::report::StepReport;
 use crate::verdict::Verdict;
 
 /// How the rates are chosen.
@@ -236,8 +237,22 @@ impl Search {
         self
     }
 
-    pub fn plan(&self) -> &Plan {
-        &self.plan
+    /// Continue a killed run: feed the journal's finished steps through the
+    /// search as if they had just run; the answer is where the run goes on.
+    /// The steps must be this search's own history, in order.
+    pub fn resume(&mut self, finished: &[StepReport]) -> Result<Probe, String> {
+        let mut next = self.next(None);
+        for step in finished {
+            match &next {
+                Probe::Run(run) if run.rps == step.target_rps && run.probe == step.probe => {}
+                _ => return Err(format!(
+                    "the journal's step {} ({} ops/s) is not what this run's search would run next",
+                    step.probe, step.target_rps
+                )),
+            }
+            next = self.next(Some(&step.verdict));
+        }
+        Ok(next)
     }
 
     /// The next step, given the verdict of the step handed out last (`None`

@@ -9,15 +9,17 @@ use crate::pacer::PacerCounts;
 use crate::report::{ms_value, SeriesReport, StepReport};
 use crate::verdict::{StepInputs, Verdict};
 
-use super::{Current, RampConfig};
+use super::machine::Current;
+use crate::config::RunConfig;
 
 /// What the children reported at the end of a step.
-pub(super) struct Measured {
-    pub(super) counts: Result<PacerCounts, String>,
-    pub(super) start_counters: Result<CounterSnapshot, String>,
-    pub(super) end_counters: Result<CounterSnapshot, String>,
-    pub(super) stats: Result<CollectorStats, String>,
-    pub(super) in_use: Result<Vec<u16>, String>,
+#[derive(Debug)]
+pub struct Measured {
+    pub counts: Result<PacerCounts, String>,
+    pub end_counters: Result<CounterSnapshot, String>,
+    pub stats: Result<CollectorStats, String>,
+    /// The series the plugin records (others are not judged).
+    pub in_use: Result<Vec<u16>, String>,
 }
 
 /// What the report shows beyond the verdict's inputs.
@@ -29,7 +31,7 @@ pub(super) struct Extras {
 
 /// Assemble the verdict's inputs; the first broken signal, if any, becomes
 /// the measurement failure (so the step is INCONCLUSIVE, never PASS).
-pub(super) fn step_inputs(cur: &Current, config: &RampConfig, m: Measured) -> (StepInputs, Extras) {
+pub(super) fn step_inputs(cur: &Current, config: &RunConfig, m: Measured) -> (StepInputs, Extras) {
     let mut failure = cur.disrupted.clone();
     let mut note = |e: String| {
         failure.get_or_insert(e);
@@ -52,10 +54,14 @@ pub(super) fn step_inputs(cur: &Current, config: &RampConfig, m: Measured) -> (S
         note(format!("pacer unavailable: {e}"));
         PacerCounts::default()
     });
-    let (deltas, counter_gates) = match (&m.start_counters, &m.end_counters) {
+    let start_counters = cur
+        .start_counters
+        .clone()
+        .unwrap_or_else(|| Err("no hold-start snapshot".into()));
+    let (deltas, counter_gates) = match (&start_counters, &m.end_counters) {
         (Ok(start), Ok(end)) => {
             let mut gates = Vec::new();
-            for spec in &config.counter_gates {
+            for spec in &config.slo_counter {
                 match spec.evaluate(&start.scraped, &end.scraped) {
                     Ok(gate) => gates.push(gate),
                     Err(e) => note(format!("counter signal unavailable: {e}")),
@@ -78,7 +84,7 @@ pub(super) fn step_inputs(cur: &Current, config: &RampConfig, m: Measured) -> (S
     });
     let inputs = StepInputs {
         target_rps: cur.rps,
-        hold: config.hold,
+        hold: config.phases.hold,
         attempted: counts.accepted,
         failed: stats.failed() + counts.fire_errors,
         lost: stats.lost(),
@@ -147,8 +153,7 @@ pub(super) fn step_report(
         worst_durable: worst.map(|p| p.name.clone()),
         worst_pending_delta: worst.map(|p| p.growth()),
         counters: extras.counters.clone(),
-        verdict: verdict.label().to_string(),
-        reasons: verdict.reasons(),
+        verdict: verdict.clone(),
         backlog_growth: inputs
             .pending
             .iter()

@@ -10,17 +10,21 @@ use crate::pending::PendingMsg;
 use crate::report::per_second::{second_point, SecondPoint, SeriesInterval};
 use crate::supervisor::Children;
 
-use super::{ask, Current};
+use super::ask;
 
 /// A last part-second shorter than this is noise as a rate: it is left out
 /// (its ops still count in the step's figures).
 const MIN_INTERVAL_NS: u64 = 250_000_000;
 
-/// Where the last interval ended: its time (ns) and the pacer's hold count then.
-#[derive(Clone, Copy, Debug)]
-pub(super) struct LastTick {
-    pub(super) at_ns: u64,
-    pub(super) accepted: u64,
+/// The step in progress's per-second series so far.
+#[derive(Debug, Default)]
+pub(super) struct Seconds {
+    hold_start_ns: u64,
+    stop_ns: u64,
+    /// Where the last interval ended (ns) and the pacer's hold count then.
+    last_ns: u64,
+    last_accepted: u64,
+    points: Vec<SecondPoint>,
 }
 
 /// One second's reading, for the report and the live metrics.
@@ -30,40 +34,50 @@ pub struct SecondUpdate {
     pub intervals: Vec<SeriesInterval>,
 }
 
-/// Read the interval since `cur.last_tick` ending `now_ns` and keep its point;
-/// `None` if it is too short or a child did not answer (the point is skipped,
-/// the step's own figures are unaffected).
-pub(super) async fn take_second(
-    children: &Children,
-    cur: &mut Current,
-    now_ns: u64,
-) -> Option<SecondUpdate> {
-    let last = cur.last_tick;
-    if now_ns < last.at_ns + MIN_INTERVAL_NS {
-        return None;
+impl Seconds {
+    /// A new step's hold `[hold_start, stop)`.
+    pub(super) fn new(hold_start_ns: u64, stop_ns: u64) -> Seconds {
+        Seconds {
+            hold_start_ns,
+            stop_ns,
+            last_ns: hold_start_ns,
+            ..Seconds::default()
+        }
     }
-    let counts = ask(&children.pacer, "pacer", PacerMsg::Report).await.ok()?;
-    let intervals = ask(&children.collector, "collector", CollectorMsg::Interval)
-        .await
-        .ok()?;
-    let backlog = ask(&children.pending, "backlog reading", PendingMsg::Read)
-        .await
-        .ok()
-        .and_then(Result::ok)
-        .unwrap_or_default();
-    let hold_start = cur.times.hold_start;
-    let secs = |ns: u64| ns.saturating_sub(hold_start) as f64 / 1e9;
-    let point = second_point(
-        secs(last.at_ns),
-        secs(now_ns),
-        counts.accepted.saturating_sub(last.accepted),
-        &intervals,
-        backlog,
-    );
-    cur.last_tick = LastTick {
-        at_ns: now_ns,
-        accepted: counts.accepted,
-    };
-    cur.seconds.push(point.clone());
-    Some(SecondUpdate { point, intervals })
+
+    /// The step's points, leaving none.
+    pub(super) fn take_points(&mut self) -> Vec<SecondPoint> {
+        std::mem::take(&mut self.points)
+    }
+
+    /// Read the interval since the last one, ending at `now_ns` (at most the
+    /// hold's end), and keep its point; `None` if it is too short or a child
+    /// did not answer (the point is skipped; the step's figures are unaffected).
+    pub(super) async fn take(&mut self, children: &Children, now_ns: u64) -> Option<SecondUpdate> {
+        let end = now_ns.min(self.stop_ns);
+        if end < self.last_ns + MIN_INTERVAL_NS {
+            return None;
+        }
+        let counts = ask(&children.pacer, "pacer", PacerMsg::Report).await.ok()?;
+        let intervals = ask(&children.collector, "collector", CollectorMsg::Interval)
+            .await
+            .ok()?;
+        let backlog = ask(&children.pending, "backlog reading", PendingMsg::Read)
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .unwrap_or_default();
+        let secs = |ns: u64| ns.saturating_sub(self.hold_start_ns) as f64 / 1e9;
+        let point = second_point(
+            secs(self.last_ns),
+            secs(end),
+            counts.accepted.saturating_sub(self.last_accepted),
+            &intervals,
+            backlog,
+        );
+        self.last_ns = end;
+        self.last_accepted = counts.accepted;
+        self.points.push(point.clone());
+        Some(SecondUpdate { point, intervals })
+    }
 }

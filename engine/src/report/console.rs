@@ -65,7 +65,7 @@ fn row(step: &StepReport, confirmation: bool) -> Vec<String> {
         (Some(name), Some(delta)) => format!("{name} {delta:+}"),
         _ => "-".to_string(),
     });
-    let mut verdict = step.verdict.clone();
+    let mut verdict = step.verdict.label().to_string();
     if confirmation {
         verdict.push_str(" (confirm)");
     }
@@ -73,7 +73,7 @@ fn row(step: &StepReport, confirmation: bool) -> Vec<String> {
         verdict.push_str(" (re-run)");
     }
     cells.push(verdict);
-    cells.push(step.reasons.join("; "));
+    cells.push(step.reasons().join("; "));
     cells
 }
 
@@ -119,14 +119,14 @@ fn print_ladder_answer<W: Write>(w: &mut W, report: &RunReport) -> io::Result<()
         None => {
             let why = match report.steps.first() {
                 None => "no step finished".to_string(),
-                Some(first) if first.reasons.is_empty() => {
+                Some(first) if first.passed() => {
                     format!("lowest step {}", first.target_rps)
                 }
                 Some(first) => format!(
                     "lowest step {} {}: {}",
                     first.target_rps,
-                    first.verdict,
-                    first.reasons.join("; ")
+                    first.verdict.label(),
+                    first.reasons().join("; ")
                 ),
             };
             writeln!(w, "ANSWER: no step passed ({why}; {context})")?
@@ -193,8 +193,8 @@ fn print_search_answer<W: Write>(
                     Some(first) => format!(
                         "start rate {} {}: {}",
                         first.target_rps,
-                        first.verdict,
-                        first.reasons.join("; ")
+                        first.verdict.label(),
+                        first.reasons().join("; ")
                     ),
                 },
             };

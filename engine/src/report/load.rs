@@ -9,7 +9,6 @@
 use std::path::Path;
 
 use crate::journal::{self, JournalHeader};
-use crate::ramp::replay;
 use crate::search::{Probe, Search};
 
 use super::{search_answer, RunReport, SearchReport, StepReport, SCHEMA_VERSION};
@@ -32,21 +31,21 @@ pub fn load(path: &Path) -> Result<RunReport, String> {
 /// The report the run wrote, or would have written when interrupted after
 /// these steps.
 pub fn from_journal(header: &JournalHeader, steps: Vec<StepReport>) -> RunReport {
-    let mut search = Search::new(header.plan.clone())
-        .retry_inconclusive(header.retry_inconclusive)
-        .confirm(header.confirm);
-    let (outcome, interrupted) = match replay(&mut search, &steps) {
+    let config = &header.config;
+    let plan = config.plan();
+    let mut search = Search::new(plan.clone())
+        .retry_inconclusive(config.rates.retry_inconclusive)
+        .confirm(config.rates.confirm);
+    let (outcome, interrupted) = match search.resume(&steps) {
         Ok(Probe::Done(outcome)) => (outcome, false),
         // Killed before the search ended (or a journal the search disowns).
         _ => (search.interrupted(), true),
     };
-    let search = SearchReport {
-        plan: header.plan.clone(),
-        outcome,
-    };
+    let search = SearchReport { plan, outcome };
     RunReport {
         schema_version: SCHEMA_VERSION,
-        settings: header.settings.clone(),
+        settings: config.clone(),
+        plugin_version: header.plugin_version.clone(),
         answer: search_answer(&steps, &search),
         steps,
         interrupted,
@@ -56,19 +55,13 @@ pub fn from_journal(header: &JournalHeader, steps: Vec<StepReport>) -> RunReport
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures::{report, step};
+    use super::super::fixtures::{report, settings, step};
     use super::*;
-    use crate::search::Plan;
 
     fn header() -> JournalHeader {
         JournalHeader {
-            settings: report(&[]).settings,
-            plan: Plan::Fixed {
-                rates: vec![1000, 2000, 4000],
-                stop_on_trip: true,
-            },
-            retry_inconclusive: 1,
-            confirm: 0,
+            config: settings(vec![1000, 2000, 4000]),
+            plugin_version: "0.1.0".into(),
         }
     }
 

@@ -13,8 +13,9 @@ pub mod per_second;
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::RunConfig;
 use crate::search::{Outcome, Plan};
-use crate::verdict::{fmt_ms, Slo};
+use crate::verdict::{fmt_ms, Verdict};
 
 /// Latency figures of one series in one step, in milliseconds.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -52,9 +53,10 @@ pub struct StepReport {
     /// `bad_reply`, `gatekeeper`, `slow_consumer`: where the failures came from.
     #[serde(default)]
     pub counters: std::collections::BTreeMap<String, u64>,
-    /// "PASS", "TRIP" or "INCONCLUSIVE".
-    pub verdict: String,
-    pub reasons: Vec<String>,
+    /// PASS, TRIP or INCONCLUSIVE with the reasons; in JSON
+    /// `"verdict": "TRIP", "reasons": [..]`.
+    #[serde(flatten)]
+    pub verdict: Verdict,
     /// Each backlog's growth over the hold (end − start), by name.
     #[serde(default)]
     pub backlog_growth: std::collections::BTreeMap<String, i64>,
@@ -68,29 +70,16 @@ pub struct StepReport {
 
 impl StepReport {
     pub fn passed(&self) -> bool {
-        self.verdict == "PASS"
+        matches!(self.verdict, Verdict::Pass)
     }
 
     pub fn tripped(&self) -> bool {
-        self.verdict == "TRIP"
+        matches!(self.verdict, Verdict::Trip(_))
     }
-}
 
-/// The run's settings, as they shape the answer.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct RunSettings {
-    pub plugin: String,
-    pub plugin_version: String,
-    pub preset: Option<String>,
-    pub options: std::collections::BTreeMap<String, String>,
-    pub steps: Vec<u64>,
-    pub warmup_ms: u64,
-    pub hold_ms: u64,
-    pub drain_ms: u64,
-    pub cooldown_ms: u64,
-    pub stop_on_trip: bool,
-    pub seed: u64,
-    pub slo: Slo,
+    pub fn reasons(&self) -> Vec<String> {
+        self.verdict.reasons()
+    }
 }
 
 /// The run's conclusion.
@@ -129,7 +118,10 @@ pub struct RunReport {
     /// [`SCHEMA_VERSION`] when written; 1 for reports written before it existed.
     #[serde(default = "schema_v1")]
     pub schema_version: u32,
-    pub settings: RunSettings,
+    /// The run's configuration, resolved (every rate named).
+    pub settings: RunConfig,
+    /// The version of the plugin that ran.
+    pub plugin_version: String,
     pub steps: Vec<StepReport>,
     pub answer: Answer,
     /// The run was cancelled (SIGINT/SIGTERM): the steps are what finished.
@@ -159,7 +151,7 @@ pub fn answer(steps: &[StepReport]) -> Answer {
     Answer {
         max_rps,
         next_limit_rps: lowest_trip.map(|t| t.target_rps),
-        next_limit: lowest_trip.map(|t| t.reasons.clone()).unwrap_or_default(),
+        next_limit: lowest_trip.map(|t| t.reasons()).unwrap_or_default(),
     }
 }
 

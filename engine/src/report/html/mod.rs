@@ -88,7 +88,7 @@ pub fn write_html<W: Write>(mut w: W, report: &RunReport) -> io::Result<()> {
          actual send (dashed) per series, over the answers of each second; failures; every \
          backlog.</p>\n<div class=\"multiples\" id=\"per-second\">"
     )?;
-    let hold_s = s.hold_ms as f64 / 1000.0;
+    let hold_s = s.phases.hold.as_secs_f64();
     for step in &report.steps {
         let id = format!("seconds-{}", step.probe);
         let chart = svg(seconds::step_seconds(step, hold_s))?;

@@ -13,7 +13,12 @@ const SIZE: (u32, u32) = (360, 430);
 
 pub fn step_seconds(step: &StepReport, hold_s: f64) -> Result<String, String> {
     svg(SIZE, |root| {
-        let title = format!("#{} {}/s: {}", step.probe, step.target_rps, step.verdict);
+        let title = format!(
+            "#{} {}/s: {}",
+            step.probe,
+            step.target_rps,
+            step.verdict.label()
+        );
         let root = root.titled(&title, (FONT, 15).into_font().color(&verdict_color(step)))?;
         let panels = root.split_evenly((4, 1));
         let points = &step.per_second;

@@ -90,7 +90,7 @@ fn row<W: Write>(
         Some(d) => num(d as f64, format!("{d:+}")),
         None => num(f64::MIN, "-".into()),
     });
-    let mut verdict = step.verdict.clone();
+    let mut verdict = step.verdict.label().to_string();
     if step.attempt > 1 {
         verdict.push_str(" (re-run)");
     }
@@ -104,7 +104,7 @@ fn row<W: Write>(
     cells.push(format!("<td class=\"verdict\">{}</td>", escape(&verdict)));
     cells.push(format!(
         "<td class=\"reasons\">{}</td>",
-        escape(&step.reasons.join("; "))
+        escape(&step.reasons().join("; "))
     ));
     writeln!(
         w,

@@ -5,8 +5,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+use loadgen_engine::config::{Outputs, Phases, Rates, RunConfig, SearchKind};
 use loadgen_engine::gates::GateSpec;
 use loadgen_engine::steps::{parse_rate, StepList, StepListError};
+use loadgen_engine::verdict::Slo;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -48,11 +50,40 @@ pub enum PluginsCommand {
     },
 }
 
+/// `loadgen max-rps`: every flag but `--config`, `--print-config` and
+/// `--resume` can also come from a `--config` TOML file (same names).
 #[derive(Debug, Args)]
+#[command(after_help = AFTER_HELP)]
 pub struct MaxRpsArgs {
+    #[command(flatten)]
+    pub plugin: PluginArgs,
+    #[command(flatten)]
+    pub rates: RateArgs,
+    #[command(flatten)]
+    pub phases: PhaseArgs,
+    #[command(flatten)]
+    pub slo: SloArgs,
+    #[command(flatten)]
+    pub outputs: OutputArgs,
+    #[command(flatten)]
+    pub run: RunFileArgs,
+}
+
+const AFTER_HELP: &str = "\
+Examples (one per bundled plugin):
+  loadgen max-rps --plugin synthetic -o capacity=3000 --steps 1k,2k,4k,8k --warmup 1s --hold 3s
+  loadgen max-rps --plugin echo --steps 1k,10k,100k --hold 10s
+  loadgen max-rps --plugin messages --preset medium --journal run.journal
+  loadgen max-rps --plugin history --search adaptive --start-rps 200 --max-rps 5k
+  loadgen max-rps --config run.toml --hold 10s     (flags override the file)
+  loadgen max-rps --resume run.journal             (continue a killed run)";
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Plugin")]
+pub struct PluginArgs {
     /// Workload plugin: a name (looked up as libloadgen_plugin_NAME.so) or a path to a .so.
     #[arg(long)]
-    pub plugin: String,
+    pub plugin: Option<String>,
 
     /// Fixture preset (sets the plugin's `preset` option).
     #[arg(long)]
@@ -62,7 +93,15 @@ pub struct MaxRpsArgs {
     #[arg(short = 'o', long = "option", value_name = "KEY=VALUE", value_parser = parse_key_value)]
     pub options: Vec<(String, String)>,
 
-    /// Target rates, strictly ascending; `k` = ×1000 (default: the plugin's).
+    /// Seed for fixtures and random choices.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+}
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Rates and search")]
+pub struct RateArgs {
+    /// Target rates, strictly ascending, at most 100M; `k` = ×1000 [default: the plugin's].
     #[arg(long, value_parser = parse_steps)]
     pub steps: Option<StepList>,
 
@@ -70,8 +109,8 @@ pub struct MaxRpsArgs {
     /// multiplies the rate by --growth from --start-rps until the first TRIP,
     /// then bisects between the highest PASS and the lowest TRIP until the
     /// bracket is within --precision, and prints the bracket.
-    #[arg(long, value_enum, default_value_t = SearchKind::Fixed, value_name = "HOW")]
-    pub search: SearchKind,
+    #[arg(long, value_enum, default_value_t = SearchArg::Fixed, value_name = "HOW")]
+    pub search: SearchArg,
 
     /// Adaptive: the first rate probed; `k` = ×1000 [default: the plugin's first step].
     #[arg(long, value_name = "RPS", value_parser = parse_rps)]
@@ -97,6 +136,18 @@ pub struct MaxRpsArgs {
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub confirm: u32,
 
+    /// Stop at the first TRIP (fixed search; the adaptive search always bisects below it).
+    #[arg(long, default_value_t = true, action = ArgAction::Set, value_name = "BOOL")]
+    pub stop_on_trip: bool,
+
+    /// Re-runs of an INCONCLUSIVE step.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub retry_inconclusive: u32,
+}
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Phases of each step")]
+pub struct PhaseArgs {
     /// Time at each rate before measuring.
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     pub warmup: Duration,
@@ -112,15 +163,11 @@ pub struct MaxRpsArgs {
     /// Pause between steps.
     #[arg(long, default_value = "5s", value_parser = parse_duration)]
     pub cooldown: Duration,
+}
 
-    /// Stop at the first TRIP (fixed search; the adaptive search always bisects below it).
-    #[arg(long, default_value_t = true, action = ArgAction::Set, value_name = "BOOL")]
-    pub stop_on_trip: bool,
-
-    /// Re-runs of an INCONCLUSIVE step.
-    #[arg(long, default_value_t = 1, value_name = "N")]
-    pub retry_inconclusive: u32,
-
+#[derive(Debug, Args)]
+#[command(next_help_heading = "SLO (what a step must meet to PASS)")]
+pub struct SloArgs {
     /// Highest acceptable p95 latency of every series.
     #[arg(long, default_value = "100ms", value_parser = parse_positive_duration)]
     pub slo_p95: Duration,
@@ -129,15 +176,15 @@ pub struct MaxRpsArgs {
     #[arg(long, default_value = "250ms", value_parser = parse_positive_duration)]
     pub slo_p99: Duration,
 
-    /// Highest acceptable failed/attempted.
-    #[arg(long, default_value_t = 0.001, value_parser = parse_fraction)]
+    /// Highest acceptable failed/attempted, in (0, 1].
+    #[arg(long, default_value_t = 0.001, value_parser = parse_slo_fraction)]
     pub slo_error_rate: f64,
 
-    /// Highest acceptable lost/attempted.
-    #[arg(long, default_value_t = 0.001, value_parser = parse_fraction)]
+    /// Highest acceptable lost/attempted, in (0, 1].
+    #[arg(long, default_value_t = 0.001, value_parser = parse_slo_fraction)]
     pub slo_loss_rate: f64,
 
-    /// Highest acceptable growth of any backlog over the hold.
+    /// Highest acceptable growth of any backlog (pending + unacknowledged) over the hold.
     #[arg(long, default_value_t = 1000, value_parser = parse_positive::<i64>)]
     pub slo_pending_growth: i64,
 
@@ -151,13 +198,13 @@ pub struct MaxRpsArgs {
 
     /// Bound on a scraped counter's growth over the hold, e.g.
     /// 'rejected_total{service="gatekeeper"} <= 0' (repeatable; needs --scrape).
-    #[arg(long = "slo-counter", value_name = "EXPR", value_parser = parse_gate, requires = "scrape")]
+    #[arg(long = "slo-counter", value_name = "EXPR", value_parser = parse_gate)]
     pub slo_counter: Vec<GateSpec>,
+}
 
-    /// Seed for fixtures and random choices.
-    #[arg(long, default_value_t = 42)]
-    pub seed: u64,
-
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Outputs (created before the first step)")]
+pub struct OutputArgs {
     /// Write one row per step to this CSV file.
     #[arg(long, value_name = "PATH")]
     pub csv: Option<PathBuf>,
@@ -179,19 +226,33 @@ pub struct MaxRpsArgs {
     #[arg(long, value_name = "PATH", conflicts_with = "resume")]
     pub journal: Option<PathBuf>,
 
-    /// Continue the run recorded in this journal (same flags): finished steps
-    /// are kept, the run goes on from the next one.
-    #[arg(long, value_name = "PATH")]
-    pub resume: Option<PathBuf>,
-
     /// No live progress on stderr.
     #[arg(long, short = 'q')]
     pub quiet: bool,
 }
 
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Configuration")]
+pub struct RunFileArgs {
+    /// Read flags from this TOML file (same names; `-o` options as an
+    /// [options] table); flags given on the command line override it.
+    #[arg(long, value_name = "run.toml")]
+    pub config: Option<PathBuf>,
+
+    /// Print the resolved configuration as TOML and exit.
+    #[arg(long)]
+    pub print_config: bool,
+
+    /// Continue the run recorded in this journal: its configuration comes
+    /// from the journal (a flag that differs is refused), finished steps are
+    /// kept, the run goes on from the next one.
+    #[arg(long, value_name = "PATH")]
+    pub resume: Option<PathBuf>,
+}
+
 /// `--search`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum SearchKind {
+pub enum SearchArg {
     /// Run --steps (or the plugin's default steps) in order.
     Fixed,
     /// Grow from --start-rps until the first TRIP, then bisect to --precision.
@@ -199,32 +260,61 @@ pub enum SearchKind {
 }
 
 impl MaxRpsArgs {
-    /// What clap cannot check: `--steps` belongs to the fixed ladder, the
-    /// search knobs to `--search adaptive`. Each flag is ignored nowhere.
-    pub fn check_search(&self) -> Result<(), String> {
-        match self.search {
-            SearchKind::Adaptive if self.steps.is_some() => Err(
-                "--steps and --search adaptive conflict: the adaptive search chooses its own \
-                 rates (bound it with --start-rps and --max-rps)"
-                    .into(),
-            ),
-            SearchKind::Adaptive => Ok(()),
-            SearchKind::Fixed => {
-                let adaptive_only = [
-                    ("--start-rps", self.start_rps.is_some()),
-                    ("--max-rps", self.max_rps.is_some()),
-                    ("--growth", self.growth.is_some()),
-                    ("--precision", self.precision.is_some()),
-                    ("--max-steps", self.max_steps.is_some()),
-                ];
-                match adaptive_only.iter().find(|(_, given)| *given) {
-                    Some((flag, _)) => Err(format!(
-                        "{flag} only applies to --search adaptive (the fixed search runs --steps)"
-                    )),
-                    None => Ok(()),
-                }
-            }
-        }
+    /// The run configuration these flags describe (not yet resolved against
+    /// the plugin). `None` without `--plugin`.
+    pub fn config(&self) -> Option<RunConfig> {
+        let (p, r, ph, slo, out) = (
+            &self.plugin,
+            &self.rates,
+            &self.phases,
+            &self.slo,
+            &self.outputs,
+        );
+        Some(RunConfig {
+            plugin: p.plugin.clone()?,
+            preset: p.preset.clone(),
+            seed: p.seed,
+            rates: Rates {
+                steps: r.steps.clone(),
+                search: match r.search {
+                    SearchArg::Fixed => SearchKind::Fixed,
+                    SearchArg::Adaptive => SearchKind::Adaptive,
+                },
+                start_rps: r.start_rps,
+                max_rps: r.max_rps,
+                growth: r.growth,
+                precision: r.precision,
+                max_steps: r.max_steps,
+                confirm: r.confirm,
+                stop_on_trip: r.stop_on_trip,
+                retry_inconclusive: r.retry_inconclusive,
+            },
+            phases: Phases {
+                warmup: ph.warmup,
+                hold: ph.hold,
+                drain: ph.drain,
+                cooldown: ph.cooldown,
+            },
+            slo: Slo {
+                p95: slo.slo_p95,
+                p99: slo.slo_p99,
+                error_rate: slo.slo_error_rate,
+                loss_rate: slo.slo_loss_rate,
+                pending_growth: slo.slo_pending_growth,
+                rate_tolerance: slo.rate_tolerance,
+            },
+            scrape: slo.scrape.clone(),
+            slo_counter: slo.slo_counter.clone(),
+            outputs: Outputs {
+                csv: out.csv.clone(),
+                json: out.json.clone(),
+                report: out.report.clone(),
+                journal: out.journal.clone(),
+                metrics_addr: out.metrics_addr,
+                quiet: out.quiet,
+            },
+            options: p.options.iter().cloned().collect(),
+        })
     }
 }
 
@@ -256,6 +346,7 @@ fn parse_steps(s: &str) -> Result<StepList, String> {
 fn parse_rps(s: &str) -> Result<u64, String> {
     parse_rate(s).map_err(|e| match e {
         StepListError::NotPositive(_) => "must be > 0".to_string(),
+        StepListError::TooHigh(_) => e.to_string(),
         _ => format!(
             "'{s}' is not a rate (expected a whole number, optionally with a k suffix: 500, 2k, 1.5k)"
         ),
@@ -299,6 +390,16 @@ fn parse_positive_duration(s: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
+/// An SLO fraction: 1 (everything may fail) is a valid, if lax, bound.
+fn parse_slo_fraction(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("'{s}' is not a number"))?;
+    if v > 0.0 && v <= 1.0 {
+        Ok(v)
+    } else {
+        Err("must be > 0 and <= 1".into())
+    }
+}
+
 fn parse_fraction(s: &str) -> Result<f64, String> {
     let v: f64 = s.parse().map_err(|_| format!("'{s}' is not a number"))?;
     if v > 0.0 && v < 1.0 {
@@ -309,162 +410,4 @@ fn parse_fraction(s: &str) -> Result<f64, String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use clap::CommandFactory;
-
-    #[test]
-    fn the_command_line_is_well_formed() {
-        Cli::command().debug_assert();
-    }
-
-    fn parse(args: &[&str]) -> Result<MaxRpsArgs, String> {
-        let mut full = vec!["loadgen", "max-rps", "--plugin", "synthetic"];
-        full.extend_from_slice(args);
-        match Cli::try_parse_from(full) {
-            Ok(Cli {
-                command: Command::MaxRps(args),
-            }) => Ok(*args),
-            Ok(_) => unreachable!(),
-            Err(e) => Err(e.to_string()),
-        }
-    }
-
-    #[test]
-    fn defaults_match_the_spec() {
-        let a = parse(&[]).unwrap();
-        assert_eq!(a.warmup, Duration::from_secs(10));
-        assert_eq!(a.hold, Duration::from_secs(30));
-        assert_eq!(a.drain, Duration::from_secs(2));
-        assert_eq!(a.cooldown, Duration::from_secs(5));
-        assert!(a.stop_on_trip);
-        assert_eq!(a.slo_p95, Duration::from_millis(100));
-        assert_eq!(a.slo_p99, Duration::from_millis(250));
-        assert_eq!(
-            (a.slo_error_rate, a.slo_loss_rate, a.rate_tolerance),
-            (0.001, 0.001, 0.05)
-        );
-        assert_eq!(a.slo_pending_growth, 1000);
-        assert_eq!(a.seed, 42);
-        assert_eq!(a.search, SearchKind::Fixed);
-        assert_eq!(a.confirm, 0);
-        assert_eq!(a.check_search(), Ok(()));
-    }
-
-    #[test]
-    fn adaptive_flags_parse() {
-        let a = parse(&[
-            "--search",
-            "adaptive",
-            "--start-rps",
-            "500",
-            "--max-rps",
-            "40k",
-            "--growth",
-            "1.5",
-            "--precision",
-            "0.01",
-            "--max-steps",
-            "20",
-            "--confirm",
-            "3",
-        ])
-        .unwrap();
-        assert_eq!(a.search, SearchKind::Adaptive);
-        assert_eq!((a.start_rps, a.max_rps), (Some(500), Some(40_000)));
-        assert_eq!((a.growth, a.precision), (Some(1.5), Some(0.01)));
-        assert_eq!((a.max_steps, a.confirm), (Some(20), 3));
-        assert_eq!(a.check_search(), Ok(()));
-    }
-
-    #[test]
-    fn search_flags_that_do_not_belong_together_are_refused() {
-        let table: &[(&[&str], &str)] = &[
-            (
-                &["--search", "adaptive", "--steps", "1k,2k"],
-                "--steps and --search adaptive conflict",
-            ),
-            (
-                &["--start-rps", "500"],
-                "--start-rps only applies to --search adaptive",
-            ),
-            (
-                &["--max-rps", "5k"],
-                "--max-rps only applies to --search adaptive",
-            ),
-            (
-                &["--search", "fixed", "--growth", "3"],
-                "--growth only applies",
-            ),
-            (&["--precision", "0.1"], "--precision only applies"),
-            (&["--max-steps", "5"], "--max-steps only applies"),
-        ];
-        for (args, want) in table {
-            let err = parse(args).unwrap().check_search().unwrap_err();
-            assert!(err.contains(want), "{args:?}: {err}");
-        }
-        let confirm_on_a_ladder = parse(&["--steps", "1k", "--confirm", "2"]).unwrap();
-        assert_eq!(confirm_on_a_ladder.check_search(), Ok(()));
-    }
-
-    #[test]
-    fn flags_parse() {
-        let a = parse(&[
-            "--steps",
-            "1k,2k",
-            "-o",
-            "capacity=3000",
-            "--stop-on-trip",
-            "false",
-            "--hold",
-            "3s",
-        ])
-        .unwrap();
-        assert_eq!(a.steps, Some(StepList(vec![1000, 2000])));
-        assert_eq!(
-            a.options,
-            vec![("capacity".to_string(), "3000".to_string())]
-        );
-        assert!(!a.stop_on_trip);
-        assert_eq!(a.hold, Duration::from_secs(3));
-    }
-
-    #[test]
-    fn bad_values_are_refused_with_the_reason() {
-        let table: &[(&[&str], &str)] = &[
-            (
-                &["--steps", "2k,1k"],
-                "steps must be strictly ascending: 2000 then 1000",
-            ),
-            (&["--steps", "0"], "step '0' must be > 0"),
-            (&["--steps", "abc"], "step 'abc' is not a rate"),
-            (&["--steps", ""], "empty step list"),
-            (&["--slo-p95", "0"], "must be > 0"),
-            (&["--slo-p95", "0ms"], "must be > 0"),
-            (&["--slo-error-rate", "0"], "must be > 0 and < 1"),
-            (&["--slo-pending-growth=-1"], "must be > 0"),
-            (&["--hold", "soon"], "'soon' is not a duration"),
-            (&["-o", "capacity"], "expected KEY=VALUE, got 'capacity'"),
-            (
-                &["--search", "binary"],
-                "invalid value 'binary' for '--search <HOW>'",
-            ),
-            (&["--start-rps", "0"], "must be > 0"),
-            (&["--start-rps", "fast"], "'fast' is not a rate"),
-            (&["--max-rps", "1.5"], "'1.5' is not a rate"),
-            (&["--growth", "1"], "must be > 1"),
-            (&["--growth", "0.5"], "must be > 1"),
-            (&["--growth", "inf"], "must be > 1"),
-            (&["--growth", "x"], "'x' is not a number"),
-            (&["--precision", "0"], "must be > 0 and < 1"),
-            (&["--precision", "1"], "must be > 0 and < 1"),
-            (&["--max-steps", "0"], "must be > 0"),
-            (&["--max-steps=-3"], "is not a whole number"),
-            (&["--confirm=-1"], "invalid value '-1' for '--confirm <N>'"),
-        ];
-        for (args, want) in table {
-            let err = parse(args).unwrap_err();
-            assert!(err.contains(want), "{args:?}: {err}");
-        }
-    }
-}
+mod tests;
