@@ -181,6 +181,12 @@ impl RampController {
             Command::ReadHoldStart { seq } => {
                 let counters = ask(&c.counters, "counter snapshot", CounterMsg::Snapshot).await;
                 let pending = ask(&c.pending, "backlog snapshot", PendingMsg::Begin).await;
+                let _ = self.reporter.send_message(ReporterMsg::Progress {
+                    phase: Phase::Hold,
+                    elapsed: Duration::ZERO,
+                    achieved_rps: 0.0,
+                    p99: None,
+                });
                 Some(Event::HoldStartRead {
                     seq,
                     counters: counters.and_then(|r| r),

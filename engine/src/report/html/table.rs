@@ -2,6 +2,7 @@
 
 use std::io::{self, Write};
 
+use super::super::console::fmt_num;
 use super::super::{RunReport, StepReport};
 use super::{charts::series_names, escape};
 
@@ -66,7 +67,7 @@ fn row<W: Write>(
     for name in series {
         match step.series.iter().find(|s| &s.name == name && s.count > 0) {
             Some(s) => cells.extend(
-                [s.p50_ms, s.p95_ms, s.p99_ms, s.service_p99_ms].map(|v| num(v, format!("{v}"))),
+                [s.p50_ms, s.p95_ms, s.p99_ms, s.service_p99_ms].map(|v| num(v, fmt_num(v))),
             ),
             None => cells.extend((0..4).map(|_| num(-1.0, "-".into()))),
         }
