@@ -4,6 +4,10 @@
 //! [`SecondPoint`], kept for the step's report and passed on to the Reporter
 //! (and from there to `--metrics-addr`).
 
+use std::time::Duration;
+
+use ractor::rpc::CallResult;
+
 use crate::collector::CollectorMsg;
 use crate::pacer::PacerMsg;
 use crate::pending::PendingMsg;
@@ -15,6 +19,8 @@ use super::ask;
 /// A last part-second shorter than this is noise as a rate: it is left out
 /// (its ops still count in the step's figures).
 const MIN_INTERVAL_NS: u64 = 250_000_000;
+/// How long a second's backlog reading may take.
+const BACKLOG_READ_LIMIT: Duration = Duration::from_millis(300);
 
 /// The step in progress's per-second series so far.
 #[derive(Debug, Default)]
@@ -62,11 +68,17 @@ impl Seconds {
         let intervals = ask(&children.collector, "collector", CollectorMsg::Interval)
             .await
             .ok()?;
-        let backlog = ask(&children.pending, "backlog reading", PendingMsg::Read)
+        // Bounded tighter than a boundary read: a slow backlog source (a NATS
+        // outage) must not hold the ramp past the hold's end; the point then
+        // goes without backlogs.
+        let backlog = match children
+            .pending
+            .call(PendingMsg::Read, Some(BACKLOG_READ_LIMIT))
             .await
-            .ok()
-            .and_then(Result::ok)
-            .unwrap_or_default();
+        {
+            Ok(CallResult::Success(Ok(values))) => values,
+            _ => Default::default(),
+        };
         let secs = |ns: u64| ns.saturating_sub(self.hold_start_ns) as f64 / 1e9;
         let point = second_point(
             secs(self.last_ns),
