@@ -154,13 +154,13 @@ pub fn parse(
             on_command_line(matches, key)
                 || (key != "options" && higher.iter().any(|l| l.table.contains_key(key)))
         };
-        let args = layer.args(&skip)?;
-        // Each layer alone must parse: a bad value is blamed on its file.
+        // Each layer alone must parse, overridden keys included: a bad
+        // value is blamed on its file even where a flag replaces it.
         let mut alone: Vec<OsString> = vec!["loadgen".into(), "max-rps".into()];
-        alone.extend(args.iter().cloned());
+        alone.extend(layer.args(&|_| false)?);
         Cli::try_parse_from_checked(&alone)
             .map_err(|e| format!("{}: {}", layer.source, clap_line(&e)))?;
-        argv.extend(args);
+        argv.extend(layer.args(&skip)?);
     }
     argv.extend(user.iter().cloned());
     Cli::try_parse_from_checked(&argv).map_err(|e| clap_line(&e))
@@ -176,15 +176,11 @@ impl Cli {
     }
 }
 
-/// clap's message without its `error: ` prefix and usage lines.
+/// clap's message on one line, without its `error: ` prefix.
 fn clap_line(e: &clap::Error) -> String {
-    let text = e.to_string();
-    one_line(
-        text.lines()
-            .next()
-            .unwrap_or_default()
-            .trim_start_matches("error: "),
-    )
+    crate::failure::clap_line(e)
+        .trim_start_matches("error: ")
+        .to_string()
 }
 
 fn one_line(s: &str) -> String {

@@ -46,6 +46,9 @@ pub fn run(args: MaxRpsArgs, user: &[OsString], matches: &ArgMatches) -> Result<
         )
     })?;
 
+    if let (Some(path), Some((_, recorded, _))) = (&args.run.resume, &resumed) {
+        same_plugin(path, &recorded.config, &config).map_err(usage_text)?;
+    }
     let path = PluginSearch::from_env()
         .find(&config.plugin)
         .map_err(usage)?;
@@ -62,6 +65,7 @@ pub fn run(args: MaxRpsArgs, user: &[OsString], matches: &ArgMatches) -> Result<
     let (journal, finished) = match (resumed, &args.run.resume) {
         (Some((journal, recorded, steps)), Some(path)) => {
             same_run(path, &recorded, &header).map_err(usage_text)?;
+            loadgen_engine::run::check_resume(&config, &steps).map_err(usage_text)?;
             eprintln!("resuming after {} finished steps", steps.len());
             (Some(journal), steps)
         }
@@ -105,12 +109,7 @@ pub fn run(args: MaxRpsArgs, user: &[OsString], matches: &ArgMatches) -> Result<
 /// the same value for every setting but where the results go.
 fn same_run(path: &Path, recorded: &JournalHeader, now: &JournalHeader) -> Result<(), String> {
     let shown = path.display();
-    if recorded.config.plugin != now.config.plugin {
-        return Err(format!(
-            "journal {shown} is a run of plugin {}, not {}",
-            recorded.config.plugin, now.config.plugin
-        ));
-    }
+    same_plugin(path, &recorded.config, &now.config)?;
     if recorded.plugin_version != now.plugin_version {
         return Err(format!(
             "journal {shown} was written with plugin {} {}; this is {}",
@@ -123,6 +122,18 @@ fn same_run(path: &Path, recorded: &JournalHeader, now: &JournalHeader) -> Resul
             "--{key} {is} differs from the journal's {was} ({shown}): resume with the journal's settings"
         )),
     }
+}
+
+fn same_plugin(path: &Path, recorded: &RunConfig, now: &RunConfig) -> Result<(), String> {
+    if recorded.plugin == now.plugin {
+        return Ok(());
+    }
+    Err(format!(
+        "journal {} is a run of plugin {}, not {}",
+        path.display(),
+        recorded.plugin,
+        now.plugin
+    ))
 }
 
 /// The first setting (by flag name) whose values differ, with both values.

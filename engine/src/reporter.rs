@@ -79,7 +79,6 @@ impl OutputFile {
 /// What the ramp is doing, for the progress line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Phase {
-    Warmup,
     Hold,
     Drain,
 }
@@ -87,7 +86,6 @@ pub enum Phase {
 impl Phase {
     fn label(self) -> &'static str {
         match self {
-            Phase::Warmup => "warmup",
             Phase::Hold => "hold",
             Phase::Drain => "drain",
         }
@@ -235,7 +233,6 @@ impl Actor for Reporter {
                 p99,
             } => {
                 self.tell_metrics(MetricsMsg::Phase(match phase {
-                    Phase::Warmup => LivePhase::Warmup,
                     Phase::Hold => LivePhase::Hold,
                     Phase::Drain => LivePhase::Drain,
                 }));

@@ -20,7 +20,7 @@ use crate::ramp::{RampArgs, RampController, RampMsg, RampOutcome};
 use crate::report::{search_answer, RunReport, SearchReport, StepReport};
 use crate::reporter::{ReportTargets, Reporter, ReporterMsg};
 use crate::search::{Bracket, Outcome, Probe, Search, Stop};
-use crate::supervisor::{Supervisor, SupervisorMsg};
+use crate::supervisor::{Restarted, Supervisor, SupervisorMsg};
 
 /// How long a plugin may take to shut down before the run stops waiting.
 const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
@@ -130,6 +130,14 @@ async fn start_metrics(
         .map_err(|e| RunError::Engine(format!("metrics endpoint failed to start: {e}")))
 }
 
+/// Can `resumed` be continued under `config`? (A dry run of what [`run`]
+/// does first: lets a caller refuse before it prints or opens anything.)
+pub fn check_resume(config: &RunConfig, resumed: &[StepReport]) -> Result<(), String> {
+    resume_search(config, resumed)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
 /// The search, told the steps a killed run finished; its next probe is where
 /// this run goes on. The one place a resumed run is replayed.
 fn resume_search(config: &RunConfig, resumed: &[StepReport]) -> Result<(Search, Probe), RunError> {
@@ -236,6 +244,7 @@ async fn ramp_and_report(
         ASK_TIMEOUT.as_millis() as u64
     )
     .map_err(|e| engine_err(&e))?;
+    let first = children.clone();
 
     let (done_tx, mut done_rx) = oneshot::channel();
     let ramp = RampController {
@@ -252,6 +261,20 @@ async fn ramp_and_report(
     let ramp_ref: Option<ActorRef<RampMsg>> = match Actor::spawn(None, ramp, args).await {
         Ok((ramp, _)) => {
             restarts.subscribe(ramp.clone(), |r| Some(RampMsg::ChildRestarted(r)));
+            // A restart between the first answer and the subscription would
+            // be missed: ask again (restarts after this one are announced).
+            let now = ractor::call_t!(
+                supervisor,
+                SupervisorMsg::Children,
+                ASK_TIMEOUT.as_millis() as u64
+            );
+            if let Some(now) = now.ok().filter(|now| !now.same_refs(&first)) {
+                let _ = ramp.send_message(RampMsg::ChildRestarted(Restarted {
+                    child: "a measuring actor",
+                    reason: "restarted while the run started".into(),
+                    children: now,
+                }));
+            }
             Some(ramp)
         }
         Err(e) => {

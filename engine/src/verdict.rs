@@ -57,14 +57,19 @@ pub struct SeriesLatency {
     pub max: Duration,
 }
 
-/// How one backlog (JetStream durable or plugin gauge) moved over the hold.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// How one backlog (JetStream durable `stream/durable`, or plugin gauge)
+/// moved over the hold.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingChange {
     pub name: String,
+    /// For a durable: messages not yet delivered plus those delivered and not
+    /// yet acknowledged (both are work the service has not done).
     pub start: i64,
     pub end: i64,
-    /// Highest value seen during the hold (sampled every second).
-    pub peak: i64,
+    /// For a durable: the delivered-but-unacknowledged part
+    /// (`num_ack_pending`) of `start` and `end`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unacked: Option<(i64, i64)>,
 }
 
 impl PendingChange {
@@ -136,16 +141,47 @@ fn ratio(part: u64, whole: u64) -> f64 {
 }
 
 /// Deliberately no `Default`: an empty result must never read as PASS.
+///
+/// Serialized as `{"verdict": "TRIP", "reasons": ["…"]}` (reasons always a
+/// list, empty for PASS), so a report's step reads the same whatever the verdict.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(
-    tag = "verdict",
-    content = "reasons",
-    rename_all = "SCREAMING_SNAKE_CASE"
-)]
+#[serde(try_from = "VerdictText", into = "VerdictText")]
 pub enum Verdict {
     Pass,
     Trip(Vec<String>),
     Inconclusive(String),
+}
+
+/// [`Verdict`]'s serde shape.
+#[derive(Clone, Serialize, Deserialize)]
+struct VerdictText {
+    verdict: String,
+    #[serde(default)]
+    reasons: Vec<String>,
+}
+
+impl From<Verdict> for VerdictText {
+    fn from(v: Verdict) -> VerdictText {
+        VerdictText {
+            verdict: v.label().to_string(),
+            reasons: v.reasons(),
+        }
+    }
+}
+
+impl TryFrom<VerdictText> for Verdict {
+    type Error = String;
+
+    fn try_from(t: VerdictText) -> Result<Verdict, String> {
+        match t.verdict.as_str() {
+            "PASS" => Ok(Verdict::Pass),
+            "TRIP" => Ok(Verdict::Trip(t.reasons)),
+            "INCONCLUSIVE" => Ok(Verdict::Inconclusive(t.reasons.join("; "))),
+            other => Err(format!(
+                "'{other}' is not a verdict (PASS, TRIP, INCONCLUSIVE)"
+            )),
+        }
+    }
 }
 
 impl Verdict {
@@ -240,8 +276,12 @@ fn slo_breaches(step: &StepInputs, slo: &Slo) -> Vec<String> {
     }
     for p in &step.pending {
         if p.growth() > slo.pending_growth {
+            let split = p.unacked.map_or(String::new(), |(s, e)| {
+                let undelivered = p.growth() - (e - s);
+                format!(" (undelivered {undelivered:+}, unacked {:+})", e - s)
+            });
             trips.push(format!(
-                "{} pending {:+} > {:+}",
+                "{} pending {:+} > {:+}{split}",
                 p.name,
                 p.growth(),
                 slo.pending_growth

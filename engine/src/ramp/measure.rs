@@ -152,13 +152,9 @@ pub(super) fn step_report(
         emit_underrun: inputs.emit_underrun,
         worst_durable: worst.map(|p| p.name.clone()),
         worst_pending_delta: worst.map(|p| p.growth()),
+        backlogs: inputs.pending.clone(),
         counters: extras.counters.clone(),
         verdict: verdict.clone(),
-        backlog_growth: inputs
-            .pending
-            .iter()
-            .map(|p| (p.name.clone(), p.growth()))
-            .collect(),
         per_second: Vec::new(),
         histograms: Vec::new(),
     }

@@ -34,12 +34,13 @@ pub fn step(target_rps: u64, verdict: &str) -> StepReport {
         worst_durable: Some("queue".into()),
         worst_pending_delta: Some(if verdict == "TRIP" { 1500 } else { 0 }),
         counters: Default::default(),
+        backlogs: vec![PendingChange {
+            name: "queue".into(),
+            start: 0,
+            end: if verdict == "TRIP" { 1500 } else { 0 },
+            unacked: None,
+        }],
         verdict: typed,
-        backlog_growth: [(
-            "queue".to_string(),
-            if verdict == "TRIP" { 1500 } else { 0 },
-        )]
-        .into(),
         per_second: Vec::new(),
         histograms: Vec::new(),
     }

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::RunConfig;
 use crate::search::{Outcome, Plan};
-use crate::verdict::{fmt_ms, Verdict};
+use crate::verdict::{fmt_ms, PendingChange, Verdict};
 
 /// Latency figures of one series in one step, in milliseconds.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -49,6 +49,9 @@ pub struct StepReport {
     pub emit_underrun: u64,
     pub worst_durable: Option<String>,
     pub worst_pending_delta: Option<i64>,
+    /// Every backlog over the hold (a durable's with its unacknowledged part).
+    #[serde(default)]
+    pub backlogs: Vec<PendingChange>,
     /// The plugin's counters over the step (hold start to drain end), e.g.
     /// `bad_reply`, `gatekeeper`, `slow_consumer`: where the failures came from.
     #[serde(default)]
@@ -57,9 +60,6 @@ pub struct StepReport {
     /// `"verdict": "TRIP", "reasons": [..]`.
     #[serde(flatten)]
     pub verdict: Verdict,
-    /// Each backlog's growth over the hold (end − start), by name.
-    #[serde(default)]
-    pub backlog_growth: std::collections::BTreeMap<String, i64>,
     /// One point per second of the hold.
     #[serde(default)]
     pub per_second: Vec<per_second::SecondPoint>,

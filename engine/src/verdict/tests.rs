@@ -32,7 +32,7 @@ fn healthy() -> StepInputs {
             name: "broadcast-worker".into(),
             start: 10,
             end: 20,
-            peak: 30,
+            unacked: None,
         }],
         counter_gates: vec![],
         measurement_failure: None,
@@ -97,6 +97,15 @@ fn precedence_and_boundaries() {
             "pending growth over",
             |s| s.pending[0].end = 1250,
             trip(&["broadcast-worker pending +1240 > +1000"]),
+        ),
+        (
+            "a durable's growth counts its unacked messages",
+            |s| {
+                s.pending[0].name = "MESSAGES/broadcast-worker".into();
+                s.pending[0].end = 1250;
+                s.pending[0].unacked = Some((0, 700));
+            },
+            trip(&["MESSAGES/broadcast-worker pending +1240 > +1000 (undelivered +540, unacked +700)"]),
         ),
         (
             "gated series without samples while ops were attempted",
@@ -198,4 +207,28 @@ fn millisecond_formatting() {
     for (d, want) in table {
         assert_eq!(fmt_ms(d), want);
     }
+}
+
+#[test]
+fn verdicts_serialize_with_a_list_of_reasons_and_refuse_unknown_labels() {
+    let table = [
+        (Verdict::Pass, r#"{"verdict":"PASS","reasons":[]}"#),
+        (
+            Verdict::Trip(vec!["a".into(), "b".into()]),
+            r#"{"verdict":"TRIP","reasons":["a","b"]}"#,
+        ),
+        (
+            Verdict::Inconclusive("why".into()),
+            r#"{"verdict":"INCONCLUSIVE","reasons":["why"]}"#,
+        ),
+    ];
+    for (verdict, json) in table {
+        assert_eq!(serde_json::to_string(&verdict).unwrap(), json);
+        assert_eq!(serde_json::from_str::<Verdict>(json).unwrap(), verdict);
+    }
+    let err = serde_json::from_str::<Verdict>(r#"{"verdict":"MAYBE"}"#).unwrap_err();
+    assert!(
+        err.to_string().contains("'MAYBE' is not a verdict"),
+        "{err}"
+    );
 }

@@ -422,13 +422,13 @@ pub fn backlog(report: &RunReport) -> Result<String, String> {
         let names: std::collections::BTreeSet<&String> = report
             .steps
             .iter()
-            .flat_map(|s| s.backlog_growth.keys())
+            .flat_map(|s| s.backlogs.iter().map(|b| &b.name))
             .collect();
         let gate = report.settings.slo.pending_growth as f64;
         let values = report
             .steps
             .iter()
-            .flat_map(|s| s.backlog_growth.values().map(|v| *v as f64));
+            .flat_map(|s| s.backlogs.iter().map(|b| b.growth() as f64));
         let (min_y, max_y) = values.fold((0.0f64, gate), |(lo, hi), v| (lo.min(v), hi.max(v)));
         let max_x = max_rate(report);
         let pad = (max_y - min_y) * 0.1;
@@ -445,7 +445,10 @@ pub fn backlog(report: &RunReport) -> Result<String, String> {
         for (i, name) in names.iter().enumerate() {
             let color = series_color(i);
             let points = by_rate(&report.steps, |s| {
-                s.backlog_growth.get(*name).map(|v| *v as f64)
+                s.backlogs
+                    .iter()
+                    .find(|b| &b.name == *name)
+                    .map(|b| b.growth() as f64)
             });
             let style = color.stroke_width(2);
             chart
