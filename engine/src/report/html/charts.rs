@@ -204,6 +204,16 @@ fn limit_line<Y: Ranged<ValueType = f64>>(
     label_at(chart, (max_x, y), (-6, -4), label, font)
 }
 
+/// The `quantile` SLO at `ms`, labelled.
+fn slo_line<Y: Ranged<ValueType = f64>>(
+    chart: &mut RateChart<'_, '_, Y>,
+    max_x: f64,
+    quantile: &str,
+    ms: f64,
+) -> Drawn {
+    limit_line(chart, max_x, ms, format!("SLO {quantile} {}", ms_text(ms)))
+}
+
 /// The answer as a broad translucent vertical band at its rate, labelled.
 fn answer_line<Y: Ranged<ValueType = f64>>(
     chart: &mut RateChart<'_, '_, Y>,
@@ -275,18 +285,8 @@ pub fn latency(report: &RunReport) -> Result<String, String> {
         };
         let mut chart = axes.draw(root, 0f64..max_x, (low..high).log_scale())?;
         answer_line(&mut chart, report, (low, high))?;
-        limit_line(
-            &mut chart,
-            max_x,
-            slo.0,
-            format!("SLO p95 {}", ms_text(slo.0)),
-        )?;
-        limit_line(
-            &mut chart,
-            max_x,
-            slo.1,
-            format!("SLO p99 {}", ms_text(slo.1)),
-        )?;
+        slo_line(&mut chart, max_x, "p95", slo.0)?;
+        slo_line(&mut chart, max_x, "p99", slo.1)?;
         for (i, name) in series_names(report).iter().enumerate() {
             let color = series_color(i);
             let quantiles: [(&str, fn(&SeriesReport) -> f64, u32); 3] = [
@@ -339,12 +339,7 @@ pub fn co_gap(report: &RunReport) -> Result<String, String> {
             y_format: &ms_label,
         };
         let mut chart = axes.draw(root, 0f64..max_x, (low..high).log_scale())?;
-        limit_line(
-            &mut chart,
-            max_x,
-            slo.1,
-            format!("SLO p99 {}", ms_text(slo.1)),
-        )?;
+        slo_line(&mut chart, max_x, "p99", slo.1)?;
         for (i, name) in series_names(report).iter().enumerate() {
             let color = series_color(i);
             let intended = by_rate(steps, |s| {
