@@ -111,3 +111,29 @@ fn the_endpoint_follows_the_steps_and_closes_with_the_run() {
         "the endpoint closes when the run ends"
     );
 }
+
+#[test]
+fn a_taken_address_is_refused_before_any_load() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let out = common::run_bounded(
+        loadgen(&[
+            "max-rps",
+            "--plugin",
+            "synthetic",
+            "--steps",
+            "1k",
+            "--metrics-addr",
+            &addr,
+        ]),
+        Duration::from_secs(30),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = common::text(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains(&format!("--metrics-addr {addr}: cannot listen")),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty(), "no step ran");
+}
