@@ -150,7 +150,12 @@ fn journals_that_cannot_be_resumed_are_refused_with_one_line() {
         "--quiet".into(),
     ]);
     let out = run_bounded(loadgen(&strs(&args)), Duration::from_secs(60));
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    // Finished either way (a busy box may leave the step INCONCLUSIVE): exit 0 or 1.
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{}",
+        text(&out.stderr)
+    );
     let header = std::fs::read_to_string(&journal)
         .unwrap()
         .lines()
