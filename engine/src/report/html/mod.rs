@@ -10,6 +10,7 @@
 //! `seconds-<probe>`), so tests and people can find them.
 
 mod charts;
+mod frame;
 mod seconds;
 mod table;
 
@@ -173,7 +174,7 @@ fn backlog_names(step: &super::StepReport) -> String {
     if names.is_empty() {
         return "no per-second readings".to_string();
     }
-    let colors = charts::SERIES_COLORS;
+    let colors = frame::SERIES_COLORS;
     let items: Vec<String> = names
         .iter()
         .enumerate()

@@ -6,7 +6,7 @@ use plotters::prelude::*;
 
 use super::super::per_second::SecondPoint;
 use super::super::StepReport;
-use super::charts::{svg, verdict_color, Area, Drawn, SERIES_COLORS};
+use super::frame::{svg, verdict_color, Area, Drawn, SERIES_COLORS};
 
 const FONT: &str = "sans-serif";
 const SIZE: (u32, u32) = (360, 430);

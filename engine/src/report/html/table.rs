@@ -4,7 +4,7 @@ use std::io::{self, Write};
 
 use super::super::console::fmt_num;
 use super::super::{RunReport, StepReport};
-use super::{charts::series_names, escape};
+use super::{escape, frame::series_names};
 
 /// One row per step; each cell carries its sort key in `data-v`.
 pub fn steps<W: Write>(w: &mut W, report: &RunReport) -> io::Result<()> {
