@@ -6,6 +6,7 @@ mod failure;
 mod layers;
 mod max_rps;
 mod plugins;
+mod report_cmd;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -59,6 +60,7 @@ fn run(cli: Cli, argv: &[OsString], matches: &ArgMatches) -> Result<ExitCode, Fa
             // The arguments after `max-rps` (loadgen has no global flags).
             max_rps::run(*args, argv.get(2..).unwrap_or_default(), sub)
         }
+        Command::Report(args) => report_cmd::run(args),
         Command::Plugins {
             command: PluginsCommand::List,
         } => plugins::list(),

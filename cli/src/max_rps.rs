@@ -18,7 +18,7 @@ use crate::failure::{usage, Failure};
 use crate::layers::{self, Layer};
 
 /// Keys that may differ from a resumed journal's: where results go.
-const FREE_ON_RESUME: &[&str] = &["csv", "json", "report", "journal", "quiet"];
+const FREE_ON_RESUME: &[&str] = &["csv", "json", "report", "journal", "metrics-addr", "quiet"];
 
 /// `user` is the command line after `max-rps`, `matches` its parse.
 pub fn run(args: MaxRpsArgs, user: &[OsString], matches: &ArgMatches) -> Result<ExitCode, Failure> {
@@ -81,6 +81,11 @@ pub fn run(args: MaxRpsArgs, user: &[OsString], matches: &ArgMatches) -> Result<
         journal,
         resumed: finished,
         console: true,
+        metrics: config
+            .outputs
+            .metrics_addr
+            .map(metrics_listener)
+            .transpose()?,
         ..RunSpec::new(plugin, config)
     };
 
@@ -146,6 +151,17 @@ fn differing_key(a: &RunConfig, b: &RunConfig) -> Option<(String, String, String
         .filter(|k| !FREE_ON_RESUME.contains(&k.as_str()))
         .find(|k| a.get(*k) != b.get(*k))
         .map(|k| (k.clone(), shown(a.get(k)), shown(b.get(k))))
+}
+
+/// `--metrics-addr`: bound now, so a taken or bad address is a usage error
+/// before any load starts; the address actually bound is printed (port 0).
+fn metrics_listener(addr: std::net::SocketAddr) -> Result<std::net::TcpListener, Failure> {
+    let listener = std::net::TcpListener::bind(addr)
+        .with_context(|| format!("--metrics-addr {addr}: cannot listen"))
+        .map_err(usage)?;
+    let bound = listener.local_addr().unwrap_or(addr);
+    eprintln!("metrics: http://{bound}/metrics");
+    Ok(listener)
 }
 
 /// Resolves on the first SIGINT or SIGTERM.

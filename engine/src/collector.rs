@@ -13,6 +13,8 @@ use hdrhistogram::Histogram;
 use loadgen_plugin_api::abi::{Outcome, Sample};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 
+use crate::report::histograms::{self, StepHistogram};
+use crate::report::per_second::SeriesInterval;
 use crate::verdict::SeriesLatency;
 
 /// The current Collector, for senders outside the actor tree (the plugin's
@@ -51,6 +53,11 @@ pub enum CollectorMsg {
     Window { hold_start: u64, hold_end: u64 },
     /// The window's statistics so far.
     Snapshot(RpcReplyPort<CollectorStats>),
+    /// What arrived since the last `Interval` (or the window's start), per
+    /// series; starts the next interval. Feeds the per-second series.
+    Interval(RpcReplyPort<Vec<SeriesInterval>>),
+    /// The window's histograms, serialized for the report.
+    Histograms(RpcReplyPort<Vec<StepHistogram>>),
     /// Fail on purpose: lets tests prove that supervision works.
     #[doc(hidden)]
     InjectFailure(String),
@@ -107,6 +114,14 @@ struct SeriesHistograms {
     errors: u64,
     timeouts: u64,
     lost: u64,
+    /// What arrived since the last interval reading.
+    interval: Interval,
+}
+
+struct Interval {
+    latency: Histogram<u64>,
+    service: Histogram<u64>,
+    failures: u64,
 }
 
 impl SeriesHistograms {
@@ -118,6 +133,34 @@ impl SeriesHistograms {
             errors: 0,
             timeouts: 0,
             lost: 0,
+            interval: Interval {
+                latency: h(),
+                service: h(),
+                failures: 0,
+            },
+        }
+    }
+
+    /// The interval so far; the next one starts empty.
+    fn take_interval(&mut self, name: &str) -> SeriesInterval {
+        let i = &mut self.interval;
+        let taken = SeriesInterval {
+            name: name.to_string(),
+            latency: i.latency.clone(),
+            service: i.service.clone(),
+            failures: i.failures,
+        };
+        i.latency.reset();
+        i.service.reset();
+        i.failures = 0;
+        taken
+    }
+
+    fn serialized(&self, name: &str) -> StepHistogram {
+        StepHistogram {
+            series: name.to_string(),
+            latency: histograms::encode(&self.latency),
+            service: histograms::encode(&self.service),
         }
     }
 
@@ -128,11 +171,15 @@ impl SeriesHistograms {
                 let service = s.done.since(s.sent).clamp(1, MAX_TRACKABLE_NS);
                 self.latency.saturating_record(latency);
                 self.service.saturating_record(service);
+                self.interval.latency.saturating_record(latency);
+                self.interval.service.saturating_record(service);
+                return;
             }
             Outcome::Error => self.errors += 1,
             Outcome::Timeout => self.timeouts += 1,
             Outcome::Lost => self.lost += 1,
         }
+        self.interval.failures += 1;
     }
 
     fn stats(&self, name: &str) -> SeriesStats {
@@ -222,6 +269,24 @@ impl Actor for Collector {
                     .collect();
                 let _ = reply.send(CollectorStats { series });
             }
+            CollectorMsg::Interval(reply) => {
+                let intervals = state
+                    .series
+                    .iter_mut()
+                    .zip(&self.series)
+                    .map(|(h, name)| h.take_interval(name))
+                    .collect();
+                let _ = reply.send(intervals);
+            }
+            CollectorMsg::Histograms(reply) => {
+                let serialized = state
+                    .series
+                    .iter()
+                    .zip(&self.series)
+                    .map(|(h, name)| h.serialized(name))
+                    .collect();
+                let _ = reply.send(serialized);
+            }
             CollectorMsg::InjectFailure(why) => return Err(why.into()),
         }
         Ok(())
@@ -289,6 +354,22 @@ mod tests {
             (0, 1, 1, 1)
         );
         assert_eq!(stats.lost(), 1);
+
+        let interval = ractor::call!(actor, CollectorMsg::Interval).unwrap();
+        assert_eq!(
+            (interval[0].latency.len(), interval[1].failures),
+            (100, 3),
+            "the first interval holds the window so far"
+        );
+        let next = ractor::call!(actor, CollectorMsg::Interval).unwrap();
+        assert_eq!((next[0].latency.len(), next[1].failures), (0, 0));
+        let kept = ractor::call!(actor, CollectorMsg::Histograms).unwrap();
+        let latency = crate::report::histograms::decode(&kept[0].latency).unwrap();
+        assert_eq!(
+            latency.len(),
+            100,
+            "intervals never drain the step's histogram"
+        );
         actor.stop(None);
         handle.await.unwrap();
     }

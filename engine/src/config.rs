@@ -114,6 +114,13 @@ pub struct Outputs {
     /// Every finished step is appended here (JSON lines, fsynced).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub journal: Option<PathBuf>,
+    /// loadgen's own Prometheus endpoint while the run lasts.
+    #[serde(
+        default,
+        rename = "metrics-addr",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub metrics_addr: Option<std::net::SocketAddr>,
     /// No live progress on stderr.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub quiet: bool,
@@ -305,6 +312,7 @@ impl RunConfig {
             "json",
             "report",
             "journal",
+            "metrics-addr",
             "quiet",
             "options",
         ]

@@ -13,6 +13,7 @@
 //! - [`reporter`]: `Reporter`, live progress and the final outputs.
 //! - [`supervisor`]: `Supervisor`, restarts a failed measuring actor and
 //!   announces it on an `OutputPort`.
+//! - [`metrics`]: `Metrics`, the live Prometheus endpoint (`--metrics-addr`).
 //!
 //! Plain logic, no actors:
 //! - [`config`]: `RunConfig`, one run's settings (flags, `--config`, journal, JSON).
@@ -32,6 +33,7 @@ pub mod counters;
 pub mod gates;
 mod http;
 pub mod journal;
+pub mod metrics;
 pub mod pacer;
 pub mod pending;
 pub mod plugin;

@@ -20,6 +20,7 @@ use std::time::Duration;
 
 pub mod machine;
 mod measure;
+mod seconds;
 pub mod settle;
 
 use ractor::rpc::CallResult;
@@ -37,6 +38,8 @@ use crate::search::Outcome;
 use crate::supervisor::{Children, Restarted};
 use machine::{Command, Event, StepMachine, Timer};
 pub use measure::Measured;
+pub use seconds::SecondUpdate;
+use seconds::Seconds;
 use settle::Backlogs;
 
 /// Bound on every question to a child actor.
@@ -90,6 +93,8 @@ pub struct RampState {
     machine: StepMachine,
     children: Children,
     steps: Vec<StepReport>,
+    /// The step in progress's per-second series.
+    seconds: Seconds,
     done: Option<oneshot::Sender<RampOutcome>>,
 }
 
@@ -119,6 +124,13 @@ pub async fn read_backlogs(pending: &ActorRef<PendingMsg>) -> Result<Backlogs, S
 }
 
 impl RampController {
+    /// Pass one second of hold on (per-second series, live metrics).
+    fn second(&self, update: SecondUpdate) {
+        let _ = self
+            .reporter
+            .send_message(ReporterMsg::Second(Box::new(update)));
+    }
+
     /// Feed `event` to the machine and execute what it asks, until nothing
     /// more is to be done now (answers to questions are events too).
     async fn drive(&self, myself: &ActorRef<RampMsg>, state: &mut RampState, event: Event) {
@@ -152,6 +164,7 @@ impl RampController {
                     hold_end: times.stop,
                 });
                 let _ = c.pacer.send_message(PacerMsg::Start(times));
+                state.seconds = Seconds::new(times.hold_start, times.stop);
                 let _ = self.reporter.send_message(ReporterMsg::StepStarted {
                     probe,
                     rps: times.rps,
@@ -168,6 +181,12 @@ impl RampController {
             Command::ReadHoldStart { seq } => {
                 let counters = ask(&c.counters, "counter snapshot", CounterMsg::Snapshot).await;
                 let pending = ask(&c.pending, "backlog snapshot", PendingMsg::Begin).await;
+                let _ = self.reporter.send_message(ReporterMsg::Progress {
+                    phase: Phase::Hold,
+                    elapsed: Duration::ZERO,
+                    achieved_rps: 0.0,
+                    p99: None,
+                });
                 Some(Event::HoldStartRead {
                     seq,
                     counters: counters.and_then(|r| r),
@@ -176,6 +195,10 @@ impl RampController {
             }
             Command::ReadHoldEnd { seq } => {
                 let pending = ask(&c.pending, "backlog snapshot", PendingMsg::End).await;
+                let now = self.clock.now_ns();
+                if let Some(update) = state.seconds.take(&state.children, now).await {
+                    self.second(update);
+                }
                 Some(Event::HoldEndRead {
                     seq,
                     pending: pending.and_then(|r| r),
@@ -193,6 +216,9 @@ impl RampController {
                 Some(Event::Measured { seq, measured })
             }
             Command::Progress { hold_start_ns } => {
+                if let Some(update) = state.seconds.take(c, self.clock.now_ns()).await {
+                    self.second(update);
+                }
                 let counts = ask(&c.pacer, "pacer", PacerMsg::Report)
                     .await
                     .unwrap_or_default();
@@ -218,10 +244,23 @@ impl RampController {
                 });
                 None
             }
-            Command::StepFinished(report) => {
+            Command::StepFinished(mut report) => {
+                // The window is still the step's until the next Activate.
+                let kept = ask(
+                    &c.collector,
+                    "collector histograms",
+                    CollectorMsg::Histograms,
+                )
+                .await
+                .unwrap_or_default();
+                report.histograms = kept
+                    .into_iter()
+                    .filter(|h| report.series.iter().any(|s| s.name == h.series))
+                    .collect();
+                report.per_second = state.seconds.take_points();
                 let _ = self
                     .reporter
-                    .send_message(ReporterMsg::StepFinished(report.clone()));
+                    .send_message(ReporterMsg::StepFinished(Box::new(report.clone())));
                 state.steps.push(report);
                 None
             }
@@ -262,6 +301,7 @@ impl Actor for RampController {
             machine: args.machine,
             children: args.children,
             steps: args.resumed,
+            seconds: Seconds::default(),
             done: Some(args.done),
         };
         let idle = read_backlogs(&state.children.pending).await;

@@ -15,6 +15,8 @@ use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 
 use crate::config::Outputs;
 use crate::journal::Journal;
+use crate::metrics::{LivePhase, MetricsMsg};
+use crate::ramp::SecondUpdate;
 use crate::report::{console, csv, html, json, RunReport, StepReport};
 use crate::verdict::fmt_ms;
 
@@ -103,7 +105,9 @@ pub enum ReporterMsg {
         achieved_rps: f64,
         p99: Option<Duration>,
     },
-    StepFinished(StepReport),
+    /// One second of hold (the per-second series), for the live metrics.
+    Second(Box<SecondUpdate>),
+    StepFinished(Box<StepReport>),
     /// Every step reported so far (resumed ones included): what a run that
     /// must stop early still writes.
     Steps(RpcReplyPort<Vec<StepReport>>),
@@ -113,6 +117,8 @@ pub enum ReporterMsg {
 
 pub struct Reporter {
     pub targets: ReportTargets,
+    /// The live endpoint (`--metrics-addr`), told every step event.
+    pub metrics: Option<ActorRef<MetricsMsg>>,
 }
 
 pub struct ReporterState {
@@ -123,25 +129,32 @@ pub struct ReporterState {
 }
 
 impl Reporter {
-    fn finish(&self, report: &RunReport) -> Result<(), String> {
-        if self.targets.console {
-            let stdout = std::io::stdout();
-            let mut out = stdout.lock();
-            console::print_table(&mut out, report)
-                .and_then(|_| console::print_answer(&mut out, report))
-                .map_err(|e| format!("cannot print the report: {e}"))?;
+    fn tell_metrics(&self, msg: MetricsMsg) {
+        if let Some(metrics) = &self.metrics {
+            let _ = metrics.send_message(msg);
         }
-        if let Some(out) = &self.targets.csv {
-            out.write(|w| csv::write_csv(w, report).map_err(|e| e.to_string()))?;
-        }
-        if let Some(out) = &self.targets.json {
-            out.write(|w| json::write_json(w, report).map_err(|e| e.to_string()))?;
-        }
-        if let Some(out) = &self.targets.html {
-            out.write(|w| html::write_html(w, report).map_err(|e| e.to_string()))?;
-        }
-        Ok(())
     }
+}
+
+/// Print and write `report` where `targets` say (also `loadgen report`).
+pub fn write_outputs(targets: &ReportTargets, report: &RunReport) -> Result<(), String> {
+    if targets.console {
+        let stdout = std::io::stdout();
+        let mut out = stdout.lock();
+        console::print_table(&mut out, report)
+            .and_then(|_| console::print_answer(&mut out, report))
+            .map_err(|e| format!("cannot print the report: {e}"))?;
+    }
+    if let Some(out) = &targets.csv {
+        out.write(|w| csv::write_csv(w, report).map_err(|e| e.to_string()))?;
+    }
+    if let Some(out) = &targets.json {
+        out.write(|w| json::write_json(w, report).map_err(|e| e.to_string()))?;
+    }
+    if let Some(out) = &targets.html {
+        out.write(|w| html::write_html(w, report).map_err(|e| e.to_string()))?;
+    }
+    Ok(())
 }
 
 fn step_line(step: &StepReport) -> String {
@@ -205,6 +218,7 @@ impl Actor for Reporter {
                 phase_len,
             } => {
                 state.rps = rps;
+                self.tell_metrics(MetricsMsg::StepStarted { probe, rps });
                 let again = if attempt > 1 { " (re-run)" } else { "" };
                 state.bar.set_prefix(format!("#{probe} {rps}/s"));
                 state.bar.set_message(format!(
@@ -218,6 +232,10 @@ impl Actor for Reporter {
                 achieved_rps,
                 p99,
             } => {
+                self.tell_metrics(MetricsMsg::Phase(match phase {
+                    Phase::Hold => LivePhase::Hold,
+                    Phase::Drain => LivePhase::Drain,
+                }));
                 let p99 = p99
                     .map(|d| format!(", p99 {}", fmt_ms(d)))
                     .unwrap_or_default();
@@ -230,7 +248,9 @@ impl Actor for Reporter {
                     ),
                 });
             }
+            ReporterMsg::Second(update) => self.tell_metrics(MetricsMsg::Second(update)),
             ReporterMsg::StepFinished(step) => {
+                self.tell_metrics(MetricsMsg::StepFinished(step.verdict.label().to_string()));
                 if let Some(journal) = state.journal.as_mut() {
                     if let Err(e) = journal.record(&step) {
                         // Keep measuring: the run's own outputs still come at the end.
@@ -239,7 +259,7 @@ impl Actor for Reporter {
                     }
                 }
                 let line = step_line(&step);
-                state.steps.push(step);
+                state.steps.push(*step);
                 if self.targets.progress {
                     // Above the bar on a terminal; a plain line elsewhere.
                     if state.bar.is_hidden() {
@@ -254,7 +274,7 @@ impl Actor for Reporter {
             }
             ReporterMsg::RunFinished(report, reply) => {
                 state.bar.finish_and_clear();
-                let _ = reply.send(self.finish(&report));
+                let _ = reply.send(write_outputs(&self.targets, &report));
             }
         }
         Ok(())

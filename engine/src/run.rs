@@ -11,6 +11,7 @@ use crate::clock::Monotonic;
 use crate::collector::CollectorHandle;
 use crate::config::RunConfig;
 use crate::journal::Journal;
+use crate::metrics::{Metrics, MetricsMsg};
 use crate::pending::{BacklogSource, Durable};
 use crate::plugin::sink::HostSink;
 use crate::plugin::{LoadError, LoadedPlugin, Workload};
@@ -40,6 +41,9 @@ pub struct RunSpec {
     /// Where the plugin's sink finds the collector (kept current across
     /// restarts). A test holding a clone can reach the live collector.
     pub collector: CollectorHandle,
+    /// The live Prometheus endpoint's socket (`--metrics-addr`), bound by the
+    /// caller; served while the run lasts.
+    pub metrics: Option<std::net::TcpListener>,
 }
 
 impl RunSpec {
@@ -52,6 +56,7 @@ impl RunSpec {
             resumed: Vec::new(),
             console: false,
             collector: CollectorHandle::default(),
+            metrics: None,
         }
     }
 }
@@ -84,6 +89,10 @@ pub async fn run(
     let collector = spec.collector.clone();
     let workload = start_workload(&spec, collector.clone()).await?;
     let journal = spec.journal.take();
+    let metrics = match spec.metrics.take() {
+        Some(listener) => Some(start_metrics(listener).await?),
+        None => None,
+    };
     let result = match backlog_source(&workload).await {
         Ok(backlog) => {
             let machine = StepMachine::new(spec.config.clone(), search, upcoming);
@@ -94,13 +103,31 @@ pub async fn run(
                 workload: Arc::clone(&workload),
                 collector,
                 backlog,
+                metrics: metrics.as_ref().map(|(actor, _)| actor.clone()),
             };
             ramp_and_report(&spec, parts, cancel).await
         }
         Err(e) => Err(RunError::Config(format!("backlog signal: {e}"))),
     };
+    if let Some((actor, handle)) = metrics {
+        // The endpoint closes with the run.
+        actor.stop(None);
+        let _ = handle.await;
+    }
     stop_workload(workload).await;
     result
+}
+
+async fn start_metrics(
+    listener: std::net::TcpListener,
+) -> Result<(ActorRef<MetricsMsg>, tokio::task::JoinHandle<()>), RunError> {
+    let listener = listener
+        .set_nonblocking(true)
+        .and_then(|_| tokio::net::TcpListener::from_std(listener))
+        .map_err(|e| RunError::Config(format!("--metrics-addr: {e}")))?;
+    Actor::spawn(None, Metrics, listener)
+        .await
+        .map_err(|e| RunError::Engine(format!("metrics endpoint failed to start: {e}")))
 }
 
 /// Can `resumed` be continued under `config`? (A dry run of what [`run`]
@@ -181,6 +208,7 @@ struct Parts {
     workload: Arc<Workload>,
     collector: CollectorHandle,
     backlog: Option<Arc<BacklogSource>>,
+    metrics: Option<ActorRef<MetricsMsg>>,
 }
 
 async fn ramp_and_report(
@@ -192,6 +220,7 @@ async fn ramp_and_report(
         |e: &dyn std::fmt::Display| RunError::Engine(format!("engine failed to start: {e}"));
     let reporter = Reporter {
         targets: parts.targets,
+        metrics: parts.metrics,
     };
     let (reporter, reporter_handle) =
         Actor::spawn(None, reporter, (parts.journal, spec.resumed.clone()))
@@ -278,6 +307,7 @@ async fn ramp_and_report(
         outcome: outcome.search,
     };
     let report = RunReport {
+        schema_version: crate::report::SCHEMA_VERSION,
         settings: spec.config.clone(),
         plugin_version: spec.plugin.description.version.clone(),
         answer: search_answer(&outcome.steps, &search),

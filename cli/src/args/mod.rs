@@ -30,6 +30,8 @@ pub struct Cli {
 pub enum Command {
     /// Ramp the rate step by step and report the highest one that meets the SLO.
     MaxRps(Box<MaxRpsArgs>),
+    /// Re-render a finished or killed run from its --json report or its --journal.
+    Report(crate::report_cmd::ReportArgs),
     /// Inspect the workload plugins loadgen can find.
     Plugins {
         #[command(subcommand)]
@@ -215,6 +217,11 @@ pub struct OutputArgs {
     #[arg(long, value_name = "PATH.html")]
     pub report: Option<PathBuf>,
 
+    /// Serve loadgen's own Prometheus metrics (loadgen_*) at http://ADDR/metrics
+    /// while the run lasts, e.g. 127.0.0.1:9464 (port 0: any free port, printed).
+    #[arg(long = "metrics-addr", value_name = "ADDR")]
+    pub metrics_addr: Option<std::net::SocketAddr>,
+
     /// Append every finished step to this journal (JSON lines, fsynced).
     #[arg(long, value_name = "PATH", conflicts_with = "resume")]
     pub journal: Option<PathBuf>,
@@ -303,6 +310,7 @@ impl MaxRpsArgs {
                 json: out.json.clone(),
                 report: out.report.clone(),
                 journal: out.journal.clone(),
+                metrics_addr: out.metrics_addr,
                 quiet: out.quiet,
             },
             options: p.options.iter().cloned().collect(),

@@ -59,3 +59,29 @@ pub fn run_bounded(mut cmd: Command, limit: Duration) -> Output {
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
+
+/// `max-rps` on the synthetic plugin (capacity 3000) over 1k,2k,4k with short
+/// phases (the 4k step trips), then `extra`. Index 6 is the steps, 10 the hold.
+pub fn quick_ramp(extra: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = [
+        "max-rps",
+        "--plugin",
+        "synthetic",
+        "-o",
+        "capacity=3000",
+        "--steps",
+        "1k,2k,4k",
+        "--warmup",
+        "300ms",
+        "--hold",
+        "1s",
+        "--drain",
+        "300ms",
+        "--cooldown",
+        "0s",
+    ]
+    .map(String::from)
+    .to_vec();
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args
+}

@@ -51,6 +51,7 @@ fn every_serialized_key_is_a_valid_key() {
         json: Some("b".into()),
         report: Some("c".into()),
         journal: Some("d".into()),
+        metrics_addr: Some("127.0.0.1:9464".parse().unwrap()),
         quiet: true,
     };
     let mut p = plugin();

@@ -155,5 +155,7 @@ pub(super) fn step_report(
         backlogs: inputs.pending.clone(),
         counters: extras.counters.clone(),
         verdict: verdict.clone(),
+        per_second: Vec::new(),
+        histograms: Vec::new(),
     }
 }

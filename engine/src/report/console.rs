@@ -77,7 +77,8 @@ fn row(step: &StepReport, confirmation: bool) -> Vec<String> {
     cells
 }
 
-fn fmt_num(ms: f64) -> String {
+/// A latency in ms to three significant digits or so (`143`, `14.3`, `1.43`).
+pub(super) fn fmt_num(ms: f64) -> String {
     if ms >= 100.0 {
         format!("{ms:.0}")
     } else if ms >= 10.0 {

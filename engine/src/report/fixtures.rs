@@ -34,8 +34,15 @@ pub fn step(target_rps: u64, verdict: &str) -> StepReport {
         worst_durable: Some("queue".into()),
         worst_pending_delta: Some(if verdict == "TRIP" { 1500 } else { 0 }),
         counters: Default::default(),
-        backlogs: Vec::new(),
+        backlogs: vec![PendingChange {
+            name: "queue".into(),
+            start: 0,
+            end: if verdict == "TRIP" { 1500 } else { 0 },
+            unacked: None,
+        }],
         verdict: typed,
+        per_second: Vec::new(),
+        histograms: Vec::new(),
     }
 }
 
@@ -49,6 +56,7 @@ pub fn report(steps: &[(u64, &str)]) -> RunReport {
         })
         .collect();
     RunReport {
+        schema_version: SCHEMA_VERSION,
         settings: settings(steps.iter().map(|s| s.target_rps).collect()),
         plugin_version: "0.1.0".into(),
         answer: answer(&steps),

@@ -5,8 +5,11 @@
 
 pub mod console;
 pub mod csv;
+pub mod histograms;
 pub mod html;
 pub mod json;
+pub mod load;
+pub mod per_second;
 
 use serde::{Deserialize, Serialize};
 
@@ -57,6 +60,12 @@ pub struct StepReport {
     /// `"verdict": "TRIP", "reasons": [..]`.
     #[serde(flatten)]
     pub verdict: Verdict,
+    /// One point per second of the hold.
+    #[serde(default)]
+    pub per_second: Vec<per_second::SecondPoint>,
+    /// The hold's histograms per series, for re-analysis and merging.
+    #[serde(default)]
+    pub histograms: Vec<histograms::StepHistogram>,
 }
 
 impl StepReport {
@@ -100,8 +109,15 @@ impl SearchReport {
     }
 }
 
+/// The JSON report's shape version (`docs/report.schema.json`): bumped when
+/// a field changes meaning or goes away; new optional fields keep it.
+pub const SCHEMA_VERSION: u32 = 2;
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunReport {
+    /// [`SCHEMA_VERSION`] when written; 1 for reports written before it existed.
+    #[serde(default = "schema_v1")]
+    pub schema_version: u32,
     /// The run's configuration, resolved (every rate named).
     pub settings: RunConfig,
     /// The version of the plugin that ran.
@@ -113,6 +129,10 @@ pub struct RunReport {
     /// The search's plan and outcome (absent in reports written before it existed).
     #[serde(default)]
     pub search: Option<SearchReport>,
+}
+
+fn schema_v1() -> u32 {
+    1
 }
 
 /// The highest PASS below the lowest TRIP (a PASS above a TRIP, possible with
