@@ -69,6 +69,17 @@ impl Loadgen {
         }
     }
 
+    /// `loadgen ARGS…` with no NATS server: for workloads that do not speak
+    /// NATS (`http`). `NATS_URL` is still scrubbed from the caller's environment.
+    pub fn standalone() -> Self {
+        Loadgen {
+            args: Vec::new(),
+            env: Vec::new(),
+            timeout: DEFAULT_TIMEOUT,
+            json: false,
+        }
+    }
+
     /// One quick step (warmup 1 s, hold 3 s, no cooldown, JSON report) of
     /// `loadgen max-rps --plugin PLUGIN --steps RATE` against `nats`: the shape
     /// of every fault test; add what differs with [`Self::args`].
