@@ -13,7 +13,7 @@ use loadgen_engine::search::{Adaptive, Plan, Probe, Search};
 use loadgen_engine::steps::StepList;
 use loadgen_engine::verdict::Slo;
 use loadgen_engine::{RunError, RunSpec};
-use loadgen_plugin_api::sdk::HostConfig;
+use loadgen_plugin_api::abi::HostConfig;
 
 use crate::args::{MaxRpsArgs, SearchKind};
 use crate::failure::{usage, Failure};
