@@ -95,7 +95,7 @@ async fn five_percent_503_trips_on_error_rate_naming_status_5xx() -> anyhow::Res
             "{:?}",
             step.counters
         );
-        assert_eq!(count("status_4xx") + count("connect") + count("timeout"), 0);
+        assert_eq!(count("status_4xx") + count("connect") + count("timeouts"), 0);
         assert!((0.03..=0.08).contains(&step.error_rate), "{out}");
         assert!(Stats::get(&server.stats().status_503) > 0);
         Ok(())
@@ -129,7 +129,7 @@ async fn a_server_that_stops_answering_is_never_a_pass() -> anyhow::Result<()> {
             .await?;
         let step = out.tripped_step("error rate");
         assert!(
-            step.counters.get("timeout").copied().unwrap_or(0) >= 50,
+            step.counters.get("timeouts").copied().unwrap_or(0) >= 50,
             "{out}"
         );
         assert_eq!(

@@ -6,39 +6,36 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue};
 use http::{HeaderMap, Method, Uri};
-use loadgen_plugin_api::sdk::{redact_url, Info, Options};
+use loadgen_plugin_api::sdk::{redact_url, Parsed, Positive};
 
 use crate::status::ExpectStatus;
 
-/// Declares the options (names, defaults, help) on the plugin's [`Info`].
-pub fn declare(info: Info) -> Info {
-    info.option("url", "", "the URL to load (http:// or https://); required")
-        .option("method", "GET", "the request method")
-        .option(
-            "header",
-            "",
-            "a request header 'Name: value'; repeatable (one per line)",
-        )
-        .option("body", "", "the request body")
-        .option("body_file", "", "read the request body from this file")
-        .option(
-            "expect_status",
-            "2xx",
-            "statuses that count as success: codes and classes, e.g. 200,204 or 2xx",
-        )
-        .option(
-            "timeout",
-            "",
-            "give up on a request this long after its intended time (Timeout); default: the drain (Lost)",
-        )
-        .option("max_in_flight", "4096", "ops in flight at most; more are refused (saturation)")
-        .option(
-            "connections",
-            "64",
-            "connections at most (HTTP/1.1: one request each at a time; HTTP/2: multiplexed)",
-        )
-        .option("http2", "false", "speak HTTP/2 (h2 by ALPN over https, prior knowledge over http)")
-        .option("insecure", "false", "accept any server certificate (self-signed test servers)")
+loadgen_plugin_api::options! {
+    /// The `-o` options, as declared (`loadgen plugins info http`).
+    pub struct HttpOptions {
+        /// the URL to load (http:// or https://); required
+        url: String = "",
+        /// the request method
+        method: String = "GET",
+        /// a request header 'Name: value'; repeatable (one per line)
+        header: String = "",
+        /// the request body
+        body: String = "",
+        /// read the request body from this file
+        body_file: String = "",
+        /// statuses that count as success: codes and classes, e.g. 200,204 or 2xx
+        expect_status: Parsed<ExpectStatus> = "2xx",
+        /// give up on a request this long after its send (a Timeout, failed); 0s: wait to the drain (Lost)
+        timeout: Duration = "0s",
+        /// ops in flight at most; more are refused (saturation)
+        max_in_flight: Positive<usize> = "4096",
+        /// connections at most (HTTP/1.1: one request each at a time; HTTP/2: multiplexed)
+        connections: Positive<usize> = "64",
+        /// speak HTTP/2 (h2 by ALPN over https, prior knowledge over http)
+        http2: bool = "false",
+        /// accept any server certificate (self-signed test servers)
+        insecure: bool = "false",
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -76,21 +73,18 @@ impl HttpConfig {
     }
 }
 
-pub fn parse(options: &Options) -> Result<HttpConfig, String> {
+pub fn parse(o: &HttpOptions) -> Result<HttpConfig, String> {
     Ok(HttpConfig {
-        uri: url(options.str("url")?)?,
-        method: method(options.str("method")?)?,
-        headers: headers(options.str("header")?)?,
-        body: body(options.str("body")?, options.str("body_file")?)?,
-        expect: ExpectStatus::parse(options.str("expect_status")?)?,
-        timeout: match options.str("timeout")?.trim() {
-            "" => None,
-            _ => Some(options.duration("timeout")?).filter(|d| !d.is_zero()),
-        },
-        max_in_flight: options.positive("max_in_flight")?,
-        connections: options.positive("connections")?,
-        http2: options.parse("http2", "true or false")?,
-        insecure: options.parse("insecure", "true or false")?,
+        uri: url(&o.url)?,
+        method: method(&o.method)?,
+        headers: headers(&o.header)?,
+        body: body(&o.body, &o.body_file)?,
+        expect: (*o.expect_status).clone(),
+        timeout: Some(o.timeout).filter(|d| !d.is_zero()),
+        max_in_flight: o.max_in_flight.get(),
+        connections: o.connections.get(),
+        http2: o.http2,
+        insecure: o.insecure,
     })
 }
 
@@ -156,9 +150,10 @@ fn body(inline: &str, file: &str) -> Result<Bytes, String> {
 mod tests {
     use super::*;
 
+    use loadgen_plugin_api::sdk::PluginOptions;
+
     fn options(pairs: &[(&str, &str)]) -> Result<HttpConfig, String> {
-        let info = declare(Info::new("http", "0", ""));
-        parse(&Options::resolve_pairs(&info, pairs)?)
+        parse(&HttpOptions::from_pairs(pairs)?)
     }
 
     #[test]

@@ -1,7 +1,10 @@
 //! Which answers count as success (`expect_status`), and the failure reason
 //! of one that does not.
 
+use std::str::FromStr;
+
 use http::StatusCode;
+use loadgen_plugin_api::sdk::Reason;
 
 /// The statuses the user expects: exact codes and whole classes (`2xx`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,19 +37,28 @@ impl Failure {
         Failure::Request,
     ];
 
-    pub fn name(self) -> &'static str {
+    /// The error reason of `Info::error_reasons`, in the order of [`Failure::ALL`].
+    pub const fn reason(self) -> Reason {
         match self {
-            Failure::Connect => "connect",
-            Failure::Status4xx => "status_4xx",
-            Failure::Status5xx => "status_5xx",
-            Failure::StatusOther => "status_other",
-            Failure::Body => "body",
-            Failure::Request => "request",
+            Failure::Connect => Reason::new(0, "connect"),
+            Failure::Status4xx => Reason::new(1, "status_4xx"),
+            Failure::Status5xx => Reason::new(2, "status_5xx"),
+            Failure::StatusOther => Reason::new(3, "status_other"),
+            Failure::Body => Reason::new(4, "body"),
+            Failure::Request => Reason::new(5, "request"),
         }
     }
 
-    pub fn index(self) -> u16 {
-        Failure::ALL.iter().position(|f| *f == self).unwrap_or(0) as u16
+    pub fn reasons() -> Vec<Reason> {
+        Failure::ALL.iter().map(|f| f.reason()).collect()
+    }
+}
+
+impl FromStr for ExpectStatus {
+    type Err = String;
+
+    fn from_str(raw: &str) -> Result<ExpectStatus, String> {
+        ExpectStatus::parse(raw)
     }
 }
 
@@ -121,14 +133,17 @@ mod tests {
     fn bad_expectations_are_refused() {
         for raw in ["", "ok", "2x", "9xx", "99", "200,,204"] {
             let err = ExpectStatus::parse(raw).unwrap_err();
-            assert!(err.starts_with("option 'expect_status'"), "{raw}: {err}");
+            assert!(
+                err.ends_with("is not a status code (200) or class (2xx)"),
+                "{raw}: {err}"
+            );
         }
     }
 
     #[test]
     fn reason_indices_follow_the_declared_order() {
         for (i, f) in Failure::ALL.iter().enumerate() {
-            assert_eq!(f.index() as usize, i);
+            assert_eq!(f.reason().index() as usize, i);
         }
     }
 }

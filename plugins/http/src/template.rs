@@ -39,20 +39,16 @@ impl RequestTemplate {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use loadgen_plugin_api::sdk::{Info, Options};
+    use loadgen_plugin_api::sdk::PluginOptions;
 
     #[test]
     fn every_request_is_the_template() {
-        let info = crate::config::declare(Info::new("http", "0", ""));
-        let options = Options::resolve_pairs(
-            &info,
-            &[
-                ("url", "http://127.0.0.1:9/p?q=1"),
-                ("method", "PUT"),
-                ("header", "X-Id: 7"),
-                ("body", "hello"),
-            ],
-        )
+        let options = crate::config::HttpOptions::from_pairs(&[
+            ("url", "http://127.0.0.1:9/p?q=1"),
+            ("method", "PUT"),
+            ("header", "X-Id: 7"),
+            ("body", "hello"),
+        ])
         .unwrap();
         let template = RequestTemplate::new(&crate::config::parse(&options).unwrap());
         for _ in 0..2 {
