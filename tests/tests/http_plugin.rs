@@ -95,7 +95,10 @@ async fn five_percent_503_trips_on_error_rate_naming_status_5xx() -> anyhow::Res
             "{:?}",
             step.counters
         );
-        assert_eq!(count("status_4xx") + count("connect") + count("timeouts"), 0);
+        assert_eq!(
+            count("status_4xx") + count("connect") + count("timeouts"),
+            0
+        );
         assert!((0.03..=0.08).contains(&step.error_rate), "{out}");
         assert!(Stats::get(&server.stats().status_503) > 0);
         Ok(())

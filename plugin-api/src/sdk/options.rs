@@ -428,7 +428,11 @@ mod tests {
                 "soon",
                 "option 'delay': 'soon' is not a duration like 250ms or 5s",
             ),
-            ("share", "2", "option 'share' must be between 0 and 1, got 2"),
+            (
+                "share",
+                "2",
+                "option 'share' must be between 0 and 1, got 2",
+            ),
         ];
         for (key, value, want) in table {
             let err = Sample::from_pairs(&[(key, value)]).unwrap_err();

@@ -4,16 +4,44 @@
 use async_nats::header::{HeaderName, HeaderValue};
 use async_nats::HeaderMap;
 use bytes::Bytes;
-use loadgen_plugin_api::sdk::{Info, Options};
+use loadgen_plugin_api::sdk::Positive;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Mode {
-    /// Core request/reply; latency = the reply.
-    Request,
-    /// Publish, see each message come back on `reply_subject`.
-    Publish,
-    /// JetStream publish; latency = the ack.
-    JetStream,
+loadgen_plugin_api::option_choice! {
+    /// What an op is.
+    pub enum Mode {
+        /// Core request/reply; latency = the reply.
+        Request = "request",
+        /// Publish, see each message come back on `reply_subject`.
+        Publish = "publish",
+        /// JetStream publish; latency = the ack.
+        JetStream = "jetstream",
+    }
+}
+
+loadgen_plugin_api::options! {
+    /// The `-o` options, as declared (`loadgen plugins info nats`).
+    pub struct NatsOptions {
+        /// request (core request/reply) | publish (see each message come back on reply_subject) | jetstream (publish, latency = ack)
+        mode: Mode = "request",
+        /// the subject to send to (no wildcards); required
+        subject: String = "",
+        /// publish mode: the subject the messages come back on (default: subject)
+        reply_subject: String = "",
+        /// publish mode: subscribe to reply_subject in this queue group
+        queue: String = "",
+        /// payload size in bytes (ignored with payload_file)
+        payload_bytes: usize = "128",
+        /// send this file's bytes as the payload
+        payload_file: String = "",
+        /// a header 'Name: value'; repeatable (one per line)
+        header: String = "",
+        /// ops in flight at most; more are refused (saturation)
+        max_in_flight: Positive<usize> = "10000",
+        /// jetstream mode: publish acks awaited at once; more wait their turn
+        ack_in_flight: Positive<usize> = "512",
+        /// jetstream mode: STREAM/CONSUMER whose num_pending is gated as backlog; repeatable (one per line)
+        durable: String = "",
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -32,50 +60,32 @@ pub struct NatsConfig {
     pub durables: Vec<(String, String)>,
 }
 
-pub fn declare(info: Info) -> Info {
-    info.option("mode", "request", "request (core request/reply) | publish (see each message come back on reply_subject) | jetstream (publish, latency = ack)")
-        .option("subject", "", "the subject to send to (no wildcards); required")
-        .option("reply_subject", "", "publish mode: the subject the messages come back on (default: subject)")
-        .option("queue", "", "publish mode: subscribe to reply_subject in this queue group")
-        .option("payload_bytes", "128", "payload size in bytes (ignored with payload_file)")
-        .option("payload_file", "", "send this file's bytes as the payload")
-        .option("header", "", "a header 'Name: value'; repeatable (one per line)")
-        .option("max_in_flight", "10000", "ops in flight at most; more are refused (saturation)")
-        .option("ack_in_flight", "512", "jetstream mode: publish acks awaited at once; more wait their turn")
-        .option("durable", "", "jetstream mode: STREAM/CONSUMER whose num_pending is gated as backlog; repeatable (one per line)")
-}
-
-pub fn parse(options: &Options) -> Result<NatsConfig, String> {
-    let mode = match options.choice("mode", &["request", "publish", "jetstream"])? {
-        "publish" => Mode::Publish,
-        "jetstream" => Mode::JetStream,
-        _ => Mode::Request,
-    };
-    let subject = options.str("subject")?.trim().to_string();
+pub fn parse(o: &NatsOptions) -> Result<NatsConfig, String> {
+    let subject = o.subject.clone();
     if subject.is_empty() {
         return Err("option 'subject' is required, e.g. -o subject=svc.echo".into());
     }
     check_subject("subject", &subject, false)?;
-    let reply_subject = match options.str("reply_subject")?.trim() {
+    let reply_subject = match o.reply_subject.as_str() {
         "" => subject.clone(),
         given => given.to_string(),
     };
     check_subject("reply_subject", &reply_subject, true)?;
-    let durables = lines(options.str("durable")?)
+    let durables = lines(&o.durable)
         .map(durable)
         .collect::<Result<Vec<_>, _>>()?;
-    if !durables.is_empty() && mode != Mode::JetStream {
+    if !durables.is_empty() && o.mode != Mode::JetStream {
         return Err("option 'durable' needs mode=jetstream".into());
     }
     Ok(NatsConfig {
-        mode,
+        mode: o.mode,
         subject,
         reply_subject,
-        queue: Some(options.str("queue")?.trim().to_string()).filter(|q| !q.is_empty()),
-        payload: payload(options)?,
-        headers: headers(options.str("header")?)?,
-        max_in_flight: options.positive("max_in_flight")?,
-        ack_in_flight: options.positive("ack_in_flight")?,
+        queue: Some(o.queue.clone()).filter(|q| !q.is_empty()),
+        payload: payload(o)?,
+        headers: headers(&o.header)?,
+        max_in_flight: o.max_in_flight.get(),
+        ack_in_flight: o.ack_in_flight.get(),
         durables,
     })
 }
@@ -112,15 +122,14 @@ fn durable(raw: &str) -> Result<(String, String), String> {
     }
 }
 
-fn payload(options: &Options) -> Result<Bytes, String> {
-    let file = options.str("payload_file")?.trim();
+fn payload(o: &NatsOptions) -> Result<Bytes, String> {
+    let file = o.payload_file.as_str();
     if !file.is_empty() {
         return std::fs::read(file)
             .map(Bytes::from)
             .map_err(|e| format!("option 'payload_file': cannot read '{file}': {e}"));
     }
-    let size: usize = options.parse("payload_bytes", "a size in bytes")?;
-    Ok(Bytes::from(vec![b'x'; size]))
+    Ok(Bytes::from(vec![b'x'; o.payload_bytes]))
 }
 
 /// `Name: value` lines (a repeated `-o header=` arrives one per line).
@@ -146,9 +155,10 @@ fn headers(raw: &str) -> Result<HeaderMap, String> {
 mod tests {
     use super::*;
 
+    use loadgen_plugin_api::sdk::PluginOptions;
+
     fn config(pairs: &[(&str, &str)]) -> Result<NatsConfig, String> {
-        let info = declare(Info::new("nats", "0", ""));
-        parse(&Options::resolve_pairs(&info, pairs)?)
+        parse(&NatsOptions::from_pairs(pairs)?)
     }
 
     #[test]

@@ -1,11 +1,11 @@
 //! `mode=jetstream`: JetStream publish; the ack ends the op. At most
 //! `ack_in_flight` acks are awaited at once: an op waits its turn in the
-//! client (and that wait is part of its latency from the intended time).
+//! client (and that wait is part of its latency).
 
 use std::sync::Arc;
 
 use async_nats::jetstream::{self, Context};
-use loadgen_plugin_api::sdk::{bump, clock, MonoNanos};
+use loadgen_plugin_api::sdk::{bump, Sent};
 use tokio::sync::Semaphore;
 
 use crate::shared::{Failure, Shared};
@@ -27,15 +27,11 @@ impl JetStream {
         }
     }
 
-    /// One publish from send to its one sample.
-    pub async fn run(self: Arc<Self>, shared: Arc<Shared>, intended: MonoNanos) {
-        let Ok(_permit) = self.acks.acquire().await else {
-            return shared.lost(intended, clock::now());
-        };
-        let sent = clock::now();
-        let left = shared.time_left(intended, sent);
-        bump(&shared.tally.sent);
+    /// Runs op `key` (started in the table) to its end.
+    pub async fn run(self: Arc<Self>, shared: Arc<Shared>, key: u64, sent: Sent) {
         let ack = async {
+            let _permit = self.acks.acquire().await.map_err(|_| Failure::Publish)?;
+            bump(&shared.tally.sent);
             let pending = self
                 .context
                 .publish_with_headers(
@@ -45,12 +41,13 @@ impl JetStream {
                 )
                 .await
                 .map_err(|_| Failure::Publish)?;
-            pending.await.map_err(|_| Failure::Ack)
+            pending.await.map(|_| ()).map_err(|_| Failure::Ack)
         };
-        match tokio::time::timeout(left, ack).await {
-            Ok(Ok(_)) => shared.ok(intended, sent),
-            Ok(Err(failure)) => shared.failed(failure, intended, sent),
-            Err(_) => shared.lost(intended, sent),
+        match tokio::time::timeout(shared.budget(sent), ack).await {
+            Ok(result) => {
+                shared.end(key, result);
+            }
+            Err(_) => shared.expire(key),
         }
     }
 

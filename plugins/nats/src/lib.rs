@@ -14,65 +14,61 @@
 //! # Layout
 //! - `config.rs`: options, checked once (bad input is one line, exit 2).
 //! - `shared.rs`: what every op needs, reasons and counters.
-//! - `request.rs`, `publish.rs` (+ `correlate.rs`), `jetstream.rs`: one per mode.
+//! - `request.rs`, `publish.rs`, `jetstream.rs`: one per mode; every op ends in
+//!   the SDK's in-flight table (saturation, loss deadline, one sample per op).
 
 mod config;
-mod correlate;
 mod jetstream;
 mod publish;
 mod request;
 mod shared;
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use async_nats::{Client, ConnectOptions, Event, Subject};
 use loadgen_plugin_api::export_plugin;
 use loadgen_plugin_api::sdk::*;
 
-use config::{Mode, NatsConfig};
+use config::{Mode, NatsConfig, NatsOptions};
 use jetstream::JetStream;
-use publish::Publisher;
-use shared::{Failure, Shared, Tally};
+use shared::{Failure, Shared, Tally, NATS};
 
 /// Room for replies in the client's buffer before it drops (slow consumer).
 const SUBSCRIPTION_CAPACITY: usize = 65_536;
 
 pub struct Nats {
     shared: Arc<Shared>,
-    how: How,
+    /// `Some` in jetstream mode.
+    jetstream: Option<Arc<JetStream>>,
+    mode: Mode,
     durables: Vec<PendingTarget>,
-}
-
-enum How {
-    Request {
-        in_flight: Arc<AtomicUsize>,
-        max: usize,
-    },
-    Publish(Publisher),
-    JetStream {
-        js: Arc<JetStream>,
-        in_flight: Arc<AtomicUsize>,
-        max: usize,
-    },
+    /// The in-flight table's keys (ops of two steps overlap in the drain, so
+    /// the step-local op index would not do).
+    next_key: AtomicU64,
 }
 
 impl Plugin for Nats {
+    type Options = NatsOptions;
+
     fn info() -> Info {
-        let reasons: Vec<&str> = Failure::ALL.iter().map(|f| f.name()).collect();
-        config::declare(
-            Info::new(
-                "nats",
-                env!("CARGO_PKG_VERSION"),
-                "Any NATS service: request/reply, publish and see it come back, or JetStream publish with ack.",
-            )
-            .series(&["nats"])
-            .error_reasons(&reasons)
-            .default_steps("1k,2k,5k,10k,20k,50k"),
+        Info::new(
+            "nats",
+            env!("CARGO_PKG_VERSION"),
+            "Any NATS service: request/reply, publish and see it come back, or JetStream publish with ack.",
         )
+        .series(&[NATS])
+        .error_reasons(&Failure::reasons())
+        .counters(Tally::declare())
+        .counters([CounterDecl::new(
+            "slow_consumer",
+            "replies the client dropped because the subscription fell behind (their ops are Lost)",
+        )])
+        .counters(InFlight::<u64>::declare_counters())
+        .default_steps("1k,2k,5k,10k,20k,50k")
     }
 
-    async fn start(ctx: Context) -> Result<Self, String> {
+    async fn start(ctx: Context<NatsOptions>) -> Result<Self, String> {
         let config: NatsConfig = config::parse(&ctx.options)?;
         let slow_consumer = Arc::new(AtomicU64::new(0));
         let client = connect(Arc::clone(&slow_consumer)).await?;
@@ -81,34 +77,23 @@ impl Plugin for Nats {
             subject: Subject::from(config.subject.as_str()),
             payload: config.payload.clone(),
             headers: config.headers.clone(),
-            loss_timeout: ctx.loss_timeout,
-            recorder: ctx.recorder,
+            table: ctx.in_flight(Limits::new(config.max_in_flight)),
             tally: Tally::default(),
             slow_consumer,
         });
-        let max = config.max_in_flight;
-        let how = match config.mode {
-            Mode::Request => {
-                request::preflight(&shared).await?;
-                How::Request {
-                    in_flight: Arc::default(),
-                    max,
-                }
-            }
+        let mut jetstream = None;
+        match config.mode {
+            Mode::Request => request::preflight(&shared).await?,
             Mode::Publish => {
                 let replies = subscribe(&client, &config).await?;
-                How::Publish(Publisher::start(Arc::clone(&shared), replies, max))
+                tokio::spawn(publish::receive(replies, Arc::clone(&shared)));
             }
             Mode::JetStream => {
                 let js = JetStream::new(&shared, config.ack_in_flight);
                 js.preflight(&config.subject, &config.durables).await?;
-                How::JetStream {
-                    js: Arc::new(js),
-                    in_flight: Arc::default(),
-                    max,
-                }
+                jetstream = Some(Arc::new(js));
             }
-        };
+        }
         let durables = config
             .durables
             .iter()
@@ -116,33 +101,46 @@ impl Plugin for Nats {
             .collect();
         Ok(Nats {
             shared,
-            how,
+            jetstream,
+            mode: config.mode,
             durables,
+            next_key: AtomicU64::new(0),
         })
     }
 
     fn fire(&self, batch: Batch) -> FireAck {
-        match &self.how {
-            How::Publish(publisher) => publisher.fire(batch),
-            How::Request { in_flight, max } => spawn_each(batch, in_flight, *max, |intended| {
-                let shared = Arc::clone(&self.shared);
-                async move { request::run(&shared, intended).await }
-            }),
-            How::JetStream { js, in_flight, max } => {
-                spawn_each(batch, in_flight, *max, |intended| {
-                    Arc::clone(js).run(Arc::clone(&self.shared), intended)
-                })
+        let next_key = || self.next_key.fetch_add(1, Ordering::Relaxed);
+        if self.mode == Mode::Publish {
+            return publish::fire(&self.shared, next_key, batch);
+        }
+        let mut ack = FireAck::default();
+        for op in batch.ops() {
+            let key = next_key();
+            let sent = op.sent_at(clock::now());
+            if !self.shared.table.start_counted(&mut ack, key, sent, NATS) {
+                continue;
+            }
+            let shared = Arc::clone(&self.shared);
+            match &self.jetstream {
+                Some(js) => {
+                    tokio::spawn(Arc::clone(js).run(shared, key, sent));
+                }
+                None => {
+                    tokio::spawn(async move { request::run(&shared, key, sent).await });
+                }
             }
         }
+        ack
     }
 
     fn counters(&self) -> Vec<Counter> {
-        let mut counters = self.shared.tally.counters();
+        let shared = &self.shared;
+        let mut counters = shared.tally.counters();
         counters.push(Counter::new(
             "slow_consumer",
-            CounterKind::Info,
-            self.shared.slow_consumer.load(Ordering::Relaxed),
+            shared.slow_consumer.load(Ordering::Relaxed),
         ));
+        counters.extend(shared.table.counters());
         counters
     }
 
@@ -153,34 +151,6 @@ impl Plugin for Nats {
     async fn shutdown(&self) {
         let _ = self.shared.client.flush().await;
     }
-}
-
-/// One task per op, at most `max` at once; the rest are refused (saturation).
-fn spawn_each<F, Fut>(batch: Batch, in_flight: &Arc<AtomicUsize>, max: usize, op: F) -> FireAck
-where
-    F: Fn(MonoNanos) -> Fut,
-    Fut: std::future::Future<Output = ()> + Send + 'static,
-{
-    let mut ack = FireAck::default();
-    for o in batch.ops() {
-        let taken = in_flight
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                (n < max).then_some(n + 1)
-            })
-            .is_ok();
-        if !taken {
-            ack.saturated += 1;
-            continue;
-        }
-        ack.accepted += 1;
-        let run = op(o.intended);
-        let in_flight = Arc::clone(in_flight);
-        tokio::spawn(async move {
-            run.await;
-            in_flight.fetch_sub(1, Ordering::AcqRel);
-        });
-    }
-    ack
 }
 
 async fn connect(slow_consumer: Arc<AtomicU64>) -> Result<Client, String> {

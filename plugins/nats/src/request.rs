@@ -4,33 +4,29 @@ use std::time::Duration;
 
 use async_nats::client::RequestErrorKind;
 use async_nats::{Message, Request};
-use loadgen_plugin_api::sdk::{bump, clock, MonoNanos};
+use loadgen_plugin_api::sdk::{bump, Sent};
 
 use crate::shared::{Failure, Shared};
 
 /// The header a NATS micro service sets on an error reply.
 const SERVICE_ERROR_CODE: &str = "Nats-Service-Error-Code";
 
-/// One request from send to its one sample.
-pub async fn run(shared: &Shared, intended: MonoNanos) {
-    let sent = clock::now();
-    let left = shared.time_left(intended, sent);
-    if left.is_zero() {
-        return shared.lost(intended, sent);
-    }
+/// Runs op `key` (started in the table) to its end.
+pub async fn run(shared: &Shared, key: u64, sent: Sent) {
     bump(&shared.tally.sent);
-    match send(shared, left).await {
-        Ok(reply) if is_service_error(&reply) => {
-            shared.failed(Failure::ServiceError, intended, sent)
-        }
-        Ok(_) => shared.ok(intended, sent),
-        Err(RequestErrorKind::TimedOut) => shared.lost(intended, sent),
-        Err(RequestErrorKind::NoResponders) => shared.failed(Failure::NoResponders, intended, sent),
-        Err(_) => shared.failed(Failure::Request, intended, sent),
-    }
+    match send(shared, shared.budget(sent)).await {
+        Ok(reply) if is_service_error(&reply) => shared.end(key, Err(Failure::ServiceError)),
+        Ok(_) => shared.end(key, Ok(())),
+        Err(RequestErrorKind::TimedOut) => return shared.expire(key),
+        Err(RequestErrorKind::NoResponders) => shared.end(key, Err(Failure::NoResponders)),
+        Err(_) => shared.end(key, Err(Failure::Request)),
+    };
 }
 
 async fn send(shared: &Shared, timeout: Duration) -> Result<Message, RequestErrorKind> {
+    if timeout.is_zero() {
+        return Err(RequestErrorKind::TimedOut);
+    }
     let request = Request::new()
         .payload(shared.payload.clone())
         .headers(shared.headers.clone())

@@ -8,10 +8,10 @@ use std::time::Duration;
 use async_nats::{Client, HeaderMap, Subject};
 use bytes::Bytes;
 use loadgen_plugin_api::counter_set;
-use loadgen_plugin_api::sdk::{bump, clock, MonoNanos, Outcome, Recorder, Sample};
+use loadgen_plugin_api::sdk::{bump, clock, Answer, InFlight, Reason, Sent, Series};
 
 /// The only series.
-pub const SERIES: u16 = 0;
+pub const NATS: Series = Series::new(0, "nats");
 
 /// Why an op failed; the index is `Sample::reason`, the name a counter too.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,35 +37,42 @@ impl Failure {
         Failure::Ack,
     ];
 
-    pub fn name(self) -> &'static str {
+    /// The error reason of `Info::error_reasons`, in the order of [`Failure::ALL`].
+    pub const fn reason(self) -> Reason {
         match self {
-            Failure::ServiceError => "service_error",
-            Failure::NoResponders => "no_responders",
-            Failure::Request => "request",
-            Failure::Publish => "publish",
-            Failure::Ack => "ack",
+            Failure::ServiceError => Reason::new(0, "service_error"),
+            Failure::NoResponders => Reason::new(1, "no_responders"),
+            Failure::Request => Reason::new(2, "request"),
+            Failure::Publish => Reason::new(3, "publish"),
+            Failure::Ack => Reason::new(4, "ack"),
         }
     }
 
-    fn index(self) -> u16 {
-        Failure::ALL.iter().position(|f| *f == self).unwrap_or(0) as u16
+    pub fn reasons() -> Vec<Reason> {
+        Failure::ALL.iter().map(|f| f.reason()).collect()
     }
 }
 
 counter_set! {
-    /// What the plugin saw. Failures are also counted by reason.
+    /// What the plugin saw; failed ops also by reason. Timeouts, losses and
+    /// saturation are the in-flight table's counters.
     pub struct Tally {
         /// Requests or publishes sent.
-        sent: Info,
+        sent,
         /// Publish mode: messages seen coming back (including unmatched ones).
-        received: Info,
-        /// Publish mode: messages back without a known op id (late, or not ours).
-        unmatched: Info,
-        service_error: Info,
-        no_responders: Info,
-        request: Info,
-        publish: Info,
-        ack: Info,
+        received,
+        /// Publish mode: messages back without an op waiting for them (late, or not ours).
+        unmatched,
+        /// Replies with a Nats-Service-Error-Code header.
+        service_error,
+        /// Requests nobody listened to.
+        no_responders,
+        /// Other request errors (client, connection).
+        request,
+        /// Publishes that failed.
+        publish,
+        /// JetStream publishes answered with an error.
+        ack,
     }
 }
 
@@ -86,9 +93,9 @@ pub struct Shared {
     pub subject: Subject,
     pub payload: Bytes,
     pub headers: HeaderMap,
-    /// An op unanswered this long after its intended time is Lost.
-    pub loss_timeout: Duration,
-    pub recorder: Recorder,
+    /// Every op in flight, keyed by the plugin's own sequence: it ends each
+    /// op once (answer, failure, or Lost at the deadline).
+    pub table: Arc<InFlight<u64>>,
     pub tally: Tally,
     /// Messages the client dropped because the reply subscription fell
     /// behind (counted by the connection's event callback, made before this).
@@ -96,37 +103,28 @@ pub struct Shared {
 }
 
 impl Shared {
-    /// How long an op sent now may still wait for its answer.
-    pub fn time_left(&self, intended: MonoNanos, now: MonoNanos) -> Duration {
-        let deadline = intended.add_ns(self.loss_timeout.as_nanos() as u64);
-        Duration::from_nanos(deadline.0.saturating_sub(now.0))
+    /// How long op `sent` may still wait for its answer.
+    pub fn budget(&self, sent: Sent) -> Duration {
+        let (deadline, _) = self.table.deadline(sent);
+        Duration::from_nanos(deadline.since(clock::now()))
     }
 
-    pub fn ok(&self, intended: MonoNanos, sent: MonoNanos) {
-        self.recorder
-            .record(Sample::ok(SERIES, intended, sent, clock::now()));
+    /// Ends op `key` with its answer (`Err`: a failure, counted by reason).
+    /// An op already ended at its deadline stays ended.
+    pub fn end(&self, key: u64, result: Result<(), Failure>) -> bool {
+        let answer = match result {
+            Ok(()) => Answer::Ok,
+            Err(failure) => Answer::Error(failure.reason()),
+        };
+        let ended = self.table.complete(&key, answer, clock::now());
+        if let (true, Err(failure)) = (ended, result) {
+            bump(self.tally.failure(failure));
+        }
+        ended
     }
 
-    pub fn failed(&self, failure: Failure, intended: MonoNanos, sent: MonoNanos) {
-        bump(self.tally.failure(failure));
-        self.recorder.record(Sample::failed(
-            SERIES,
-            Outcome::Error,
-            failure.index(),
-            intended,
-            sent,
-            clock::now(),
-        ));
-    }
-
-    pub fn lost(&self, intended: MonoNanos, sent: MonoNanos) {
-        self.recorder.record(Sample::failed(
-            SERIES,
-            Outcome::Lost,
-            0,
-            intended,
-            sent,
-            clock::now(),
-        ));
+    /// The op's deadline passed while it waited: it ends as Timeout or Lost.
+    pub fn expire(&self, key: u64) {
+        self.table.expire_key(&key, clock::now());
     }
 }

@@ -93,7 +93,10 @@ mod tests {
     #[test]
     fn declared_defaults_parse_to_the_default_config() {
         let c = parse(&[]).unwrap();
-        assert_eq!((c.capacity, c.base_latency_ns, c.max_in_flight), (1000, 1_000_000, 0));
+        assert_eq!(
+            (c.capacity, c.base_latency_ns, c.max_in_flight),
+            (1000, 1_000_000, 0)
+        );
         assert_eq!(c, Config::default());
     }
 

@@ -52,7 +52,9 @@ fn describes_itself_and_starts_with_its_defaults() {
             ("max_in_flight", "0"),
         ]
     );
-    assert!(SyntheticOptions::declare().iter().all(|o| !o.help.is_empty()));
+    assert!(SyntheticOptions::declare()
+        .iter()
+        .all(|o| !o.help.is_empty()));
     let (workload, _sink) = testing::start::<Synthetic>(&[], LOSS).unwrap();
     workload.shutdown().unwrap();
 }

@@ -230,11 +230,14 @@ impl<K: Hash + Eq + Clone> InFlight<K> {
             return false;
         };
         match answer {
-            Answer::Ok => each_series(entry.awaits)
-                .for_each(|s| self.recorder.record(entry.sent.ok(s, done))),
-            failed => self
-                .recorder
-                .record(entry.sent.answered(first_series(entry.awaits), failed, done)),
+            Answer::Ok => {
+                each_series(entry.awaits).for_each(|s| self.recorder.record(entry.sent.ok(s, done)))
+            }
+            failed => self.recorder.record(entry.sent.answered(
+                first_series(entry.awaits),
+                failed,
+                done,
+            )),
         }
         true
     }

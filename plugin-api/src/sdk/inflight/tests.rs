@@ -55,7 +55,7 @@ fn deadlines_timeout_vs_lost() {
     // (intended, sent) → deadline, expiry. Timeout at sent+100, Lost at intended+300.
     let table = [
         ((0, 10), (110, Expiry::Timeout)),
-        ((0, 200), (300, Expiry::Lost)),   // queued long before its send
+        ((0, 200), (300, Expiry::Lost)), // queued long before its send
         ((0, 199), (299, Expiry::Timeout)),
         ((100, 300), (400, Expiry::Lost)), // both at 400: a tie is Lost
     ];
@@ -74,7 +74,10 @@ fn deadlines_timeout_vs_lost() {
         outcomes(&captured.drain()),
         [(0, Outcome::Timeout, 110), (1, Outcome::Lost, 300)]
     );
-    assert!(!t.complete(&1, Answer::Ok, MonoNanos(600 * MS)), "late answer");
+    assert!(
+        !t.complete(&1, Answer::Ok, MonoNanos(600 * MS)),
+        "late answer"
+    );
     assert!(captured.drain().is_empty());
     assert!(t.is_empty());
 }
