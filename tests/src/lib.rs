@@ -44,7 +44,7 @@ mod wait;
 pub use chat::ChatClient;
 pub use http::get as http_get;
 pub use http_server::{Capacity, HttpServer, HttpServerOptions, Stats};
-pub use jetstream::{num_pending, stream_messages};
+pub use jetstream::{num_pending, stream_messages, stream_with_idle_durable};
 pub use nats_server::NatsServer;
 pub use nats_service::NatsService;
 pub use ports::free_port;
