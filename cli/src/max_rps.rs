@@ -132,14 +132,23 @@ fn plugin_options(
         options.insert("preset".to_string(), preset.clone());
     }
     for (key, value) in &args.options {
-        if d.option(key).is_none() {
+        let Some(declared) = d.option(key) else {
             return Err(anyhow!(
                 "unknown option '{key}' for plugin {} (valid: {})",
                 d.name,
                 d.option_names().join(", ")
             ));
+        };
+        // A repeatable option (`header`, `durable`) reaches the plugin one value per line.
+        match options.get_mut(key) {
+            Some(given) if declared.help.contains("repeatable") => {
+                given.push('\n');
+                given.push_str(value);
+            }
+            _ => {
+                options.insert(key.clone(), value.clone());
+            }
         }
-        options.insert(key.clone(), value.clone());
     }
     Ok(options)
 }

@@ -160,11 +160,30 @@ async fn passes_one_step(server: &HttpServer, extra: &[&str]) -> anyhow::Result<
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn http2_runs_a_passing_step_over_http2() -> anyhow::Result<()> {
+async fn http2_runs_a_passing_step_over_http2_with_the_given_request() -> anyhow::Result<()> {
     bounded(Duration::from_secs(60), async {
         let server = HttpServer::start(HttpServerOptions::fifo(2000)).await?;
-        passes_one_step(&server, &["-o", "http2=true", "-o", "connections=4"]).await?;
+        let options = [
+            "-o",
+            "http2=true",
+            "-o",
+            "connections=4",
+            "-o",
+            "method=post",
+            "-o",
+            "header=X-One: 1",
+            "-o",
+            "header=X-Two: two words",
+        ];
+        passes_one_step(&server, &options).await?;
         let stats = server.stats();
+        let (method, headers) = stats.last_request.lock().unwrap().clone().unwrap();
+        assert_eq!(method, "POST");
+        assert_eq!(
+            headers["x-one"], "1",
+            "a repeated -o header adds: {headers:?}"
+        );
+        assert_eq!(headers["x-two"], "two words", "{headers:?}");
         assert!(Stats::get(&stats.http2) >= 600, "{stats:?}");
         assert_eq!(Stats::get(&stats.http1), 0, "{stats:?}");
         Ok(())

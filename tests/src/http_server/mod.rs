@@ -67,6 +67,8 @@ impl HttpServerOptions {
 /// What the server has seen so far.
 #[derive(Debug, Default)]
 pub struct Stats {
+    /// The method and headers of the latest request.
+    pub last_request: Mutex<Option<(hyper::Method, hyper::HeaderMap)>>,
     pub http1: AtomicU64,
     pub http2: AtomicU64,
     pub answered: AtomicU64,
@@ -185,6 +187,7 @@ async fn handle(
     shared: Arc<Shared>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let stats = &shared.stats;
+    *stats.last_request.lock().unwrap() = Some((req.method().clone(), req.headers().clone()));
     if req.version() == Version::HTTP_2 {
         stats.http2.fetch_add(1, Ordering::Relaxed);
     } else {
