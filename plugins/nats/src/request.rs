@@ -14,13 +14,14 @@ const SERVICE_ERROR_CODE: &str = "Nats-Service-Error-Code";
 /// Runs op `key` (started in the table) to its end.
 pub async fn run(shared: &Shared, key: u64, sent: Sent) {
     bump(&shared.tally.sent);
-    match send(shared, shared.budget(sent)).await {
-        Ok(reply) if is_service_error(&reply) => shared.end(key, Err(Failure::ServiceError)),
-        Ok(_) => shared.end(key, Ok(())),
+    let result = match send(shared, shared.budget(sent)).await {
+        Ok(reply) if is_service_error(&reply) => Err(Failure::ServiceError),
+        Ok(_) => Ok(()),
         Err(RequestErrorKind::TimedOut) => return shared.expire(key),
-        Err(RequestErrorKind::NoResponders) => shared.end(key, Err(Failure::NoResponders)),
-        Err(_) => shared.end(key, Err(Failure::Request)),
+        Err(RequestErrorKind::NoResponders) => Err(Failure::NoResponders),
+        Err(_) => Err(Failure::Request),
     };
+    shared.end(key, result);
 }
 
 async fn send(shared: &Shared, timeout: Duration) -> Result<Message, RequestErrorKind> {
