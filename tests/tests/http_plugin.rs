@@ -19,15 +19,8 @@ fn http_run(url: &str, hold: &str) -> Loadgen {
     Loadgen::standalone()
         .args(["max-rps", "--plugin", "http", "-o"])
         .arg(format!("url={url}"))
-        .args(["--warmup", "1s", "--hold", hold, "--drain", "1s"])
-        .args(["--quiet"])
-        .json()
+        .short_phases(hold)
 }
-
-/// The SLO of the capacity tests: tight, so a rate a few percent over
-/// capacity trips within a 2 s hold. The other tests keep the default SLO
-/// (p95 100 ms, p99 250 ms): wider margins on a busy box.
-const TIGHT_SLO: [&str; 4] = ["--slo-p95", "50ms", "--slo-p99", "100ms"];
 
 /// One step at `rate` with a 3 s hold and no cooldown.
 fn one_step(url: &str, rate: &str) -> Loadgen {
@@ -39,7 +32,7 @@ async fn ladder_answers_the_step_below_capacity() -> anyhow::Result<()> {
     bounded(Duration::from_secs(120), async {
         let server = HttpServer::start(HttpServerOptions::fifo(CAPACITY)).await?;
         let out = http_run(&server.url(), "2s")
-            .args(TIGHT_SLO)
+            .tight_slo()
             .args(["--steps", "200,300,500", "--cooldown", "1s"])
             .run()
             .await?;
@@ -60,20 +53,11 @@ async fn adaptive_search_lands_near_capacity() -> anyhow::Result<()> {
     bounded(Duration::from_secs(240), async {
         let server = HttpServer::start(HttpServerOptions::fifo(CAPACITY)).await?;
         let out = http_run(&server.url(), "2s")
-            .args(TIGHT_SLO)
-            .args(["--search", "adaptive", "--start-rps", "250"])
-            // The queue a probe far over capacity leaves behind drains meanwhile.
-            .args(["--cooldown", "2s"])
-            .timeout(Duration::from_secs(230))
+            .tight_slo()
+            .adaptive_search(250)
             .run()
             .await?;
-        out.assert_no_panic();
-        let answer = out.report()?.answer.max_rps.unwrap_or(0) as f64;
-        let (low, high) = (0.95 * CAPACITY as f64, 1.02 * CAPACITY as f64);
-        assert!(
-            (low..=high).contains(&answer),
-            "answer {answer} outside [{low}, {high}]; {out}"
-        );
+        out.assert_answer_near(CAPACITY)?;
         Ok(())
     })
     .await
@@ -210,23 +194,11 @@ async fn tls_with_a_self_signed_certificate() -> anyhow::Result<()> {
 
         // Without `insecure`, the untrusted certificate is refused before any load.
         let out = one_step(&server.url(), "200").run().await?;
-        let line = refused(&out);
+        let line = out.refused_line();
         assert!(line.contains("certificate"), "{out}");
         Ok(())
     })
     .await
-}
-
-/// The run's single `error:` line, after asserting a configuration error (exit 2).
-fn refused(out: &RunOutput) -> String {
-    out.assert_no_panic();
-    assert_eq!(out.code(), Some(2), "a configuration error: {out}");
-    let errors = out.error_lines();
-    let [line] = errors.as_slice() else {
-        panic!("one error line expected; {out}")
-    };
-    assert!(out.answer_line().is_none(), "no step ran: {out}");
-    line.to_string()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -261,7 +233,7 @@ async fn bad_input_and_a_refusing_server_exit_2_before_any_load() -> anyhow::Res
                 run = run.args(["-o", o]);
             }
             let out = run.run().await?;
-            let line = refused(&out);
+            let line = out.refused_line();
             assert!(
                 line.contains(&want),
                 "{options:?}: {line:?} should name {want:?}"

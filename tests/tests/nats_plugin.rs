@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use loadgen_e2e::loadgen::{Loadgen, RunOutput};
+use loadgen_e2e::loadgen::Loadgen;
 use loadgen_e2e::{bounded, stream_with_idle_durable, NatsServer, NatsService};
 
 /// The responder's capacity (requests/s).
@@ -18,16 +18,8 @@ const SUBJECT: &str = "svc.echo";
 
 /// `loadgen max-rps --plugin nats` with short phases.
 fn nats_run(nats: &NatsServer, hold: &str) -> Loadgen {
-    Loadgen::max_rps(nats, "nats")
-        .args(["--warmup", "1s", "--hold", hold, "--drain", "1s"])
-        .args(["--quiet"])
-        .json()
+    Loadgen::max_rps(nats, "nats").short_phases(hold)
 }
-
-/// The SLO of the capacity tests: tight, so a rate a few percent over
-/// capacity trips within a 2 s hold. The other tests keep the default SLO
-/// (p95 100 ms, p99 250 ms): wider margins on a busy box.
-const TIGHT_SLO: [&str; 4] = ["--slo-p95", "50ms", "--slo-p99", "100ms"];
 
 /// One step at `rate` with a 3 s hold and no cooldown.
 fn one_step(nats: &NatsServer, rate: &str) -> Loadgen {
@@ -40,7 +32,7 @@ async fn request_ladder_answers_the_step_below_capacity() -> anyhow::Result<()> 
         let nats = NatsServer::start().await?;
         let _svc = NatsService::responder(&nats, SUBJECT, CAPACITY).await?;
         let out = nats_run(&nats, "2s")
-            .args(TIGHT_SLO)
+            .tight_slo()
             .args(["-o", &format!("subject={SUBJECT}")])
             .args(["--steps", "250,400,700", "--cooldown", "2s"])
             .run()
@@ -63,37 +55,15 @@ async fn request_adaptive_search_lands_near_capacity() -> anyhow::Result<()> {
         let nats = NatsServer::start().await?;
         let _svc = NatsService::responder(&nats, SUBJECT, CAPACITY).await?;
         let out = nats_run(&nats, "2s")
-            .args(TIGHT_SLO)
+            .tight_slo()
             .args(["-o", &format!("subject={SUBJECT}")])
-            .args(["--search", "adaptive", "--start-rps", "300"])
-            // The responder's queue a probe far over capacity leaves behind drains meanwhile.
-            .args(["--cooldown", "2s"])
-            .timeout(Duration::from_secs(230))
+            .adaptive_search(300)
             .run()
             .await?;
-        out.assert_no_panic();
-        let answer = out.report()?.answer.max_rps.unwrap_or(0) as f64;
-        let (low, high) = (0.95 * CAPACITY as f64, 1.02 * CAPACITY as f64);
-        assert!(
-            (low..=high).contains(&answer),
-            "answer {answer} outside [{low}, {high}]; {out}"
-        );
+        out.assert_answer_near(CAPACITY)?;
         Ok(())
     })
     .await
-}
-
-/// The run's single `error:` line, after asserting a configuration error (exit 2).
-fn refused(out: &RunOutput) -> String {
-    out.assert_no_panic();
-    assert_eq!(out.code(), Some(2), "a configuration error: {out}");
-    let errors = out.error_lines();
-    let [line] = errors.as_slice() else {
-        panic!("one error line expected; {out}")
-    };
-    assert!(out.answer_line().is_none(), "no step ran: {out}");
-    assert!(out.elapsed < Duration::from_secs(15), "{out}");
-    line.to_string()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -119,7 +89,9 @@ async fn no_responders_and_bad_input_are_refused_before_any_load() -> anyhow::Re
             for o in *options {
                 run = run.args(["-o", o]);
             }
-            let line = refused(&run.run().await?);
+            let out = run.run().await?;
+            let line = out.refused_line();
+            assert!(out.elapsed < Duration::from_secs(15), "{out}");
             assert!(
                 line.contains(want),
                 "{options:?}: {line:?} should contain {want:?}"
@@ -133,7 +105,7 @@ async fn no_responders_and_bad_input_are_refused_before_any_load() -> anyhow::Re
             .timeout(Duration::from_secs(30))
             .run()
             .await?;
-        assert!(refused(&out).contains("cannot reach NATS"), "{out}");
+        assert!(out.refused_line().contains("cannot reach NATS"), "{out}");
         Ok(())
     })
     .await
