@@ -18,7 +18,8 @@
 //! * `fifo.rs` — the FIFO capacity model both use.
 //! * `scrape.rs` / `http.rs` — Prometheus counters over a minimal HTTP GET.
 //! * `wait.rs` — [`wait_until`] / [`wait_for`] polling and [`bounded`]
-//!   test deadlines, instead of fixed sleeps.
+//!   test deadlines, instead of fixed sleeps; [`exclusive`] runs timing
+//!   tests one at a time.
 //! * `loadgen.rs` — [`loadgen::Loadgen`]: the `loadgen` binary under a hard
 //!   timeout; exit code, output and the `--json` report parsed back.
 //! * `ports.rs` — free loopback ports; `process.rs` — child-process
@@ -50,4 +51,4 @@ pub use nats_service::NatsService;
 pub use ports::free_port;
 pub use scrape::{counter, scrape_counter};
 pub use testbed::{binary as testbed_binary, Testbed};
-pub use wait::{bounded, wait_for, wait_until};
+pub use wait::{bounded, exclusive, wait_for, wait_until};

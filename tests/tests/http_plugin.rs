@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use loadgen_e2e::loadgen::{Loadgen, RunOutput};
-use loadgen_e2e::{bounded, HttpServer, HttpServerOptions, Stats};
+use loadgen_e2e::{bounded, exclusive, HttpServer, HttpServerOptions, Stats};
 
 /// The FIFO capacity of the ramp tests (requests/s).
 const CAPACITY: u32 = 400;
@@ -29,6 +29,7 @@ fn one_step(url: &str, rate: &str) -> Loadgen {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ladder_answers_the_step_below_capacity() -> anyhow::Result<()> {
+    let _alone = exclusive().await;
     bounded(Duration::from_secs(120), async {
         let server = HttpServer::start(HttpServerOptions::fifo(CAPACITY)).await?;
         let out = http_run(&server.url(), "2s")
@@ -50,6 +51,7 @@ async fn ladder_answers_the_step_below_capacity() -> anyhow::Result<()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn adaptive_search_lands_near_capacity() -> anyhow::Result<()> {
+    let _alone = exclusive().await;
     bounded(Duration::from_secs(240), async {
         let server = HttpServer::start(HttpServerOptions::fifo(CAPACITY)).await?;
         let out = http_run(&server.url(), "2s")
@@ -65,6 +67,7 @@ async fn adaptive_search_lands_near_capacity() -> anyhow::Result<()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn five_percent_503_trips_on_error_rate_naming_status_5xx() -> anyhow::Result<()> {
+    let _alone = exclusive().await;
     bounded(Duration::from_secs(60), async {
         let server = HttpServer::start(HttpServerOptions {
             status_503_fraction: 0.05,
@@ -99,6 +102,7 @@ async fn five_percent_503_trips_on_error_rate_naming_status_5xx() -> anyhow::Res
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_that_stops_answering_is_never_a_pass() -> anyhow::Result<()> {
+    let _alone = exclusive().await;
     bounded(Duration::from_secs(60), async {
         // loadgen starts at once: warmup ends ≈1 s in, the hold lasts to ≈4 s.
         let server = HttpServer::start(HttpServerOptions {
@@ -145,6 +149,7 @@ async fn passes_one_step(server: &HttpServer, extra: &[&str]) -> anyhow::Result<
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http2_runs_a_passing_step_over_http2_with_the_given_request() -> anyhow::Result<()> {
+    let _alone = exclusive().await;
     bounded(Duration::from_secs(60), async {
         let server = HttpServer::start(HttpServerOptions::fifo(2000)).await?;
         let options = [
@@ -177,6 +182,7 @@ async fn http2_runs_a_passing_step_over_http2_with_the_given_request() -> anyhow
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls_with_a_self_signed_certificate() -> anyhow::Result<()> {
+    let _alone = exclusive().await;
     bounded(Duration::from_secs(90), async {
         let tls = |capacity| HttpServerOptions {
             tls: true,
@@ -203,6 +209,7 @@ async fn tls_with_a_self_signed_certificate() -> anyhow::Result<()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_and_a_refusing_server_exit_2_before_any_load() -> anyhow::Result<()> {
+    let _alone = exclusive().await;
     bounded(Duration::from_secs(60), async {
         // A port nothing listens on (bound, then closed).
         let closed = loadgen_e2e::free_port()?;

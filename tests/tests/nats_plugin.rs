@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use loadgen_e2e::loadgen::Loadgen;
-use loadgen_e2e::{bounded, stream_with_idle_durable, NatsServer, NatsService};
+use loadgen_e2e::{bounded, exclusive, stream_with_idle_durable, NatsServer, NatsService};
 
 /// The responder's capacity (requests/s).
 const CAPACITY: u32 = 500;
@@ -28,6 +28,7 @@ fn one_step(nats: &NatsServer, rate: &str) -> Loadgen {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn request_ladder_answers_the_step_below_capacity() -> anyhow::Result<()> {
+    let _alone = exclusive().await;
     bounded(Duration::from_secs(120), async {
         let nats = NatsServer::start().await?;
         let _svc = NatsService::responder(&nats, SUBJECT, CAPACITY).await?;
@@ -51,6 +52,7 @@ async fn request_ladder_answers_the_step_below_capacity() -> anyhow::Result<()> 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn request_adaptive_search_lands_near_capacity() -> anyhow::Result<()> {
+    let _alone = exclusive().await;
     bounded(Duration::from_secs(240), async {
         let nats = NatsServer::start().await?;
         let _svc = NatsService::responder(&nats, SUBJECT, CAPACITY).await?;
@@ -68,6 +70,7 @@ async fn request_adaptive_search_lands_near_capacity() -> anyhow::Result<()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_responders_and_bad_input_are_refused_before_any_load() -> anyhow::Result<()> {
+    let _alone = exclusive().await;
     bounded(Duration::from_secs(90), async {
         let nats = NatsServer::start().await?;
         let table: &[(&[&str], &str)] = &[
@@ -113,6 +116,7 @@ async fn no_responders_and_bad_input_are_refused_before_any_load() -> anyhow::Re
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn publish_mode_passes_and_counts_a_dropping_consumer_as_loss() -> anyhow::Result<()> {
+    let _alone = exclusive().await;
     bounded(Duration::from_secs(90), async {
         let nats = NatsServer::start().await?;
         let publish = [
@@ -145,6 +149,7 @@ async fn publish_mode_passes_and_counts_a_dropping_consumer_as_loss() -> anyhow:
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jetstream_mode_gates_a_durables_backlog() -> anyhow::Result<()> {
+    let _alone = exclusive().await;
     bounded(Duration::from_secs(90), async {
         let nats = NatsServer::start().await?;
         let client = nats.client().await?;
