@@ -10,8 +10,26 @@ use std::time::{Duration, Instant};
 use abi_stable::sabi_trait::TD_Opaque;
 use abi_stable::std_types::{RResult, RSlice};
 
-use crate::abi::{HostConfig, Sample, SampleSink, SampleSink_TO, WorkloadBox};
-use crate::sdk::{new_workload, Plugin, Recorder};
+use crate::abi::{HostConfig, PluginInfo, Sample, SampleSink, SampleSink_TO, WorkloadBox};
+use crate::sdk::{describe, new_workload, Plugin, Recorder};
+
+/// What `P` tells the host about itself, through the FFI glue: its options
+/// include the SDK's `worker_threads`; an error if it would be refused at load.
+pub fn describe_plugin<P: Plugin>() -> Result<PluginInfo, String> {
+    describe::<P>().into_result().map_err(|e| e.into_string())
+}
+
+/// `describe_plugin`'s options as `(name, default)` pairs, and whether every
+/// one has help text: the table a conformance test asserts.
+pub fn declared_options<P: Plugin>() -> (Vec<(String, String)>, bool) {
+    let info = describe_plugin::<P>().expect("the plugin describes itself");
+    let pairs = info
+        .options
+        .iter()
+        .map(|o| (o.name.to_string(), o.default.to_string()))
+        .collect();
+    (pairs, info.options.iter().all(|o| !o.help.is_empty()))
+}
 
 /// A [`Recorder`] whose samples stay in the returned [`Captured`], with no
 /// runtime and no host: for unit tests (e.g. of an [`InFlight`](crate::sdk::InFlight) table).

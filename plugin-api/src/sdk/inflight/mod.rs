@@ -233,11 +233,16 @@ impl<K: Hash + Eq + Clone> InFlight<K> {
             Answer::Ok => {
                 each_series(entry.awaits).for_each(|s| self.recorder.record(entry.sent.ok(s, done)))
             }
-            failed => self.recorder.record(entry.sent.answered(
-                first_series(entry.awaits),
-                failed,
-                done,
-            )),
+            failed => {
+                if failed == Answer::Timeout {
+                    self.counts.timeouts.fetch_add(1, Ordering::Relaxed);
+                }
+                self.recorder.record(
+                    entry
+                        .sent
+                        .answered(first_series(entry.awaits), failed, done),
+                )
+            }
         }
         true
     }
@@ -358,7 +363,7 @@ impl<K: Hash + Eq + Clone> InFlight<K> {
             ),
             CounterDecl::new(
                 "timeouts",
-                "ops unanswered request_timeout after their send (failed)",
+                "ops that ended as Timeout: unanswered request_timeout after their send (failed)",
             ),
             CounterDecl::new(
                 "lost",
