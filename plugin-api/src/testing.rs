@@ -1,4 +1,4 @@
-//! Test a plugin as a crate: run a [`Plugin`](crate::sdk::Plugin) in-process
+//! Test a plugin as a crate: run a [`Plugin`] in-process
 //! through the same glue the host uses (runtime, batching sink,
 //! `catch_unwind`, option parsing) against a [`RecordingSink`]; or [`capture`]
 //! what a [`Recorder`] records, for unit tests of pure logic.

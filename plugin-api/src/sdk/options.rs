@@ -38,12 +38,17 @@ pub trait PluginOptions: Sized + Send + 'static {
     }
 
     /// [`PluginOptions::resolve`] from `(key, value)` pairs: for tests.
-    fn from_pairs(pairs: &[(&str, &str)]) -> Result<Self, String> {
+    fn resolve_pairs(plugin: &str, pairs: &[(&str, &str)]) -> Result<Self, String> {
         let given = pairs
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        Self::resolve("plugin", &given)
+        Self::resolve(plugin, &given)
+    }
+
+    /// [`PluginOptions::resolve_pairs`] for a plugin called `plugin`.
+    fn from_pairs(pairs: &[(&str, &str)]) -> Result<Self, String> {
+        Self::resolve_pairs("plugin", pairs)
     }
 }
 

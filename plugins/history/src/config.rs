@@ -76,11 +76,7 @@ mod tests {
     use loadgen_plugin_api::sdk::PluginOptions;
 
     fn options(pairs: &[(&str, &str)]) -> Result<HistoryOptions, String> {
-        let given = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        HistoryOptions::resolve("history", &given)
+        HistoryOptions::resolve_pairs("history", pairs)
     }
 
     #[test]

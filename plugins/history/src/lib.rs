@@ -10,10 +10,10 @@
 //!
 //! # Layout
 //! - `config`: options; `mix`: `key:weight` mixes; `zipf`: room choice.
-//! - `ops`: one op from choice to sample, and its deadlines (Timeout vs Lost).
+//! - `ops`: one op from choice to sample, through the SDK's `InFlight` table
+//!   (the `max_in_flight` bound, Timeout vs Lost deadlines).
 //! - `chains`: scrollback chains waiting for their next page.
 //! - `wire`: payloads and reply classification; `tally`: counters.
-//! The `max_in_flight` bound and the deadlines are the SDK's `InFlight` table.
 //! - `link`: the NATS connection and the testbed fixtures check;
 //!   `preflight`: trial reads before the first step.
 

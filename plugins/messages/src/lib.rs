@@ -7,10 +7,10 @@
 //!
 //! # Layout
 //! - `config`: options. `ids`: ids that carry the op's sequence number.
-//! - `wire`: payloads. `shared`: building messages, recording samples.
-//! Ops awaiting answers live in the SDK's `InFlight` table (bound, loss deadline).
+//! - `wire`: payloads. `shared`: building messages; ops awaiting answers in
+//!   the SDK's `InFlight` table (the `max_in_flight` bound, the loss deadline).
 //! - `link`: connecting, the testbed fixtures check, the preflight sends.
-//! - `receive`: reply and broadcast receivers, the loss sweeper. `tally`: counters.
+//! - `receive`: reply and broadcast receivers. `tally`: counters.
 
 mod config;
 mod ids;

@@ -67,9 +67,8 @@ impl Config {
             }
             if config.stall_for_ns >= config.stall_every_ns {
                 return Err(format!(
-                    "option 'stall_for' ({}) must be shorter than stall_every ({}): the server would never serve",
-                    format!("{:?}", o.stall_for),
-                    format!("{:?}", o.stall_every)
+                    "option 'stall_for' ({:?}) must be shorter than stall_every ({:?}): the server would never serve",
+                    o.stall_for, o.stall_every
                 ));
             }
         }

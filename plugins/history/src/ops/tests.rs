@@ -1,8 +1,6 @@
 //! Ops against the in-process [`Fake`] service; waits run on tokio's paused
 //! clock, so timeouts take no real time.
 
-use std::collections::BTreeMap;
-
 use loadgen_plugin_api::sdk::{Limits, Outcome, PluginOptions, Sample};
 use loadgen_plugin_api::testing::{capture, Captured};
 use serde_json::Value;
@@ -38,11 +36,7 @@ impl Tested {
 }
 
 fn ops(pairs: &[(&str, &str)]) -> Tested {
-    let given: BTreeMap<String, String> = pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    let options = config::HistoryOptions::resolve("history", &given).unwrap();
+    let options = config::HistoryOptions::resolve_pairs("history", pairs).unwrap();
     let config = Config::from_options(&options, None).unwrap();
     let fixtures = HistoryFixtures::build(config.preset, 42, &config.site);
     let (recorder, captured) = capture();
