@@ -91,11 +91,13 @@ impl Loadgen {
             .timeout(Duration::from_secs(90))
     }
 
-    /// Short phases for capacity tests: warmup 1 s, `hold`, drain 1 s, quiet,
+    /// Short phases for capacity tests: warmup 1 s, `hold`, `drain`, quiet,
     /// JSON report.
-    pub fn short_phases(self, hold: &str) -> Self {
-        self.args(["--warmup", "1s", "--hold", hold, "--drain", "1s", "--quiet"])
-            .json()
+    pub fn short_phases(self, hold: &str, drain: &str) -> Self {
+        self.args([
+            "--warmup", "1s", "--hold", hold, "--drain", drain, "--quiet",
+        ])
+        .json()
     }
 
     /// The SLO of the capacity tests: tight (p95 50 ms, p99 100 ms), so a rate a

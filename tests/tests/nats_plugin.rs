@@ -17,14 +17,18 @@ const CAPACITY: u32 = 500;
 const SUBJECT: &str = "svc.echo";
 
 /// `loadgen max-rps --plugin nats` with short phases.
-fn nats_run(nats: &NatsServer, hold: &str) -> Loadgen {
-    Loadgen::max_rps(nats, "nats").short_phases(hold)
+fn nats_run(nats: &NatsServer, hold: &str, drain: &str) -> Loadgen {
+    Loadgen::max_rps(nats, "nats").short_phases(hold, drain)
 }
 
-/// One step at `rate` with a 3 s hold and no cooldown.
+/// One step at `rate` with a 3 s hold, a 3 s drain and no cooldown.
 fn one_step(nats: &NatsServer, rate: &str) -> Loadgen {
-    nats_run(nats, "3s").args(["--steps", rate, "--cooldown", "0s"])
+    nats_run(nats, "3s", "3s").args(["--steps", rate, "--cooldown", "0s"])
 }
+
+/// The SLO of steps that prove a mode works, not a latency: wide, so a stall
+/// of the busy box is not read as a failure (errors and losses still are).
+const WIDE_SLO: [&str; 4] = ["--slo-p95", "1s", "--slo-p99", "2s"];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn request_ladder_answers_the_step_below_capacity() -> anyhow::Result<()> {
@@ -32,7 +36,7 @@ async fn request_ladder_answers_the_step_below_capacity() -> anyhow::Result<()> 
     bounded(Duration::from_secs(120), async {
         let nats = NatsServer::start().await?;
         let _svc = NatsService::responder(&nats, SUBJECT, CAPACITY).await?;
-        let out = nats_run(&nats, "2s")
+        let out = nats_run(&nats, "2s", "1s")
             .tight_slo()
             .args(["-o", &format!("subject={SUBJECT}")])
             .args(["--steps", "250,400,700", "--cooldown", "2s"])
@@ -56,7 +60,7 @@ async fn request_adaptive_search_lands_near_capacity() -> anyhow::Result<()> {
     bounded(Duration::from_secs(240), async {
         let nats = NatsServer::start().await?;
         let _svc = NatsService::responder(&nats, SUBJECT, CAPACITY).await?;
-        let out = nats_run(&nats, "2s")
+        let out = nats_run(&nats, "2s", "1s")
             .tight_slo()
             .args(["-o", &format!("subject={SUBJECT}")])
             .adaptive_search(300)
@@ -130,7 +134,11 @@ async fn publish_mode_passes_and_counts_a_dropping_consumer_as_loss() -> anyhow:
 
         // Every message comes back: a PASS.
         let forwarder = NatsService::forwarder(&nats, "in.x", "out.x", 0.0).await?;
-        let out = one_step(&nats, "200").args(publish).run().await?;
+        let out = one_step(&nats, "200")
+            .args(publish)
+            .args(WIDE_SLO)
+            .run()
+            .await?;
         out.assert_no_panic();
         assert_eq!(out.final_verdicts(), vec![(200, "PASS")], "{out}");
         assert!(forwarder.handled() >= 600);
@@ -157,7 +165,11 @@ async fn jetstream_mode_gates_a_durables_backlog() -> anyhow::Result<()> {
         let jetstream = ["-o", "mode=jetstream", "-o", "subject=orders.new"];
 
         // Acks alone: a PASS, whatever the backlog.
-        let out = one_step(&nats, "200").args(jetstream).run().await?;
+        let out = one_step(&nats, "200")
+            .args(jetstream)
+            .args(WIDE_SLO)
+            .run()
+            .await?;
         out.assert_no_panic();
         assert_eq!(out.final_verdicts(), vec![(200, "PASS")], "{out}");
 
