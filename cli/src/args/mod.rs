@@ -313,9 +313,26 @@ impl MaxRpsArgs {
                 metrics_addr: out.metrics_addr,
                 quiet: out.quiet,
             },
-            options: p.options.iter().cloned().collect(),
+            options: joined_options(&p.options),
         })
     }
+}
+
+/// `-o` pairs as the plugin gets them: a key given more than once (`-o header=…`
+/// twice) reaches the plugin as one value per line; a plugin whose option is
+/// not repeatable refuses the joined value when it parses it.
+fn joined_options(pairs: &[(String, String)]) -> std::collections::BTreeMap<String, String> {
+    let mut options = std::collections::BTreeMap::<String, String>::new();
+    for (key, value) in pairs {
+        options
+            .entry(key.clone())
+            .and_modify(|given| {
+                given.push('\n');
+                given.push_str(value);
+            })
+            .or_insert_with(|| value.clone());
+    }
+    options
 }
 
 fn parse_http_url(s: &str) -> Result<String, String> {
