@@ -181,9 +181,9 @@ async fn jetstream_mode_gates_a_durables_backlog() -> anyhow::Result<()> {
             .await?;
         let step = out.tripped_step("worker");
         assert!(
-            step.reasons.iter().any(|r| r.contains("pending +")),
+            step.reasons().iter().any(|r| r.contains("pending +")),
             "{:?}",
-            step.reasons
+            step.reasons()
         );
         assert!(step.worst_pending_delta.unwrap_or(0) >= 400, "{out}");
         Ok(())
