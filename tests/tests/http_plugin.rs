@@ -38,16 +38,16 @@ async fn ladder_answers_the_step_below_capacity() -> anyhow::Result<()> {
     bounded(Duration::from_secs(120), async {
         let server = HttpServer::start(HttpServerOptions::fifo(CAPACITY)).await?;
         let out = http_run(&server.url(), "2s", "1s")
-            .args(["--steps", "200,300,500", "--cooldown", "1s"])
+            .args(["--steps", "150,250,600", "--cooldown", "1s"])
             .run()
             .await?;
         out.assert_no_panic();
         assert_eq!(
             out.final_verdicts(),
-            vec![(200, "PASS"), (300, "PASS"), (500, "TRIP")],
+            vec![(150, "PASS"), (250, "PASS"), (600, "TRIP")],
             "{out}"
         );
-        assert_eq!(out.report()?.answer.max_rps, Some(300), "{out}");
+        assert_eq!(out.report()?.answer.max_rps, Some(250), "{out}");
         Ok(())
     })
     .await

@@ -39,16 +39,16 @@ async fn request_ladder_answers_the_step_below_capacity() -> anyhow::Result<()> 
         let _svc = NatsService::responder(&nats, SUBJECT, CAPACITY).await?;
         let out = nats_run(&nats, "2s", "1s")
             .args(["-o", &format!("subject={SUBJECT}")])
-            .args(["--steps", "250,400,700", "--cooldown", "2s"])
+            .args(["--steps", "150,300,800", "--cooldown", "2s"])
             .run()
             .await?;
         out.assert_no_panic();
         assert_eq!(
             out.final_verdicts(),
-            vec![(250, "PASS"), (400, "PASS"), (700, "TRIP")],
+            vec![(150, "PASS"), (300, "PASS"), (800, "TRIP")],
             "{out}"
         );
-        assert_eq!(out.report()?.answer.max_rps, Some(400), "{out}");
+        assert_eq!(out.report()?.answer.max_rps, Some(300), "{out}");
         Ok(())
     })
     .await
