@@ -3,8 +3,9 @@
 //! are named, HTTP/2 and TLS work, bad input is refused before any load.
 //!
 //! Rates are small (a few hundred/s) and holds short so the answers are stable
-//! on a busy 2-core box; the capacity tests' SLO is tight (p95 50 ms) so a rate a few percent
-//! over capacity trips within the hold.
+//! on a busy 2-core box. The ladder's TRIP step is far over capacity and
+//! trips on the default SLO; the adaptive search uses a tight one (p95 50 ms)
+//! so a rate a few percent over capacity trips within its 2 s hold.
 
 use std::time::Duration;
 
@@ -37,17 +38,16 @@ async fn ladder_answers_the_step_below_capacity() -> anyhow::Result<()> {
     bounded(Duration::from_secs(120), async {
         let server = HttpServer::start(HttpServerOptions::fifo(CAPACITY)).await?;
         let out = http_run(&server.url(), "2s", "1s")
-            .tight_slo()
-            .args(["--steps", "200,300,500", "--cooldown", "1s"])
+            .args(["--steps", "150,250,600", "--cooldown", "1s"])
             .run()
             .await?;
         out.assert_no_panic();
         assert_eq!(
             out.final_verdicts(),
-            vec![(200, "PASS"), (300, "PASS"), (500, "TRIP")],
+            vec![(150, "PASS"), (250, "PASS"), (600, "TRIP")],
             "{out}"
         );
-        assert_eq!(out.report()?.answer.max_rps, Some(300), "{out}");
+        assert_eq!(out.report()?.answer.max_rps, Some(250), "{out}");
         Ok(())
     })
     .await
