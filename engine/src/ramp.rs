@@ -33,7 +33,7 @@ use crate::pending::{BacklogSource, PendingMsg};
 use crate::plugin::Workload;
 use crate::report::StepReport;
 use crate::reporter::{Phase, ReporterMsg};
-use crate::search::{Outcome, Plan, Probe, Search, Step};
+use crate::search::{Measurement, Outcome, Plan, Probe, Search, Step};
 use crate::supervisor::{Children, Supervisor, SupervisorMsg};
 use crate::verdict::{judge, PendingChange, Slo, Verdict};
 use measure::{step_inputs, step_report, Measured};
@@ -194,7 +194,7 @@ pub fn replay(search: &mut Search, finished: &[StepReport]) -> Result<Probe, Str
             "TRIP" => Verdict::Trip(step.reasons.clone()),
             _ => Verdict::Inconclusive(step.reasons.first().cloned().unwrap_or_default()),
         };
-        next = search.next(Some(&verdict));
+        next = search.next(Some(&Measurement::verdict_only(verdict)));
     }
     Ok(next)
 }
@@ -266,6 +266,7 @@ impl RampController {
             probe,
             rps,
             attempt,
+            ..
         } = match state.upcoming.take() {
             Some(Probe::Run(step)) => step,
             Some(Probe::Done(outcome)) => return self.finish(myself, state, outcome, false).await,
@@ -419,7 +420,10 @@ impl RampController {
             .send_message(ReporterMsg::StepFinished(report.clone()));
         state.steps.push(report);
 
-        match state.search.next(Some(&verdict)) {
+        match state
+            .search
+            .next(Some(&Measurement::verdict_only(verdict.clone())))
+        {
             Probe::Done(outcome) => self.finish(myself, state, outcome, false).await,
             run => {
                 state.upcoming = Some(run);

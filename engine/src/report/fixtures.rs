@@ -88,5 +88,8 @@ pub fn outcome(pass: Option<u64>, trip: Option<u64>, stop: Stop) -> Outcome {
         stop,
         probes: 0,
         confirm: None,
+        throughput_rps: None,
+        trials: None,
+        contradictions: Vec::new(),
     }
 }

@@ -1,18 +1,25 @@
-//! The search against model services: a rate passes iff it is at most the
-//! capacity, plus scripted verdicts for re-runs, confirmations and the load box.
+//! The search against model services. This file: verdict-only services (a
+//! rate passes iff it is at most the capacity) and scripted verdicts for
+//! re-runs, confirmations and the load box — the plain grow-and-bisect the
+//! search falls back to when a step says no more than its verdict.
+//! `model.rs`: FIFO services that measure like the synthetic plugin.
+//! `noise.rs`: contradicting verdicts and confirmations.
 
 use super::*;
 
-fn trip(why: &str) -> Verdict {
+mod model;
+mod noise;
+
+pub(super) fn trip(why: &str) -> Verdict {
     Verdict::Trip(vec![why.to_string()])
 }
 
-fn load_box() -> Verdict {
+pub(super) fn load_box() -> Verdict {
     Verdict::Inconclusive("achieved 900/s < 95% of 1000/s: emit underrun 100 ops".into())
 }
 
 /// A service that sustains exactly `c` ops/s.
-fn capacity(c: u64) -> impl FnMut(Step) -> Verdict {
+pub(super) fn capacity(c: u64) -> impl FnMut(Step) -> Verdict {
     move |s| {
         if s.rps <= c {
             Verdict::Pass
@@ -22,9 +29,12 @@ fn capacity(c: u64) -> impl FnMut(Step) -> Verdict {
     }
 }
 
-/// Run the search to the end, judging each step with `judge`.
-fn drive(mut search: Search, mut judge: impl FnMut(Step) -> Verdict) -> (Vec<Step>, Outcome) {
-    let mut steps = Vec::new();
+/// Run the search to the end, measuring each step with `measure`.
+pub(super) fn drive_measured(
+    mut search: Search,
+    mut measure: impl FnMut(Step) -> Measurement,
+) -> (Vec<Step>, Outcome) {
+    let mut steps: Vec<Step> = Vec::new();
     let mut last = None;
     loop {
         match search.next(last.as_ref()) {
@@ -36,26 +46,42 @@ fn drive(mut search: Search, mut judge: impl FnMut(Step) -> Verdict) -> (Vec<Ste
                 );
                 steps.push(step);
                 assert!(steps.len() < 200, "the search does not end: {steps:?}");
-                last = Some(judge(step));
+                last = Some(measure(step));
             }
             Probe::Done(outcome) => return (steps, outcome),
         }
     }
 }
 
-fn rates(steps: &[Step]) -> Vec<u64> {
+/// Run the search to the end, judging each step with `judge` (verdict only).
+pub(super) fn drive(
+    search: Search,
+    mut judge: impl FnMut(Step) -> Verdict,
+) -> (Vec<Step>, Outcome) {
+    drive_measured(search, |s| Measurement::verdict_only(judge(s)))
+}
+
+pub(super) fn rates(steps: &[Step]) -> Vec<u64> {
     steps.iter().map(|s| s.rps).collect()
 }
 
-fn adaptive(start: u64) -> Adaptive {
-    Adaptive::new(start)
+pub(super) fn chosen(steps: &[Step]) -> Vec<ChosenBy> {
+    steps.iter().map(|s| s.chosen_by).collect()
 }
 
-fn search(a: Adaptive) -> Search {
+/// The old doubling search: verdict-only steps leave the model nothing to go on.
+fn adaptive(start: u64) -> Adaptive {
+    Adaptive {
+        growth: 2.0,
+        ..Adaptive::new(start)
+    }
+}
+
+pub(super) fn search(a: Adaptive) -> Search {
     Search::new(Plan::Adaptive(a))
 }
 
-fn bracket(pass: Option<u64>, trip: Option<u64>) -> Bracket {
+pub(super) fn bracket(pass: Option<u64>, trip: Option<u64>) -> Bracket {
     Bracket { pass, trip }
 }
 
@@ -205,15 +231,6 @@ fn max_rps_caps_range_finding() {
 }
 
 #[test]
-fn a_trip_at_the_start_rate_ends_the_search_without_an_answer() {
-    let (steps, o) = drive(search(adaptive(500)).confirm(3), capacity(300));
-    assert_eq!(rates(&steps), [500]);
-    assert_eq!(o.stop, Stop::TripAtStart { rps: 500 });
-    assert_eq!(o.bracket, bracket(None, Some(500)));
-    assert_eq!(o.confirm, None, "nothing to confirm");
-}
-
-#[test]
 fn inconclusive_is_rerun_once_then_the_load_box_is_the_limit() {
     // 500 … 4000 pass; 8000 is INCONCLUSIVE on both attempts.
     let judge = |s: Step| {
@@ -289,46 +306,6 @@ fn an_inconclusive_start_is_no_answer() {
         "{o:?}"
     );
     assert_eq!((o.bracket, o.confirm), (bracket(None, None), None));
-}
-
-#[test]
-fn confirm_reruns_the_answer_and_counts_what_held() {
-    // The answer 4500 holds on its first and third confirmation, trips on the
-    // second; a confirmation that is INCONCLUSIVE is re-run like any step.
-    let mut confirmations = 0;
-    let judge = |s: Step| {
-        if s.probe >= 11 {
-            confirmations += 1;
-            return match confirmations {
-                2 => trip("op p95=120ms > 100ms"),
-                3 => load_box(),
-                _ => Verdict::Pass,
-            };
-        }
-        capacity(4500)(s)
-    };
-    let (steps, o) = drive(search(adaptive(500)).confirm(3), judge);
-    assert_eq!(rates(&steps)[11..], [4500, 4500, 4500, 4500]);
-    assert_eq!(
-        steps[11..].iter().map(|s| s.attempt).collect::<Vec<_>>(),
-        [1, 1, 1, 2]
-    );
-    assert_eq!(o.stop, Stop::Converged);
-    assert_eq!(o.probes, 11, "confirmations are not search probes");
-    assert_eq!(
-        o.confirm,
-        Some(Confirmation {
-            rps: 4500,
-            runs: 3,
-            held: 2,
-            probes: vec![11, 12, 13, 14],
-        })
-    );
-    assert_eq!(
-        o.bracket,
-        bracket(Some(4500), Some(4562)),
-        "a failed confirmation does not move the bracket"
-    );
 }
 
 #[test]
@@ -444,7 +421,7 @@ fn interrupting_reports_the_bracket_so_far() {
         let Probe::Run(step) = s.next(last.as_ref()) else {
             panic!("ended early")
         };
-        last = Some(judge(step));
+        last = Some(Measurement::verdict_only(judge(step)));
     }
     // Probe 5 (6000) is running when the run is cancelled.
     let o = s.interrupted();
@@ -454,12 +431,42 @@ fn interrupting_reports_the_bracket_so_far() {
 }
 
 #[test]
+fn a_trip_at_the_start_rate_searches_below_it() {
+    let (steps, o) = drive(search(adaptive(500)), capacity(300));
+    assert_eq!(rates(&steps)[..3], [500, 250, 375]);
+    assert_eq!(
+        chosen(&steps)[..3],
+        [ChosenBy::Range, ChosenBy::Range, ChosenBy::Bisect]
+    );
+    let (pass, trip) = (o.bracket.pass.unwrap(), o.bracket.trip.unwrap());
+    assert!(pass <= 300 && 300 < trip, "{o:?}");
+    assert_eq!(o.stop, Stop::Converged);
+}
+
+#[test]
+fn a_service_that_fails_at_any_rate_has_no_answer() {
+    let a = Adaptive {
+        max_steps: 20,
+        ..adaptive(500)
+    };
+    let (steps, o) = drive(search(a).confirm(3), |_| trip("op p95=120ms > 100ms"));
+    assert_eq!(rates(&steps), [500, 250, 125, 62, 31, 15, 7, 3, 1]);
+    assert_eq!(o.stop, Stop::TripAtStart { rps: 1 });
+    assert_eq!(o.bracket, bracket(None, Some(1)));
+    assert_eq!((o.confirm, o.trials), (None, None), "nothing to confirm");
+}
+
+#[test]
 fn done_stays_done() {
-    let mut s = search(adaptive(500));
+    let a = Adaptive {
+        max_steps: 1,
+        ..adaptive(500)
+    };
+    let mut s = search(a);
     let Probe::Run(_) = s.next(None) else {
         panic!()
     };
-    let first = s.next(Some(&trip("x")));
+    let first = s.next(Some(&Measurement::verdict_only(trip("x"))));
     assert!(matches!(first, Probe::Done(_)));
     assert_eq!(s.next(None), first);
 }
@@ -474,6 +481,16 @@ fn the_outcome_serializes_with_its_reason() {
         },
         probes: 9,
         confirm: None,
+        throughput_rps: Some(4450.0),
+        trials: Some(Trials {
+            rps: 4410,
+            runs: 2,
+            held: 2,
+        }),
+        contradictions: vec![Contradiction {
+            trip_rps: 200,
+            pass_rps: 300,
+        }],
     };
     let json = serde_json::to_value(&o).unwrap();
     assert_eq!(
@@ -483,9 +500,18 @@ fn the_outcome_serializes_with_its_reason() {
             "stop": {"why": "load_box_limit", "rps": 4500, "reason": "emit underrun"},
             "probes": 9,
             "confirm": null,
+            "throughput_rps": 4450.0,
+            "trials": {"rps": 4410, "runs": 2, "held": 2},
+            "contradictions": [{"trip_rps": 200, "pass_rps": 300}],
         })
     );
+    let back: Outcome = serde_json::from_value(json).unwrap();
+    assert_eq!(back, o);
     let plan = serde_json::to_value(Plan::Adaptive(adaptive(500))).unwrap();
     assert_eq!(plan["kind"], "adaptive");
     assert_eq!(plan["start_rps"], 500);
+    assert_eq!(
+        serde_json::to_value(ChosenBy::Reprobe).unwrap(),
+        serde_json::json!("reprobe")
+    );
 }
