@@ -3,29 +3,32 @@
 
 mod args;
 mod failure;
+mod layers;
 mod max_rps;
 mod plugins;
 
+use std::ffi::OsString;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{ArgMatches, CommandFactory, FromArgMatches};
 
 use args::{Cli, Command, PluginsCommand};
 use failure::Failure;
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        // clap prints usage errors (exit 2) and --help/--version (exit 0) itself.
-        Err(e) => e.exit(),
-    };
+    let argv: Vec<OsString> = std::env::args_os().collect();
+    // clap prints usage errors (exit 2) and --help/--version (exit 0) itself.
+    let matches = Cli::command()
+        .try_get_matches_from(&argv)
+        .unwrap_or_else(|e| e.exit());
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
         )
         .init();
-    match run(cli) {
+    match run(cli, &argv, &matches) {
         Ok(code) => code,
         Err(failure) => {
             eprintln!("error: {failure}");
@@ -34,9 +37,15 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> Result<ExitCode, Failure> {
+fn run(cli: Cli, argv: &[OsString], matches: &ArgMatches) -> Result<ExitCode, Failure> {
     match cli.command {
-        Command::MaxRps(args) => max_rps::run(*args),
+        Command::MaxRps(args) => {
+            let sub = matches
+                .subcommand_matches("max-rps")
+                .expect("max-rps was parsed");
+            // The arguments after `max-rps` (loadgen has no global flags).
+            max_rps::run(*args, argv.get(2..).unwrap_or_default(), sub)
+        }
         Command::Plugins {
             command: PluginsCommand::List,
         } => plugins::list(),

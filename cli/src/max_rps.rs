@@ -1,31 +1,82 @@
-//! `loadgen max-rps`: turn the flags into a run, run it, exit by its result.
+//! `loadgen max-rps`: gather the run configuration (journal, `--config`,
+//! flags), check it against the plugin, run it, exit by its result.
 
-use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{anyhow, Context};
+use clap::ArgMatches;
+use loadgen_engine::config::RunConfig;
 use loadgen_engine::journal::{Journal, JournalHeader};
-use loadgen_engine::plugin::{loader, LoadedPlugin, PluginSearch};
-use loadgen_engine::ramp::{replay, RampConfig};
-use loadgen_engine::report::RunSettings;
-use loadgen_engine::reporter::ReportTargets;
-use loadgen_engine::search::{Adaptive, Plan, Probe, Search};
-use loadgen_engine::steps::StepList;
-use loadgen_engine::verdict::Slo;
+use loadgen_engine::plugin::{loader, PluginSearch};
+use loadgen_engine::report::StepReport;
 use loadgen_engine::{RunError, RunSpec};
-use loadgen_plugin_api::sdk::HostConfig;
 
-use crate::args::{MaxRpsArgs, SearchKind};
+use crate::args::MaxRpsArgs;
 use crate::failure::{usage, Failure};
+use crate::layers::{self, Layer};
 
-pub fn run(args: MaxRpsArgs) -> Result<ExitCode, Failure> {
-    args.check_search().map_err(|e| usage(anyhow!(e)))?;
-    let path = PluginSearch::from_env().find(&args.plugin).map_err(usage)?;
+/// Keys that may differ from a resumed journal's: where results go.
+const FREE_ON_RESUME: &[&str] = &["csv", "json", "report", "journal", "quiet"];
+
+/// `user` is the command line after `max-rps`, `matches` its parse.
+pub fn run(args: MaxRpsArgs, user: &[OsString], matches: &ArgMatches) -> Result<ExitCode, Failure> {
+    let usage_text = |e: String| usage(anyhow!(e));
+    let resumed = match &args.run.resume {
+        Some(path) => Some(Journal::resume(path).map_err(usage_text)?),
+        None => None,
+    };
+    let mut layers = Vec::new();
+    if let (Some(path), Some((_, header, _))) = (&args.run.resume, &resumed) {
+        layers.push(Layer::journal(path, &header.config));
+    }
+    if let Some(path) = &args.run.config {
+        layers.push(Layer::read(path).map_err(usage_text)?);
+    }
+    let args = if layers.is_empty() {
+        args
+    } else {
+        layers::parse(user, matches, &layers).map_err(usage_text)?
+    };
+    let config = args.config().ok_or_else(|| {
+        usage_text(
+            "no plugin: give --plugin NAME, `plugin = \"NAME\"` in --config, or --resume JOURNAL"
+                .into(),
+        )
+    })?;
+
+    let path = PluginSearch::from_env().find(&config.plugin).map_err(usage)?;
     let plugin = loader::load(&path).map_err(usage)?;
-    let options = plugin_options(&plugin, &args).map_err(usage)?;
-    let plan = plan(&plugin, &args).map_err(usage)?;
-    let mut spec = spec(plugin, &args, options, plan);
-    journal(&mut spec, &args).map_err(|e| usage(anyhow!(e)))?;
+    let config = config.resolve(&plugin.description).map_err(usage_text)?;
+    if args.run.print_config {
+        print!("{}", config.to_toml());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let header = JournalHeader {
+        config: config.clone(),
+        plugin_version: plugin.description.version.clone(),
+    };
+    let (journal, finished) = match (resumed, &args.run.resume) {
+        (Some((journal, recorded, steps)), Some(path)) => {
+            same_run(path, &recorded, &header).map_err(usage_text)?;
+            eprintln!("resuming after {} finished steps", steps.len());
+            (Some(journal), steps)
+        }
+        _ => match &config.outputs.journal {
+            Some(path) => (
+                Some(Journal::create(path, &header).map_err(usage_text)?),
+                Vec::<StepReport>::new(),
+            ),
+            None => (None, Vec::new()),
+        },
+    };
+    let spec = RunSpec {
+        journal,
+        resumed: finished,
+        console: true,
+        ..RunSpec::new(plugin, config)
+    };
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -43,175 +94,45 @@ pub fn run(args: MaxRpsArgs) -> Result<ExitCode, Failure> {
     }
 }
 
-/// `--journal PATH` starts a journal; `--resume PATH` continues the run it
-/// records: same settings, finished steps replayed, not re-run.
-fn journal(spec: &mut RunSpec, args: &MaxRpsArgs) -> Result<(), String> {
-    let header = JournalHeader {
-        settings: spec.settings.clone(),
-        plan: spec.ramp.plan.clone(),
-        retry_inconclusive: spec.ramp.retry_inconclusive,
-        confirm: spec.ramp.confirm,
-    };
-    if let Some(path) = &args.journal {
-        spec.journal = Some(Journal::create(path, &header)?);
+/// A resumed run must be the journal's run: same plugin (and version) and
+/// the same value for every setting but where the results go.
+fn same_run(path: &Path, recorded: &JournalHeader, now: &JournalHeader) -> Result<(), String> {
+    let shown = path.display();
+    if recorded.config.plugin != now.config.plugin {
+        return Err(format!(
+            "journal {shown} is a run of plugin {}, not {}",
+            recorded.config.plugin, now.config.plugin
+        ));
     }
-    if let Some(path) = &args.resume {
-        let (journal, finished) = Journal::resume(path, &header)?;
-        let mut search = Search::new(spec.ramp.plan.clone())
-            .retry_inconclusive(spec.ramp.retry_inconclusive)
-            .confirm(spec.ramp.confirm);
-        if let Probe::Done(_) = replay(&mut search, &finished)? {
-            return Err(format!("the run in {} already finished", path.display()));
-        }
-        eprintln!("resuming after {} finished steps", finished.len());
-        spec.ramp.resumed = finished;
-        spec.journal = Some(journal);
+    if recorded.plugin_version != now.plugin_version {
+        return Err(format!(
+            "journal {shown} was written with plugin {} {}; this is {}",
+            recorded.config.plugin, recorded.plugin_version, now.plugin_version
+        ));
     }
-    Ok(())
+    match differing_key(&recorded.config, &now.config) {
+        None => Ok(()),
+        Some((key, was, is)) => Err(format!(
+            "--{key} {is} differs from the journal's {was} ({shown}): resume with the journal's settings"
+        )),
+    }
 }
 
-/// The rates to run: `--steps` (default: the plugin's) as a fixed ladder, or
-/// the adaptive search from `--start-rps` (default: the plugin's first step).
-fn plan(plugin: &LoadedPlugin, args: &MaxRpsArgs) -> anyhow::Result<Plan> {
-    let d = &plugin.description;
-    let default_steps = || {
-        d.default_steps
-            .parse::<StepList>()
-            .map_err(|e| anyhow!("plugin {} declares bad default steps: {e}", d.name))
+/// The first setting (by flag name) whose values differ, with both values.
+fn differing_key(a: &RunConfig, b: &RunConfig) -> Option<(String, String, String)> {
+    let (a, b) = (a.to_table(), b.to_table());
+    let shown = |v: Option<&toml::Value>| match v {
+        None => "(unset)".to_string(),
+        Some(toml::Value::String(s)) => s.clone(),
+        Some(v) => v.to_string(),
     };
-    Ok(match args.search {
-        SearchKind::Fixed => Plan::Fixed {
-            rates: match &args.steps {
-                Some(steps) => steps.0.clone(),
-                None => default_steps()?.0,
-            },
-            stop_on_trip: args.stop_on_trip,
-        },
-        SearchKind::Adaptive => {
-            let start_rps = match args.start_rps {
-                Some(rps) => rps,
-                // A parsed StepList is never empty.
-                None => default_steps()?.0[0],
-            };
-            if let Some(max) = args.max_rps.filter(|&max| start_rps > max) {
-                return Err(anyhow!(
-                    "--start-rps {start_rps} is above --max-rps {max}{}",
-                    if args.start_rps.is_none() {
-                        format!(
-                            " (the start rate defaults to plugin {}'s first step)",
-                            d.name
-                        )
-                    } else {
-                        String::new()
-                    }
-                ));
-            }
-            let defaults = Adaptive::new(start_rps);
-            Plan::Adaptive(Adaptive {
-                max_rps: args.max_rps,
-                growth: args.growth.unwrap_or(defaults.growth),
-                precision: args.precision.unwrap_or(defaults.precision),
-                max_steps: args.max_steps.unwrap_or(defaults.max_steps),
-                ..defaults
-            })
-        }
-    })
-}
-
-/// `-o` pairs (and `--preset`) checked against the plugin's declared options.
-fn plugin_options(
-    plugin: &LoadedPlugin,
-    args: &MaxRpsArgs,
-) -> anyhow::Result<BTreeMap<String, String>> {
-    let d = &plugin.description;
-    let mut options = BTreeMap::new();
-    if let Some(preset) = &args.preset {
-        if d.option("preset").is_none() {
-            return Err(anyhow!("plugin {} has no presets (--preset)", d.name));
-        }
-        options.insert("preset".to_string(), preset.clone());
-    }
-    for (key, value) in &args.options {
-        if d.option(key).is_none() {
-            return Err(anyhow!(
-                "unknown option '{key}' for plugin {} (valid: {})",
-                d.name,
-                d.option_names().join(", ")
-            ));
-        }
-        options.insert(key.clone(), value.clone());
-    }
-    Ok(options)
-}
-
-fn spec(
-    plugin: LoadedPlugin,
-    args: &MaxRpsArgs,
-    options: BTreeMap<String, String>,
-    plan: Plan,
-) -> RunSpec {
-    let slo = Slo {
-        p95: args.slo_p95,
-        p99: args.slo_p99,
-        error_rate: args.slo_error_rate,
-        loss_rate: args.slo_loss_rate,
-        pending_growth: args.slo_pending_growth,
-        rate_tolerance: args.rate_tolerance,
-    };
-    let ms = |d: std::time::Duration| d.as_millis() as u64;
-    let preset = options.get("preset").cloned().or_else(|| {
-        plugin
-            .description
-            .option("preset")
-            .map(|o| o.default.clone())
-    });
-    RunSpec {
-        host: HostConfig {
-            options: options.clone(),
-            seed: args.seed,
-            loss_timeout_ms: ms(args.drain),
-        },
-        ramp: RampConfig {
-            plan: plan.clone(),
-            warmup: args.warmup,
-            hold: args.hold,
-            drain: args.drain,
-            cooldown: args.cooldown,
-            slo: slo.clone(),
-            retry_inconclusive: args.retry_inconclusive,
-            confirm: args.confirm,
-            scrape_urls: args.scrape.clone(),
-            counter_gates: args.slo_counter.clone(),
-            resumed: Vec::new(),
-        },
-        settings: RunSettings {
-            plugin: plugin.description.name.clone(),
-            plugin_version: plugin.description.version.clone(),
-            preset,
-            options,
-            // The ladder's rates; the adaptive search's are in the report's steps.
-            steps: match plan {
-                Plan::Fixed { rates, .. } => rates,
-                Plan::Adaptive(_) => Vec::new(),
-            },
-            warmup_ms: ms(args.warmup),
-            hold_ms: ms(args.hold),
-            drain_ms: ms(args.drain),
-            cooldown_ms: ms(args.cooldown),
-            stop_on_trip: args.stop_on_trip,
-            seed: args.seed,
-            slo,
-        },
-        outputs: ReportTargets {
-            console: true,
-            progress: !args.quiet,
-            csv: args.csv.clone(),
-            json: args.json.clone(),
-            html: args.report.clone(),
-        },
-        journal: None,
-        plugin,
-    }
+    let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter()
+        .filter(|k| !FREE_ON_RESUME.contains(&k.as_str()))
+        .find(|k| a.get(*k) != b.get(*k))
+        .map(|k| (k.clone(), shown(a.get(k)), shown(b.get(k))))
 }
 
 /// Resolves on the first SIGINT or SIGTERM.
@@ -226,4 +147,26 @@ async fn shutdown_signal() {
         _ = term.recv() => {}
     }
     eprintln!("interrupted: stopping load, reporting the steps that finished");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_differing_setting_is_named_with_both_values() {
+        let a = RunConfig::new("synthetic");
+        let mut b = a.clone();
+        b.phases.hold = std::time::Duration::from_secs(5);
+        b.outputs.csv = Some("elsewhere.csv".into());
+        assert_eq!(
+            differing_key(&a, &b),
+            Some(("hold".into(), "30s".into(), "5s".into()))
+        );
+        let mut c = a.clone();
+        c.outputs.json = Some("x.json".into());
+        assert_eq!(differing_key(&a, &c), None);
+        c.options.insert("capacity".into(), "1".into());
+        assert_eq!(differing_key(&a, &c).map(|d| d.0), Some("options".into()));
+    }
 }

@@ -189,7 +189,7 @@ fn adaptive_search_finds_the_synthetic_capacity_within_12_probes() {
             .report
             .steps
             .iter()
-            .map(|s| format!("#{} {} {}", s.probe, s.target_rps, s.verdict))
+            .map(|s| format!("#{} {} {}", s.probe, s.target_rps, s.verdict.label()))
             .collect();
         eprintln!("capacity {}: {}", run.capacity, probes.join(", "));
         let late = pacing_problems(&run.report);

@@ -128,7 +128,7 @@ fn resuming_with_other_flags_or_overwriting_a_journal_is_refused() {
     );
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        text(&out.stderr).contains("(phases): resume with the same flags"),
+        text(&out.stderr).contains("error: --hold 2s differs from the journal's 1s ("),
         "{}",
         text(&out.stderr)
     );

@@ -6,6 +6,7 @@
 //! for diagnosis. Samples whose intended time lies outside the hold window are
 //! warmup (or stragglers of an earlier step) and are discarded.
 
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
@@ -13,6 +14,32 @@ use loadgen_plugin_api::abi::{Outcome, Sample};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 
 use crate::verdict::SeriesLatency;
+
+/// The current Collector, for senders outside the actor tree (the plugin's
+/// sample sink). The Supervisor swaps in the new ref when it restarts the
+/// collector, so samples reach the live actor without a registry look-up.
+#[derive(Clone, Default)]
+pub struct CollectorHandle(Arc<RwLock<Option<ActorRef<CollectorMsg>>>>);
+
+impl CollectorHandle {
+    pub fn set(&self, collector: ActorRef<CollectorMsg>) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = Some(collector);
+    }
+
+    /// The collector running now, if any.
+    pub fn current(&self) -> Option<ActorRef<CollectorMsg>> {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Non-blocking; dropped while no collector runs (that step is
+    /// INCONCLUSIVE anyway: its collector restarted).
+    pub fn send(&self, samples: Vec<Sample>) {
+        let guard = self.0.read().unwrap_or_else(|e| e.into_inner());
+        if let Some(collector) = guard.as_ref() {
+            let _ = collector.send_message(CollectorMsg::Samples(samples));
+        }
+    }
+}
 
 /// Highest latency tracked exactly; slower samples are clamped to it.
 const MAX_TRACKABLE_NS: u64 = 3_600 * 1_000_000_000;
@@ -38,6 +65,9 @@ pub struct SeriesStats {
     pub errors: u64,
     pub timeouts: u64,
     pub lost: u64,
+    /// Answers (ok or error) whose done time lies in the hold, whatever
+    /// their intended time: the service's goodput.
+    pub answered_in_hold: u64,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -46,6 +76,13 @@ pub struct CollectorStats {
 }
 
 impl CollectorStats {
+    /// Answers completed in the hold of the first series in `in_use` (the
+    /// op's own answer; later series may fan out).
+    pub fn answered_in_hold(&self, in_use: &[u16]) -> Option<u64> {
+        let first = *in_use.iter().min()?;
+        self.series.get(first as usize).map(|s| s.answered_in_hold)
+    }
+
     /// Hold ops lost (plugins record one Lost sample per lost op).
     pub fn lost(&self) -> u64 {
         self.series.iter().map(|s| s.lost).sum()
@@ -80,6 +117,7 @@ struct SeriesHistograms {
     errors: u64,
     timeouts: u64,
     lost: u64,
+    answered_in_hold: u64,
 }
 
 impl SeriesHistograms {
@@ -91,6 +129,7 @@ impl SeriesHistograms {
             errors: 0,
             timeouts: 0,
             lost: 0,
+            answered_in_hold: 0,
         }
     }
 
@@ -124,6 +163,7 @@ impl SeriesHistograms {
             errors: self.errors,
             timeouts: self.timeouts,
             lost: self.lost,
+            answered_in_hold: self.answered_in_hold,
         }
     }
 }
@@ -170,12 +210,18 @@ impl Actor for Collector {
                 let Some((start, end)) = state.window else {
                     return Ok(());
                 };
-                for s in samples
-                    .iter()
-                    .filter(|s| (start..end).contains(&s.intended.0))
-                {
-                    if let Some(h) = state.series.get_mut(s.series as usize) {
+                for s in &samples {
+                    let Some(h) = state.series.get_mut(s.series as usize) else {
+                        continue;
+                    };
+                    if (start..end).contains(&s.intended.0) {
                         h.record(s);
+                    }
+                    // Goodput counts by answer time, warmup ops included:
+                    // what the service got done during the hold.
+                    let answered = matches!(s.outcome, Outcome::Ok | Outcome::Error);
+                    if answered && (start..end).contains(&s.done.0) {
+                        h.answered_in_hold += 1;
                     }
                 }
             }

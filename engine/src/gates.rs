@@ -47,6 +47,21 @@ pub struct GateSpec {
     pub text: String,
 }
 
+/// As the user wrote it: `'rejected_total{svc="a"} <= 0'`.
+impl serde::Serialize for GateSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.text)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for GateSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<GateSpec, D::Error> {
+        <String as serde::Deserialize>::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
 impl fmt::Display for GateSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.text)
@@ -56,53 +71,41 @@ impl fmt::Display for GateSpec {
 impl FromStr for GateSpec {
     type Err = String;
 
+    /// `SELECTOR OP NUMBER`, where SELECTOR is a Prometheus instant-vector
+    /// selector with equality matchers: `name{label="value", …}`. Label
+    /// values are Prometheus strings: `"`, `\\` and `\n` are escaped, and
+    /// `,` `}` `<` `=` inside quotes are just characters.
     fn from_str(s: &str) -> Result<GateSpec, String> {
         let text = s.trim().to_string();
         let bad = |why: &str| {
             format!("bad counter gate '{text}': {why} (expected e.g. 'rejected_total{{svc=\"gatekeeper\"}} <= 10')")
         };
-        if text.contains('{') && !text.contains('}') {
-            return Err(bad("unclosed '{'"));
-        }
-        // Labels may hold `=`: the comparison comes after the selector.
-        let after_selector = text.find('}').map_or(0, |i| i + 1);
-        let op_at = text[after_selector..]
-            .find(['<', '>', '='])
-            .map(|i| i + after_selector)
-            .ok_or_else(|| bad("no comparison (<=, <, >=, >, ==)"))?;
-        let bytes = text.as_bytes();
-        let (cmp, op_len) = match (bytes[op_at], bytes.get(op_at + 1)) {
-            (b'<', Some(b'=')) => (Cmp::Le, 2),
-            (b'>', Some(b'=')) => (Cmp::Ge, 2),
-            (b'=', Some(b'=')) => (Cmp::Eq, 2),
-            (b'<', _) => (Cmp::Lt, 1),
-            (b'>', _) => (Cmp::Gt, 1),
-            _ => return Err(bad("no comparison (<=, <, >=, >, ==)")),
+        let mut p = Selector {
+            chars: text.chars().collect(),
+            at: 0,
         };
-        let selector = text[..op_at].trim();
-        let bound: f64 = text[op_at + op_len..]
-            .trim()
-            .parse()
-            .map_err(|_| bad("the bound is not a number"))?;
-        let (metric, labels) = match selector.split_once('{') {
-            None => (selector, Vec::new()),
-            Some((metric, rest)) => {
-                let inner = rest
-                    .strip_suffix('}')
-                    .ok_or_else(|| bad("text after '}'"))?;
-                (metric.trim(), parse_labels(inner).map_err(|why| bad(&why))?)
-            }
-        };
-        let valid_name = !metric.is_empty()
-            && metric
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
-            && !metric.starts_with(|c: char| c.is_ascii_digit());
+        let metric = p.name();
+        let valid_name = !metric.is_empty() && !metric.starts_with(|c: char| c.is_ascii_digit());
         if !valid_name {
             return Err(bad("not a metric name"));
         }
+        let labels = if p.eat('{') {
+            p.labels().map_err(|why| bad(&why))?
+        } else {
+            Vec::new()
+        };
+        p.skip_space();
+        let cmp = p.cmp().ok_or_else(|| bad("no comparison (<=, <, >=, >, ==)"))?;
+        let rest: String = p.chars[p.at..].iter().collect();
+        let bound: f64 = rest
+            .trim()
+            .parse()
+            .map_err(|_| bad("the bound is not a number"))?;
+        if !bound.is_finite() {
+            return Err(bad("the bound is not a number"));
+        }
         Ok(GateSpec {
-            metric: metric.to_string(),
+            metric,
             labels,
             cmp,
             bound,
@@ -111,18 +114,119 @@ impl FromStr for GateSpec {
     }
 }
 
-fn parse_labels(inner: &str) -> Result<Vec<(String, String)>, String> {
-    let mut labels = Vec::new();
-    for pair in inner.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let (key, value) = pair.split_once('=').ok_or("a label needs key=\"value\"")?;
-        let value = value
-            .trim()
-            .strip_prefix('"')
-            .and_then(|v| v.strip_suffix('"'))
-            .ok_or("label values are quoted")?;
-        labels.push((key.trim().to_string(), value.to_string()));
+/// A cursor over a gate expression.
+struct Selector {
+    chars: Vec<char>,
+    at: usize,
+}
+
+impl Selector {
+    fn peek(&self) -> Option<char> {
+        self.chars.get(self.at).copied()
     }
-    Ok(labels)
+
+    fn eat(&mut self, c: char) -> bool {
+        self.skip_space();
+        let hit = self.peek() == Some(c);
+        if hit {
+            self.at += 1;
+        }
+        hit
+    }
+
+    fn skip_space(&mut self) {
+        while self.peek().is_some_and(char::is_whitespace) {
+            self.at += 1;
+        }
+    }
+
+    /// A metric or label name: `[a-zA-Z_:][a-zA-Z0-9_:]*` (checked by the caller).
+    fn name(&mut self) -> String {
+        self.skip_space();
+        let start = self.at;
+        while self
+            .peek()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+        {
+            self.at += 1;
+        }
+        self.chars[start..self.at].iter().collect()
+    }
+
+    /// After `{`: `name="value"` pairs separated by commas, up to `}`.
+    fn labels(&mut self) -> Result<Vec<(String, String)>, String> {
+        let mut labels = Vec::new();
+        loop {
+            if self.eat('}') {
+                return Ok(labels);
+            }
+            let key = self.name();
+            if key.is_empty() {
+                return Err(match self.peek() {
+                    None => "unclosed '{'".into(),
+                    Some(c) => format!("a label name expected, found '{c}'"),
+                });
+            }
+            self.skip_space();
+            match (self.peek(), self.chars.get(self.at + 1)) {
+                (Some('='), Some('~')) | (Some('!'), _) => {
+                    return Err(format!("label {key}: only = matchers are supported"))
+                }
+                (Some('='), _) => self.at += 1,
+                _ => return Err("a label needs key=\"value\"".into()),
+            }
+            self.skip_space();
+            if self.peek() != Some('"') {
+                return Err("label values are quoted".into());
+            }
+            self.at += 1;
+            labels.push((key, self.quoted()?));
+            if !self.eat(',') {
+                if self.eat('}') {
+                    return Ok(labels);
+                }
+                return Err(match self.peek() {
+                    None => "unclosed '{'".into(),
+                    Some(c) => format!("',' or '}}' expected after a label, found '{c}'"),
+                });
+            }
+        }
+    }
+
+    /// The rest of a `"…"` string (the opening quote consumed), unescaped.
+    fn quoted(&mut self) -> Result<String, String> {
+        let mut value = String::new();
+        loop {
+            let c = self.peek().ok_or("unterminated label value")?;
+            self.at += 1;
+            match c {
+                '"' => return Ok(value),
+                '\\' => {
+                    let e = self.peek().ok_or("unterminated label value")?;
+                    self.at += 1;
+                    value.push(match e {
+                        'n' => '\n',
+                        other => other,
+                    });
+                }
+                other => value.push(other),
+            }
+        }
+    }
+
+    fn cmp(&mut self) -> Option<Cmp> {
+        let two: String = self.chars[self.at..].iter().take(2).collect();
+        let (cmp, len) = match two.as_str() {
+            "<=" => (Cmp::Le, 2),
+            ">=" => (Cmp::Ge, 2),
+            "==" => (Cmp::Eq, 2),
+            _ if two.starts_with('<') => (Cmp::Lt, 1),
+            _ if two.starts_with('>') => (Cmp::Gt, 1),
+            _ => return None,
+        };
+        self.at += len;
+        Some(cmp)
+    }
 }
 
 impl GateSpec {
@@ -221,6 +325,15 @@ mod tests {
             ),
             ("x > 1.5", "x", &[], Cmp::Gt, 1.5),
             ("x == 0", "x", &[], Cmp::Eq, 0.0),
+            (
+                r#"http_total{path="/a,b}", q="x<=1", e="say \"hi\"\\"} <= 3"#,
+                "http_total",
+                &[("path", "/a,b}"), ("q", "x<=1"), ("e", "say \"hi\"\\")],
+                Cmp::Le,
+                3.0,
+            ),
+            (r#"up{a="1",} > 0"#, "up", &[("a", "1")], Cmp::Gt, 0.0),
+            ("ns:rate_total{} >= 2", "ns:rate_total", &[], Cmp::Ge, 2.0),
         ];
         for (text, metric, labels, cmp, bound) in table {
             let g: GateSpec = text.parse().unwrap_or_else(|e| panic!("{text}: {e}"));
@@ -241,9 +354,16 @@ mod tests {
         let table = [
             ("rejected_total", "no comparison"),
             ("rejected_total <= lots", "the bound is not a number"),
-            (r#"rejected_total{svc="g" <= 1"#, "unclosed '{'"),
+            (r#"rejected_total{svc="g" <= 1"#, "',' or '}' expected after a label, found '<'"),
+            (r#"rejected_total{svc="g""#, "unclosed '{'"),
             ("rejected_total{svc=g} <= 1", "label values are quoted"),
             ("9lives <= 1", "not a metric name"),
+            (r#"x{a="1} <= 1"#, "unterminated label value"),
+            (r#"x{a!="1"} <= 1"#, "only = matchers"),
+            (r#"x{a=~"1"} <= 1"#, "only = matchers"),
+            (r#"x{a="1" b="2"} <= 1"#, "',' or '}' expected"),
+            (r#"x{a="1"} junk <= 1"#, "no comparison"),
+            ("x <= inf", "the bound is not a number"),
         ];
         for (text, want) in table {
             let err = text.parse::<GateSpec>().unwrap_err();

@@ -4,21 +4,22 @@
 //! was in. `--resume` replays the steps through the search and continues.
 
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::report::{RunSettings, StepReport};
-use crate::search::Plan;
+use crate::config::RunConfig;
+use crate::report::StepReport;
 
-/// What must be the same for a run to continue another.
+/// The journal's first line: the run's whole configuration, so `--resume
+/// PATH` alone continues it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct JournalHeader {
-    pub settings: RunSettings,
-    pub plan: Plan,
-    pub retry_inconclusive: u32,
-    pub confirm: u32,
+    /// Resolved: every rate named.
+    pub config: RunConfig,
+    /// A resumed run must load the same plugin version.
+    pub plugin_version: String,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -55,20 +56,10 @@ impl Journal {
         Ok(journal)
     }
 
-    /// Reopen a journal to continue its run: the header must match this
-    /// run's; returns the steps already finished.
-    pub fn resume(
-        path: &Path,
-        header: &JournalHeader,
-    ) -> Result<(Journal, Vec<StepReport>), String> {
-        let (recorded, steps) = read(path)?;
-        if &recorded != header {
-            return Err(format!(
-                "journal {} belongs to a run with other settings ({}): resume with the same flags",
-                path.display(),
-                differences(&recorded, header).join(", ")
-            ));
-        }
+    /// Reopen a journal to continue its run: its header and the steps
+    /// already finished.
+    pub fn resume(path: &Path) -> Result<(Journal, JournalHeader, Vec<StepReport>), String> {
+        let (header, steps) = read(path)?;
         let file = OpenOptions::new()
             .append(true)
             .open(path)
@@ -77,7 +68,7 @@ impl Journal {
             path: path.to_path_buf(),
             file,
         };
-        Ok((journal, steps))
+        Ok((journal, header, steps))
     }
 
     pub fn record(&mut self, step: &StepReport) -> Result<(), String> {
@@ -95,140 +86,121 @@ impl Journal {
 }
 
 /// The header and finished steps of a journal. A torn last line (the run was
-/// killed while writing it) is ignored; anything else unreadable is an error.
+/// killed while writing it: no newline at its end) is ignored; any other
+/// unreadable line is an error naming it.
 pub fn read(path: &Path) -> Result<(JournalHeader, Vec<StepReport>), String> {
     let shown = path.display();
-    let file = File::open(path).map_err(|e| format!("cannot read journal {shown}: {e}"))?;
-    let lines: Vec<String> = BufReader::new(file)
-        .lines()
-        .collect::<Result<_, _>>()
+    let mut text = String::new();
+    File::open(path)
+        .and_then(|mut f| f.read_to_string(&mut text))
         .map_err(|e| format!("cannot read journal {shown}: {e}"))?;
+    let torn_tail = !text.ends_with('\n');
+    let lines: Vec<&str> = text.lines().collect();
+    let last = lines.len().saturating_sub(1);
     let mut header = None;
     let mut steps = Vec::new();
-    let last = lines.len().saturating_sub(1);
-    for (i, text) in lines.iter().enumerate() {
-        match serde_json::from_str::<Line>(text) {
+    for (i, line) in lines.iter().enumerate() {
+        let n = i + 1;
+        match serde_json::from_str::<Line>(line) {
             Ok(Line::Run(h)) if i == 0 => header = Some(*h),
             Ok(Line::Step(s)) if header.is_some() => steps.push(*s),
-            Err(_) if i == last && i > 0 => break,
-            _ => return Err(format!("{shown} is not a loadgen journal (line {})", i + 1)),
+            Ok(_) => return Err(format!("journal {shown} line {n}: not where it belongs")),
+            Err(_) if i == last && i > 0 && torn_tail => break,
+            Err(_) if i == 0 => {
+                return Err(format!(
+                    "{shown} is not a loadgen journal (line 1 is not a run header)"
+                ))
+            }
+            Err(e) => return Err(format!("journal {shown} line {n} is corrupt: {e}")),
         }
     }
-    let header = header.ok_or_else(|| format!("{shown} is not a loadgen journal (empty)"))?;
+    let header = header.ok_or_else(|| format!("journal {shown} is empty"))?;
     Ok((header, steps))
-}
-
-/// Which parts of two headers differ, for the error message.
-fn differences(a: &JournalHeader, b: &JournalHeader) -> Vec<&'static str> {
-    let (x, y) = (&a.settings, &b.settings);
-    let checks = [
-        (
-            x.plugin != y.plugin || x.plugin_version != y.plugin_version,
-            "plugin",
-        ),
-        (
-            x.preset != y.preset || x.options != y.options,
-            "plugin options",
-        ),
-        (
-            x.warmup_ms != y.warmup_ms
-                || x.hold_ms != y.hold_ms
-                || x.drain_ms != y.drain_ms
-                || x.cooldown_ms != y.cooldown_ms,
-            "phases",
-        ),
-        (x.slo != y.slo, "SLO"),
-        (x.seed != y.seed, "seed"),
-        (
-            a.plan != b.plan || x.steps != y.steps || x.stop_on_trip != y.stop_on_trip,
-            "steps or search",
-        ),
-        (
-            a.retry_inconclusive != b.retry_inconclusive || a.confirm != b.confirm,
-            "re-runs",
-        ),
-    ];
-    let found: Vec<&str> = checks
-        .iter()
-        .filter(|(differs, _)| *differs)
-        .map(|(_, what)| *what)
-        .collect();
-    if found.is_empty() {
-        vec!["settings"]
-    } else {
-        found
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::fixtures::{report, step};
+    use crate::report::fixtures::{settings, step};
 
     fn header() -> JournalHeader {
         JournalHeader {
-            settings: report(&[]).settings,
-            plan: Plan::Fixed {
-                rates: vec![1000, 2000],
-                stop_on_trip: true,
-            },
-            retry_inconclusive: 1,
-            confirm: 0,
+            config: settings(vec![1000, 2000]),
+            plugin_version: "0.1.0".into(),
         }
+    }
+
+    fn journal_with(dir: &Path, tail: &[u8]) -> PathBuf {
+        let path = dir.join("run.journal");
+        let mut j = Journal::create(&path, &header()).unwrap();
+        j.record(&step(1000, "PASS")).unwrap();
+        drop(j);
+        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
+        f.write_all(tail).unwrap();
+        path
     }
 
     #[test]
     fn steps_survive_and_resume_continues_the_same_file() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("run.journal");
-        let mut j = Journal::create(&path, &header()).unwrap();
-        j.record(&step(1000, "PASS")).unwrap();
-        drop(j);
-
-        let (mut j, steps) = Journal::resume(&path, &header()).unwrap();
+        let path = journal_with(dir.path(), b"");
+        let (mut j, h, steps) = Journal::resume(&path).unwrap();
+        assert_eq!(h, header());
         assert_eq!(steps, vec![step(1000, "PASS")]);
         j.record(&step(2000, "TRIP")).unwrap();
         let (_, steps) = read(&path).unwrap();
         assert_eq!(steps.len(), 2);
+        assert_eq!(steps[1].verdict, step(2000, "TRIP").verdict);
     }
 
     #[test]
     fn a_torn_last_line_is_ignored() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("run.journal");
-        let mut j = Journal::create(&path, &header()).unwrap();
-        j.record(&step(1000, "PASS")).unwrap();
-        drop(j);
-        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
-        f.write_all(br#"{"kind":"step","probe":1,"tar"#).unwrap();
+        let path = journal_with(dir.path(), br#"{"kind":"step","probe":1,"tar"#);
         let (_, steps) = read(&path).unwrap();
         assert_eq!(steps.len(), 1);
     }
 
     #[test]
-    fn refusals_say_why() {
+    fn unreadable_journals_are_errors_naming_the_line() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("run.journal");
-        Journal::create(&path, &header()).unwrap();
+        let table: &[(&[u8], &str)] = &[
+            (
+                b"{\"kind\":\"step\",\"garbage\":1}\n",
+                "line 3 is corrupt",
+            ),
+            (b"not json\n{}", "line 3 is corrupt"),
+            (
+                br#"{"kind":"step","probe":1,"target_rps":2000,"verdict":"MAYBE"}"#,
+                "",
+            ),
+        ];
+        for (tail, want) in table {
+            let path = journal_with(dir.path(), tail);
+            match read(&path) {
+                Err(e) => assert!(!want.is_empty() && e.contains(want), "{e}"),
+                Ok(_) => assert!(want.is_empty(), "{tail:?} was accepted"),
+            }
+            std::fs::remove_file(&path).unwrap();
+        }
+        let empty = dir.path().join("empty");
+        std::fs::write(&empty, "").unwrap();
+        assert!(read(&empty).unwrap_err().ends_with("is empty"));
+        let text = dir.path().join("notes.txt");
+        std::fs::write(&text, "hello\nworld\n").unwrap();
+        assert!(read(&text)
+            .unwrap_err()
+            .ends_with("is not a loadgen journal (line 1 is not a run header)"));
+    }
+
+    #[test]
+    fn an_existing_journal_is_not_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = journal_with(dir.path(), b"");
         let err = Journal::create(&path, &header()).unwrap_err();
         assert!(
             err.contains("already exists: continue that run with --resume"),
             "{err}"
         );
-
-        let mut other = header();
-        other.settings.hold_ms += 1;
-        other.settings.seed = 7;
-        let err = Journal::resume(&path, &other).unwrap_err();
-        assert!(
-            err.ends_with("(phases, seed): resume with the same flags"),
-            "{err}"
-        );
-
-        let text = dir.path().join("notes.txt");
-        std::fs::write(&text, "hello\nworld\n").unwrap();
-        assert!(read(&text)
-            .unwrap_err()
-            .ends_with("is not a loadgen journal (line 1)"));
     }
 }

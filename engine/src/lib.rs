@@ -13,6 +13,7 @@
 //! - [`supervisor`]: `Supervisor`, restarts a failed measuring actor.
 //!
 //! Plain logic, no actors:
+//! - [`config`]: `RunConfig`, one run's settings (flags, `--config`, journal, JSON).
 //! - [`verdict`]: `judge(&StepInputs, &Slo) -> Verdict`.
 //! - [`search`]: `Search`, the next rate from the last verdict: a fixed ladder
 //!   or range finding + bisection (`--search adaptive`).
@@ -21,7 +22,9 @@
 //! - [`plugin`]: finding, loading and running plugin libraries.
 //! - [`run`]: one whole run, wiring the above together.
 
+pub mod clock;
 pub mod collector;
+pub mod config;
 pub mod counters;
 pub mod gates;
 mod http;

@@ -1,8 +1,9 @@
 //! The Reporter: live progress while the run goes, the final outputs at its end.
 //!
 //! Progress goes to stderr (a bar on a terminal, one line per finished step
-//! everywhere); the table and the ANSWER go to stdout; `--csv`/`--json` files
-//! are written when the run finishes, interrupted or not.
+//! everywhere); the table and the ANSWER go to stdout; `--csv`/`--json`/
+//! `--report` files are created before the first step (a bad path is refused
+//! before any load) and written when the run finishes, interrupted or not.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -12,21 +13,61 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 
+use crate::config::Outputs;
 use crate::journal::Journal;
 use crate::report::{console, csv, html, json, RunReport, StepReport};
 use crate::verdict::fmt_ms;
 
 /// Where the run's results go.
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 pub struct ReportTargets {
     /// Print the table and ANSWER to stdout.
     pub console: bool,
     /// Show live progress on stderr.
     pub progress: bool,
-    pub csv: Option<PathBuf>,
-    pub json: Option<PathBuf>,
+    pub csv: Option<OutputFile>,
+    pub json: Option<OutputFile>,
     /// The HTML page with the latency-vs-load chart.
-    pub html: Option<PathBuf>,
+    pub html: Option<OutputFile>,
+}
+
+impl ReportTargets {
+    /// Create every output file now, so a missing directory or a read-only
+    /// path is refused before the first step, not after a long run.
+    pub fn open(outputs: &Outputs, console: bool) -> Result<ReportTargets, String> {
+        let open = |path: &Option<PathBuf>| path.as_deref().map(OutputFile::create).transpose();
+        Ok(ReportTargets {
+            console,
+            progress: console && !outputs.quiet,
+            csv: open(&outputs.csv)?,
+            json: open(&outputs.json)?,
+            html: open(&outputs.report)?,
+        })
+    }
+}
+
+/// An output file, created (truncated) up front and written at the end.
+#[derive(Debug)]
+pub struct OutputFile {
+    path: PathBuf,
+    file: File,
+}
+
+impl OutputFile {
+    pub fn create(path: &Path) -> Result<OutputFile, String> {
+        let file = File::create(path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+        Ok(OutputFile {
+            path: path.to_path_buf(),
+            file,
+        })
+    }
+
+    fn write(&self, render: impl FnOnce(&mut BufWriter<&File>) -> Result<(), String>) -> Result<(), String> {
+        let mut w = BufWriter::new(&self.file);
+        render(&mut w)?;
+        w.flush()
+            .map_err(|e| format!("cannot write {}: {e}", self.path.display()))
+    }
 }
 
 /// What the ramp is doing, for the progress line.
@@ -61,6 +102,9 @@ pub enum ReporterMsg {
         p99: Option<Duration>,
     },
     StepFinished(StepReport),
+    /// Every step reported so far (resumed ones included): what a run that
+    /// must stop early still writes.
+    Steps(RpcReplyPort<Vec<StepReport>>),
     /// Write the final outputs; replies with the first write error, if any.
     RunFinished(Box<RunReport>, RpcReplyPort<Result<(), String>>),
 }
@@ -73,17 +117,7 @@ pub struct ReporterState {
     bar: ProgressBar,
     rps: u64,
     journal: Option<Journal>,
-}
-
-fn write_file(
-    path: &Path,
-    render: impl FnOnce(&mut BufWriter<File>) -> Result<(), String>,
-) -> Result<(), String> {
-    let file = File::create(path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    let mut w = BufWriter::new(file);
-    render(&mut w)?;
-    w.flush()
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+    steps: Vec<StepReport>,
 }
 
 impl Reporter {
@@ -95,20 +129,14 @@ impl Reporter {
                 .and_then(|_| console::print_answer(&mut out, report))
                 .map_err(|e| format!("cannot print the report: {e}"))?;
         }
-        if let Some(path) = &self.targets.csv {
-            write_file(path, |w| {
-                csv::write_csv(w, report).map_err(|e| e.to_string())
-            })?;
+        if let Some(out) = &self.targets.csv {
+            out.write(|w| csv::write_csv(w, report).map_err(|e| e.to_string()))?;
         }
-        if let Some(path) = &self.targets.json {
-            write_file(path, |w| {
-                json::write_json(w, report).map_err(|e| e.to_string())
-            })?;
+        if let Some(out) = &self.targets.json {
+            out.write(|w| json::write_json(w, report).map_err(|e| e.to_string()))?;
         }
-        if let Some(path) = &self.targets.html {
-            write_file(path, |w| {
-                html::write_html(w, report).map_err(|e| e.to_string())
-            })?;
+        if let Some(out) = &self.targets.html {
+            out.write(|w| html::write_html(w, report).map_err(|e| e.to_string()))?;
         }
         Ok(())
     }
@@ -124,13 +152,14 @@ fn step_line(step: &StepReport) -> String {
     let mut line = format!(
         "step {} rps: {} (achieved {:.0}/s{}{})",
         step.target_rps,
-        step.verdict,
+        step.verdict.label(),
         step.achieved_rps,
         if latency.is_empty() { "" } else { ", " },
         latency.join(", ")
     );
-    if !step.reasons.is_empty() {
-        line.push_str(&format!(": {}", step.reasons.join("; ")));
+    let reasons = step.reasons();
+    if !reasons.is_empty() {
+        line.push_str(&format!(": {}", reasons.join("; ")));
     }
     line
 }
@@ -138,13 +167,13 @@ fn step_line(step: &StepReport) -> String {
 impl Actor for Reporter {
     type Msg = ReporterMsg;
     type State = ReporterState;
-    /// The run journal, if `--journal`/`--resume`.
-    type Arguments = Option<Journal>;
+    /// The run journal, if `--journal`/`--resume`, and the resumed steps.
+    type Arguments = (Option<Journal>, Vec<StepReport>);
 
     async fn pre_start(
         &self,
         _myself: ActorRef<ReporterMsg>,
-        journal: Option<Journal>,
+        (journal, steps): (Option<Journal>, Vec<StepReport>),
     ) -> Result<ReporterState, ActorProcessingErr> {
         let bar = if self.targets.progress {
             ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())
@@ -156,6 +185,7 @@ impl Actor for Reporter {
             bar,
             rps: 0,
             journal,
+            steps,
         })
     }
 
@@ -207,6 +237,7 @@ impl Actor for Reporter {
                     }
                 }
                 let line = step_line(&step);
+                state.steps.push(step);
                 if self.targets.progress {
                     // Above the bar on a terminal; a plain line elsewhere.
                     if state.bar.is_hidden() {
@@ -215,6 +246,9 @@ impl Actor for Reporter {
                         state.bar.println(line);
                     }
                 }
+            }
+            ReporterMsg::Steps(reply) => {
+                let _ = reply.send(state.steps.clone());
             }
             ReporterMsg::RunFinished(report, reply) => {
                 state.bar.finish_and_clear();

@@ -1,34 +1,59 @@
 //! [`run`]: one whole `max-rps` run, from starting the workload to the outputs.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use loadgen_plugin_api::sdk::HostConfig;
-use ractor::Actor;
+use ractor::{Actor, ActorRef, OutputPort};
 use tokio::sync::oneshot;
 
+use crate::clock::Monotonic;
+use crate::collector::CollectorHandle;
+use crate::config::RunConfig;
 use crate::journal::Journal;
 use crate::pending::{BacklogSource, Durable};
 use crate::plugin::sink::HostSink;
 use crate::plugin::{LoadError, LoadedPlugin, Workload};
-use crate::ramp::{RampArgs, RampConfig, RampController, RampMsg};
-use crate::report::{search_answer, RunReport, RunSettings, SearchReport};
+use crate::ramp::machine::StepMachine;
+use crate::ramp::{RampArgs, RampController, RampMsg, RampOutcome};
+use crate::report::{search_answer, RunReport, SearchReport, StepReport};
 use crate::reporter::{ReportTargets, Reporter, ReporterMsg};
+use crate::search::{Bracket, Outcome, Probe, Search, Stop};
+use crate::supervisor::{Supervisor, SupervisorMsg};
 
 /// How long a plugin may take to shut down before the run stops waiting.
 const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
+/// Bound on the questions the run asks its actors.
+const ASK_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Everything a run needs.
 pub struct RunSpec {
     pub plugin: LoadedPlugin,
-    pub host: HostConfig,
-    pub ramp: RampConfig,
-    pub settings: RunSettings,
-    pub outputs: ReportTargets,
+    /// Resolved ([`RunConfig::resolve`]): every rate named.
+    pub config: RunConfig,
     /// Where finished steps are journaled (`--journal`, `--resume`).
     pub journal: Option<Journal>,
+    /// The steps a resumed run had finished (from its journal).
+    pub resumed: Vec<StepReport>,
+    /// Print the table, the ANSWER and (unless quiet) progress.
+    pub console: bool,
+    /// Where the plugin's sink finds the collector (kept current across
+    /// restarts). A test holding a clone can reach the live collector.
+    pub collector: CollectorHandle,
+}
+
+impl RunSpec {
+    /// A fresh run of `config` (resolved): no journal, no console.
+    pub fn new(plugin: LoadedPlugin, config: RunConfig) -> RunSpec {
+        RunSpec {
+            plugin,
+            config,
+            journal: None,
+            resumed: Vec::new(),
+            console: false,
+            collector: CollectorHandle::default(),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -37,7 +62,8 @@ pub enum RunError {
     /// a configuration error.
     #[error(transparent)]
     Start(#[from] LoadError),
-    /// Something the run needs is unreachable or misconfigured (e.g. NATS).
+    /// Something the run needs is unreachable or misconfigured (e.g. NATS,
+    /// an output path), found before any load.
     #[error("{0}")]
     Config(String),
     #[error("{0}")]
@@ -46,33 +72,30 @@ pub enum RunError {
     Output(String),
 }
 
-/// Distinguishes the collectors of runs sharing a process (tests).
-static RUNS: AtomicU64 = AtomicU64::new(0);
-
 /// Start the workload, ramp, report. `cancel` resolving ends the run early
 /// with the steps finished so far, marked interrupted.
 pub async fn run(
     mut spec: RunSpec,
     cancel: impl Future<Output = ()> + Send,
 ) -> Result<RunReport, RunError> {
-    let collector_name = format!(
-        "loadgen-collector-{}-{}",
-        std::process::id(),
-        RUNS.fetch_add(1, Ordering::Relaxed)
-    );
-    let workload = start_workload(&spec.plugin, &spec.host, &collector_name).await?;
+    let (search, upcoming) = resume_search(&spec.config, &spec.resumed)?;
+    let targets =
+        ReportTargets::open(&spec.config.outputs, spec.console).map_err(RunError::Config)?;
+    let collector = spec.collector.clone();
+    let workload = start_workload(&spec, collector.clone()).await?;
     let journal = spec.journal.take();
     let result = match backlog_source(&workload).await {
         Ok(backlog) => {
-            ramp_and_report(
-                &spec,
+            let machine = StepMachine::new(spec.config.clone(), search, upcoming);
+            let parts = Parts {
+                targets,
                 journal,
-                Arc::clone(&workload),
-                collector_name,
+                machine,
+                workload: Arc::clone(&workload),
+                collector,
                 backlog,
-                cancel,
-            )
-            .await
+            };
+            ramp_and_report(&spec, parts, cancel).await
         }
         Err(e) => Err(RunError::Config(format!("backlog signal: {e}"))),
     };
@@ -80,15 +103,33 @@ pub async fn run(
     result
 }
 
+/// The search, told the steps a killed run finished; its next probe is where
+/// this run goes on. The one place a resumed run is replayed.
+fn resume_search(
+    config: &RunConfig,
+    resumed: &[StepReport],
+) -> Result<(Search, Probe), RunError> {
+    let mut search = Search::new(config.plan())
+        .retry_inconclusive(config.rates.retry_inconclusive)
+        .confirm(config.rates.confirm.unwrap_or(0));
+    let next = search.resume(resumed).map_err(RunError::Config)?;
+    if let (Probe::Done(_), false) = (&next, resumed.is_empty()) {
+        return Err(RunError::Config(format!(
+            "the journal's run already finished ({} steps): nothing to resume",
+            resumed.len()
+        )));
+    }
+    Ok((search, next))
+}
+
 async fn start_workload(
-    plugin: &LoadedPlugin,
-    host: &HostConfig,
-    collector_name: &str,
+    spec: &RunSpec,
+    collector: CollectorHandle,
 ) -> Result<Arc<Workload>, RunError> {
     let (plugin, host, sink) = (
-        plugin.clone(),
-        host.clone(),
-        HostSink::new(collector_name.to_string()),
+        spec.plugin.clone(),
+        spec.config.host_config(),
+        HostSink::new(collector),
     );
     // `start` blocks while the plugin connects: keep it off the async workers.
     tokio::task::spawn_blocking(move || Workload::start(&plugin, &host, sink))
@@ -127,49 +168,94 @@ async fn backlog_source(workload: &Workload) -> Result<Option<Arc<BacklogSource>
     Ok(Some(Arc::new(source)))
 }
 
+/// What the ramp and the reporter are built from.
+struct Parts {
+    targets: ReportTargets,
+    journal: Option<Journal>,
+    machine: StepMachine,
+    workload: Arc<Workload>,
+    collector: CollectorHandle,
+    backlog: Option<Arc<BacklogSource>>,
+}
+
 async fn ramp_and_report(
     spec: &RunSpec,
-    journal: Option<Journal>,
-    workload: Arc<Workload>,
-    collector_name: String,
-    backlog: Option<Arc<BacklogSource>>,
+    parts: Parts,
     cancel: impl Future<Output = ()> + Send,
 ) -> Result<RunReport, RunError> {
     let engine_err =
         |e: &dyn std::fmt::Display| RunError::Engine(format!("engine failed to start: {e}"));
     let reporter = Reporter {
-        targets: spec.outputs.clone(),
+        targets: parts.targets,
     };
-    let (reporter, reporter_handle) = Actor::spawn(None, reporter, journal)
+    let (reporter, reporter_handle) =
+        Actor::spawn(None, reporter, (parts.journal, spec.resumed.clone()))
+            .await
+            .map_err(|e| engine_err(&e))?;
+    let restarts = Arc::new(OutputPort::default());
+    let supervisor = Supervisor {
+        workload: Arc::clone(&parts.workload),
+        series: parts.workload.description.series.clone(),
+        collector: parts.collector,
+        backlog: parts.backlog,
+        scrape_urls: spec.config.scrape.clone(),
+        restarts: Arc::clone(&restarts),
+    };
+    let (supervisor, supervisor_handle) = Actor::spawn(None, supervisor, ())
         .await
         .map_err(|e| engine_err(&e))?;
+    let children = ractor::call_t!(supervisor, SupervisorMsg::Children, ASK_TIMEOUT.as_millis() as u64)
+        .map_err(|e| engine_err(&e))?;
+
     let (done_tx, mut done_rx) = oneshot::channel();
     let ramp = RampController {
-        config: spec.ramp.clone(),
-        workload,
-        collector_name,
         reporter: reporter.clone(),
-        backlog,
+        plugin: parts.workload,
+        clock: Arc::new(Monotonic),
     };
-    let (ramp, _) = Actor::spawn(None, ramp, RampArgs { done: done_tx })
-        .await
-        .map_err(|e| engine_err(&e))?;
-
-    let outcome = tokio::select! {
-        outcome = &mut done_rx => outcome,
-        _ = cancel => {
-            let _ = ramp.send_message(RampMsg::Cancel);
-            done_rx.await
+    let args = RampArgs {
+        machine: parts.machine,
+        children,
+        resumed: spec.resumed.clone(),
+        done: done_tx,
+    };
+    let ramp_ref: Option<ActorRef<RampMsg>> = match Actor::spawn(None, ramp, args).await {
+        Ok((ramp, _)) => {
+            restarts.subscribe(ramp.clone(), |r| Some(RampMsg::ChildRestarted(r)));
+            Some(ramp)
         }
-    }
-    .map_err(|_| RunError::Engine("the ramp controller stopped without a result".into()))?;
+        Err(e) => {
+            tracing::error!("the ramp controller failed to start: {e}");
+            None
+        }
+    };
 
+    let outcome = match &ramp_ref {
+        Some(ramp) => tokio::select! {
+            outcome = &mut done_rx => outcome.ok(),
+            _ = cancel => {
+                let _ = ramp.send_message(RampMsg::Cancel);
+                done_rx.await.ok()
+            }
+        },
+        None => None,
+    };
+    let _ = ractor::call_t!(supervisor, SupervisorMsg::Shutdown, 10_000);
+    let _ = supervisor_handle.await;
+
+    // A ramp that died still leaves the steps it finished: write them.
+    let failed = outcome.is_none();
+    let outcome = match outcome {
+        Some(outcome) => outcome,
+        None => stopped_outcome(&reporter).await,
+    };
     let search = SearchReport {
-        plan: spec.ramp.plan.clone(),
+        plan: spec.config.plan(),
         outcome: outcome.search,
     };
     let report = RunReport {
-        settings: spec.settings.clone(),
+        settings: spec.config.clone(),
+        plugin_version: spec.plugin.description.version.clone(),
         answer: search_answer(&outcome.steps, &search),
         steps: outcome.steps,
         interrupted: outcome.interrupted,
@@ -183,5 +269,22 @@ async fn ramp_and_report(
     reporter.stop(None);
     let _ = reporter_handle.await;
     written.map_err(RunError::Output)?;
+    if failed {
+        return Err(RunError::Engine(
+            "the ramp controller stopped without a result; the finished steps were written".into(),
+        ));
+    }
     Ok(report)
+}
+
+/// What a run whose ramp died has: the steps the reporter saw, interrupted.
+async fn stopped_outcome(reporter: &ActorRef<ReporterMsg>) -> RampOutcome {
+    let steps: Vec<StepReport> =
+        ractor::call_t!(reporter, ReporterMsg::Steps, ASK_TIMEOUT.as_millis() as u64)
+            .unwrap_or_default();
+    RampOutcome {
+        search: Outcome::bare(Bracket::default(), Stop::Interrupted, steps.len() as u32),
+        steps,
+        interrupted: true,
+    }
 }

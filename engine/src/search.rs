@@ -41,6 +41,7 @@ use std::collections::{BTreeSet, VecDeque};
 
 use serde::{Deserialize, Serialize};
 
+use crate::report::StepReport;
 use crate::verdict::Verdict;
 
 pub mod measurement;
@@ -94,6 +95,8 @@ impl Adaptive {
     /// Range finding from 500 to ~500k plus a few bisections if the model
     /// fails; a model that holds needs about half.
     pub const DEFAULT_MAX_STEPS: u32 = 12;
+    /// The answer is re-run once: one probe never decides it alone.
+    pub const DEFAULT_CONFIRM: u32 = 1;
 
     /// Start at `start_rps`, every other knob at its default.
     pub fn new(start_rps: u64) -> Adaptive {
@@ -118,6 +121,51 @@ pub struct Step {
     pub chosen_by: ChosenBy,
     /// The model's capacity estimate when the rate was chosen, if it had one.
     pub estimate: Option<f64>,
+}
+
+/// What the search made of one step: the step report's `search` record.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StepSearch {
+    pub chosen_by: ChosenBy,
+    /// The model's capacity estimate when the rate was chosen.
+    pub estimate: Option<f64>,
+    /// What the search was told (and what `--resume` tells it again).
+    pub measurement: Measurement,
+    /// What the search read from it.
+    pub assessment: Assessment,
+}
+
+impl StepSearch {
+    pub fn new(chosen_by: ChosenBy, estimate: Option<f64>, measurement: Measurement) -> StepSearch {
+        StepSearch {
+            chosen_by,
+            estimate,
+            assessment: Assessment::of(&measurement),
+            measurement,
+        }
+    }
+
+    /// Why a step that passed its gates is still too high, if it is:
+    /// `backlog rising +25/s through the hold (served 5100/s): above capacity`.
+    pub fn above_capacity_reason(&self) -> Option<Vec<String>> {
+        if self.assessment.class != Class::AboveCapacity {
+            return None;
+        }
+        let rise = self
+            .assessment
+            .trend
+            .filter(|t| t.rising)
+            .map(|t| format!("backlog rising {:+.0}/s through the hold", t.per_sec));
+        let served = self
+            .assessment
+            .served_rps
+            .map(|s| format!("served {s:.0}/s"));
+        let what = match (rise, served) {
+            (Some(r), Some(s)) => format!("{r} ({s})"),
+            (r, s) => r.or(s).unwrap_or_default(),
+        };
+        Some(vec![format!("{what}: above capacity")])
+    }
 }
 
 /// What the search wants next.
@@ -216,6 +264,21 @@ pub struct Outcome {
     pub contradictions: Vec<Contradiction>,
 }
 
+impl Outcome {
+    /// An outcome with only a bracket (no confirmation, model or contradictions).
+    pub fn bare(bracket: Bracket, stop: Stop, probes: u32) -> Outcome {
+        Outcome {
+            bracket,
+            stop,
+            probes,
+            confirm: None,
+            throughput_rps: None,
+            trials: None,
+            contradictions: Vec::new(),
+        }
+    }
+}
+
 /// The search's state. Build it with [`Search::new`], then call [`Search::next`].
 #[derive(Clone, Debug)]
 pub struct Search {
@@ -280,8 +343,31 @@ impl Search {
         self
     }
 
-    pub fn plan(&self) -> &Plan {
-        &self.plan
+    /// Continue a killed run: feed the journal's finished steps through the
+    /// search as if they had just run; the answer is where the run goes on.
+    /// The steps must be this search's own history, in order.
+    pub fn resume(&mut self, finished: &[StepReport]) -> Result<Probe, String> {
+        let mut next = self.next(None);
+        for step in finished {
+            match &next {
+                Probe::Run(run) if run.rps == step.target_rps && run.probe == step.probe => {}
+                _ => {
+                    return Err(format!(
+                        "the journal's step {} ({} ops/s) is not what this run's search would run next",
+                        step.probe, step.target_rps
+                    ))
+                }
+            }
+            let measurement = match &step.search {
+                Some(record) => Measurement {
+                    verdict: step.verdict.clone(),
+                    ..record.measurement.clone()
+                },
+                None => Measurement::verdict_only(step.verdict.clone()),
+            };
+            next = self.next(Some(&measurement));
+        }
+        Ok(next)
     }
 
     /// The next step, given the measurement of the step handed out last

@@ -15,9 +15,16 @@ pub enum StepListError {
     NotARate(String),
     #[error("step '{0}' must be > 0")]
     NotPositive(String),
+    #[error("step '{0}' is above the highest rate loadgen paces, {MAX_RATE} ops/s (100M)")]
+    TooHigh(String),
     #[error("steps must be strictly ascending: {prev} then {next}")]
     NotAscending { prev: u64, next: u64 },
 }
+
+/// The highest rate a step may ask for: far above what one load box can
+/// drive, low enough that a typo (`1e30`) is refused instead of sizing
+/// batches and buffers for it.
+pub const MAX_RATE: u64 = 100_000_000;
 
 /// Parse one rate: `500`, `2k`, `1.5k` (k = ×1000). The result must be whole.
 pub fn parse_rate(raw: &str) -> Result<u64, StepListError> {
@@ -34,6 +41,9 @@ pub fn parse_rate(raw: &str) -> Result<u64, StepListError> {
     }
     if rate <= 0.0 {
         return Err(StepListError::NotPositive(s.to_string()));
+    }
+    if rate > MAX_RATE as f64 {
+        return Err(StepListError::TooHigh(s.to_string()));
     }
     Ok(rate as u64)
 }
@@ -61,6 +71,29 @@ impl FromStr for StepList {
     }
 }
 
+/// As a user writes it: `"500,1000"` (a TOML array of rates works too).
+impl serde::Serialize for StepList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for StepList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<StepList, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(untagged)]
+        enum Written {
+            Text(String),
+            Rates(Vec<u64>),
+        }
+        let text = match Written::deserialize(d)? {
+            Written::Text(text) => text,
+            Written::Rates(rates) => StepList(rates).to_string(),
+        };
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 impl fmt::Display for StepList {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let parts: Vec<String> = self.0.iter().map(|r| r.to_string()).collect();
@@ -78,6 +111,7 @@ mod tests {
             ("500", &[500]),
             ("500,1k,2k,5k,10k", &[500, 1000, 2000, 5000, 10000]),
             (" 1k , 1.5k ,2K", &[1000, 1500, 2000]),
+            ("100000k", &[100_000_000]),
         ];
         for (input, want) in table {
             assert_eq!(
@@ -100,6 +134,9 @@ mod tests {
             ("abc", "step 'abc' is not a rate (expected a whole number, optionally with a k suffix: 500, 2k, 1.5k)"),
             ("1k,,2k", "step '' is not a rate (expected a whole number, optionally with a k suffix: 500, 2k, 1.5k)"),
             ("1.5", "step '1.5' is not a rate (expected a whole number, optionally with a k suffix: 500, 2k, 1.5k)"),
+            ("1e30", "step '1e30' is above the highest rate loadgen paces, 100000000 ops/s (100M)"),
+            ("1k,100000001", "step '100000001' is above the highest rate loadgen paces, 100000000 ops/s (100M)"),
+            ("inf", "step 'inf' is not a rate (expected a whole number, optionally with a k suffix: 500, 2k, 1.5k)"),
         ];
         for (input, want) in table {
             let err = input.parse::<StepList>().unwrap_err();

@@ -1,21 +1,26 @@
 //! The Supervisor: owns the measuring actors and restarts a failed one
-//! (one-for-one), telling the RampController so the affected step is judged
-//! INCONCLUSIVE and re-run rather than judged from partial data (messages in a
-//! dead actor's mailbox are lost even though their `send` succeeded).
+//! (one-for-one). Each restart is announced on its [`OutputPort`] with the
+//! new set of refs: the RampController subscribes, keeps the refs, and judges
+//! the affected step INCONCLUSIVE and re-runs it rather than judge it from
+//! partial data (messages in a dead actor's mailbox are lost even though
+//! their `send` succeeded). The plugin's sink reaches the collector through
+//! a [`CollectorHandle`] swapped here on restart.
+//!
+//! It knows nothing of the ramp: whoever starts it subscribes to the port.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use ractor::{
-    Actor, ActorCell, ActorProcessingErr, ActorRef, RpcReplyPort, SpawnErr, SupervisionEvent,
+    Actor, ActorCell, ActorProcessingErr, ActorRef, OutputPort, RpcReplyPort, SpawnErr,
+    SupervisionEvent,
 };
 
-use crate::collector::{Collector, CollectorMsg};
+use crate::collector::{Collector, CollectorHandle, CollectorMsg};
 use crate::counters::{CounterMsg, CounterScraper};
 use crate::pacer::{Pacer, PacerMsg};
 use crate::pending::{BacklogSource, PendingMsg, PendingPoller};
 use crate::plugin::Workload;
-use crate::ramp::RampMsg;
 
 /// The current refs of the supervised actors (they change on restart).
 #[derive(Clone)]
@@ -24,6 +29,14 @@ pub struct Children {
     pub collector: ActorRef<CollectorMsg>,
     pub pending: ActorRef<PendingMsg>,
     pub counters: ActorRef<CounterMsg>,
+}
+
+/// A child was restarted: which, why, and the refs to use from now on.
+#[derive(Clone)]
+pub struct Restarted {
+    pub child: &'static str,
+    pub reason: String,
+    pub children: Children,
 }
 
 pub enum SupervisorMsg {
@@ -36,13 +49,14 @@ pub enum SupervisorMsg {
 pub struct Supervisor {
     pub workload: Arc<Workload>,
     pub series: Vec<String>,
-    /// Registered name of the collector, which the plugin's sink looks up.
-    pub collector_name: String,
+    /// Where the plugin's sink finds the collector; set on every (re)start.
+    pub collector: CollectorHandle,
     /// Where the JetStream durables are read, if the workload names any.
     pub backlog: Option<Arc<BacklogSource>>,
     /// Prometheus endpoints the counter scraper reads (`--scrape`).
     pub scrape_urls: Vec<String>,
-    pub ramp: ActorRef<RampMsg>,
+    /// Every restart is announced here.
+    pub restarts: Arc<OutputPort<Restarted>>,
 }
 
 pub struct SupervisorState {
@@ -79,28 +93,12 @@ impl Supervisor {
     }
 
     async fn spawn_collector(&self, sup: ActorCell) -> Result<ActorRef<CollectorMsg>, SpawnErr> {
-        // The dead collector's name may take a moment to be released.
-        let mut attempts = 0;
-        loop {
-            let collector = Collector {
-                series: self.series.clone(),
-            };
-            match Actor::spawn_linked(
-                Some(self.collector_name.clone()),
-                collector,
-                (),
-                sup.clone(),
-            )
-            .await
-            {
-                Ok((actor, _)) => return Ok(actor),
-                Err(SpawnErr::ActorAlreadyRegistered(_)) if attempts < 100 => {
-                    attempts += 1;
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                }
-                Err(e) => return Err(e),
-            }
-        }
+        let collector = Collector {
+            series: self.series.clone(),
+        };
+        let (actor, _) = Actor::spawn_linked(None, collector, (), sup).await?;
+        self.collector.set(actor.clone());
+        Ok(actor)
     }
 
     async fn spawn_pending(&self, sup: ActorCell) -> Result<ActorRef<PendingMsg>, SpawnErr> {
@@ -150,9 +148,10 @@ impl Supervisor {
             Child::Pending => state.children.pending = self.spawn_pending(sup).await?,
             Child::Counters => state.children.counters = self.spawn_counters(sup).await?,
         }
-        let _ = self.ramp.send_message(RampMsg::ChildRestarted {
+        self.restarts.send(Restarted {
             child: child.name(),
             reason,
+            children: state.children.clone(),
         });
         Ok(())
     }

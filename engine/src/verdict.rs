@@ -14,15 +14,21 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 /// The thresholds a step must meet. Every field is > 0 (checked by the CLI).
+/// Serialized with the flags' names (`slo-p95 = "100ms"`): it is part of
+/// [`RunConfig`](crate::config::RunConfig).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Slo {
-    #[serde(with = "humantime_serde_ms")]
+    #[serde(rename = "slo-p95", with = "crate::config::duration_text")]
     pub p95: Duration,
-    #[serde(with = "humantime_serde_ms")]
+    #[serde(rename = "slo-p99", with = "crate::config::duration_text")]
     pub p99: Duration,
+    #[serde(rename = "slo-error-rate")]
     pub error_rate: f64,
+    #[serde(rename = "slo-loss-rate")]
     pub loss_rate: f64,
+    #[serde(rename = "slo-pending-growth")]
     pub pending_growth: i64,
+    #[serde(rename = "rate-tolerance")]
     pub rate_tolerance: f64,
 }
 
@@ -162,10 +168,6 @@ impl Verdict {
     pub fn is_pass(&self) -> bool {
         matches!(self, Verdict::Pass)
     }
-
-    pub fn is_trip(&self) -> bool {
-        matches!(self, Verdict::Trip(_))
-    }
 }
 
 pub fn judge(step: &StepInputs, slo: &Slo) -> Verdict {
@@ -289,21 +291,6 @@ pub fn fmt_ms(d: Duration) -> String {
 /// `0.150%`.
 pub fn fmt_pct(rate: f64) -> String {
     format!("{:.3}%", rate * 100.0)
-}
-
-/// Serialize SLO durations as whole milliseconds (`"p95_ms": 100`).
-mod humantime_serde_ms {
-    use serde::{Deserialize, Deserializer, Serializer};
-    use std::time::Duration;
-
-    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_f64(d.as_secs_f64() * 1000.0)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-        let ms = f64::deserialize(d)?;
-        Ok(Duration::from_secs_f64(ms / 1000.0))
-    }
 }
 
 #[cfg(test)]

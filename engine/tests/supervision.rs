@@ -6,25 +6,16 @@ mod common;
 use std::time::Duration;
 
 use loadgen_engine::collector::CollectorMsg;
-use ractor::ActorRef;
-
-/// The running collector (runs register it under `loadgen-collector-…`).
-fn collector() -> Option<ActorRef<CollectorMsg>> {
-    ractor::registry::registered()
-        .into_iter()
-        .find(|name| name.starts_with("loadgen-collector-"))
-        .and_then(ractor::registry::where_is)
-        .map(Into::into)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_collector_failure_mid_hold_makes_the_step_inconclusive_and_re_runs_it() {
     let spec = common::quick_spec("synthetic", &[("capacity", "100000")], &[300]);
+    let collector = spec.collector.clone();
     let run = tokio::spawn(loadgen_engine::run(spec, std::future::pending()));
 
     // Warmup is 300 ms: 1 s in, the first attempt is mid-hold.
     tokio::time::sleep(Duration::from_millis(1_000)).await;
-    let first = collector().expect("the collector is registered");
+    let first = collector.current().expect("the collector runs");
     first
         .send_message(CollectorMsg::InjectFailure("injected by test".into()))
         .unwrap();
@@ -37,12 +28,14 @@ async fn a_collector_failure_mid_hold_makes_the_step_inconclusive_and_re_runs_it
     let verdicts: Vec<(&str, u32)> = report
         .steps
         .iter()
-        .map(|s| (s.verdict.as_str(), s.attempt))
+        .map(|s| (s.verdict.label(), s.attempt))
         .collect();
     assert_eq!(verdicts, [("INCONCLUSIVE", 1), ("PASS", 2)], "{report:#?}");
     assert_eq!(
-        report.steps[0].reasons,
+        report.steps[0].reasons(),
         ["collector restarted during the step: injected by test"]
     );
     assert_eq!(report.answer.max_rps, Some(300));
+    let now = collector.current().expect("a collector runs again");
+    assert_ne!(now.get_id(), first.get_id(), "the sink's handle was swapped");
 }

@@ -27,8 +27,8 @@ fn two_libraries_load_side_by_side() {
         loss_timeout_ms: 1000,
         ..HostConfig::default()
     };
-    let a = Workload::start(&synthetic, &host, HostSink::new("nobody-a".into())).unwrap();
-    let b = Workload::start(&echo, &host, HostSink::new("nobody-b".into())).unwrap();
+    let a = Workload::start(&synthetic, &host, HostSink::new(Default::default())).unwrap();
+    let b = Workload::start(&echo, &host, HostSink::new(Default::default())).unwrap();
     let batch = Batch {
         first_op: 0,
         first_intended: clock::now(),

@@ -332,7 +332,7 @@ impl RunOutput {
     pub fn final_verdicts(&self) -> Vec<(u64, &str)> {
         self.final_steps()
             .into_iter()
-            .map(|s| (s.target_rps, s.verdict.as_str()))
+            .map(|s| (s.target_rps, s.verdict.label()))
             .collect()
     }
 
@@ -357,11 +357,11 @@ impl RunOutput {
         let [step] = self.steps() else {
             panic!("one step expected; {self}")
         };
-        assert_eq!(step.verdict, "TRIP", "{self}");
+        assert_eq!(step.verdict.label(), "TRIP", "{self}");
         assert!(
-            step.reasons.iter().any(|r| r.starts_with(reason)),
+            step.reasons().iter().any(|r| r.starts_with(reason)),
             "a reason starting {reason:?} expected: {:?}",
-            step.reasons
+            step.reasons()
         );
         step
     }

@@ -44,14 +44,14 @@ async fn a_counter_over_its_bound_trips_the_step() -> anyhow::Result<()> {
         out.assert_no_panic();
         assert_eq!(out.code(), Some(1), "{}", out.stdout);
         let step = &out.steps()[0];
-        assert_eq!(step.verdict, "TRIP", "{step:?}");
+        assert_eq!(step.verdict.label(), "TRIP", "{step:?}");
         assert_eq!(
-            step.reasons.len(),
+            step.reasons().len(),
             1,
             "only the rejected gate fails: {step:?}"
         );
         assert!(
-            step.reasons[0]
+            step.reasons()[0]
                 .starts_with(r#"chat_testbed_rejected_total{service="gatekeeper"} <= 0 (delta "#),
             "{step:?}"
         );
@@ -75,7 +75,7 @@ async fn a_failed_scrape_makes_the_step_inconclusive() -> anyhow::Result<()> {
             .await?;
         out.assert_no_panic();
         assert_eq!(out.code(), Some(1), "{}", out.stdout);
-        let verdicts: Vec<&str> = out.steps().iter().map(|s| s.verdict.as_str()).collect();
+        let verdicts: Vec<&str> = out.steps().iter().map(|s| s.verdict.label()).collect();
         assert_eq!(
             verdicts,
             ["INCONCLUSIVE", "INCONCLUSIVE"],
@@ -83,7 +83,7 @@ async fn a_failed_scrape_makes_the_step_inconclusive() -> anyhow::Result<()> {
         );
         for step in out.steps() {
             assert!(
-                step.reasons[0].starts_with("counter signal unavailable: GET "),
+                step.reasons()[0].starts_with("counter signal unavailable: GET "),
                 "{step:?}"
             );
         }

@@ -54,11 +54,11 @@ async fn a_capped_history_service_trips_above_its_cap_and_the_answer_is_below_it
         let limit = ["history p9", "thread p9", "error rate", "loss rate"];
         let trip = steps[2];
         assert!(
-            trip.reasons
+            trip.reasons()
                 .iter()
                 .any(|r| limit.iter().any(|l| r.starts_with(l))),
             "the trip names history/thread latency or errors: {:?}\n{out}",
-            trip.reasons
+            trip.reasons()
         );
         assert_eq!(out.report()?.answer.max_rps, Some(400), "{out}");
         let answer = out.answer_line().unwrap_or_default();

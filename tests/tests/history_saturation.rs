@@ -34,8 +34,8 @@ async fn a_full_in_flight_bound_is_inconclusive_saturation() -> anyhow::Result<(
         let [step] = out.steps() else {
             panic!("one step expected: {out}")
         };
-        assert_eq!(step.verdict, "INCONCLUSIVE", "{out}");
-        let reason = step.reasons.join("; ");
+        assert_eq!(step.verdict.label(), "INCONCLUSIVE", "{out}");
+        let reason = step.reasons().join("; ");
         assert!(reason.contains("saturation"), "{reason}\n{out}");
         assert!(reason.contains("max_in_flight"), "{reason}\n{out}");
         // About 20 of 200 ops/s fit through one 50 ms slot; the rest are refused.

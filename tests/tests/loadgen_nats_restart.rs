@@ -32,13 +32,13 @@ async fn a_nats_restart_mid_run_is_judged_and_the_run_goes_on() -> anyhow::Resul
         let steps = out.steps();
         let rates: Vec<u64> = steps.iter().map(|s| s.target_rps).collect();
         assert_eq!(rates, [200, 300, 400], "every step ran: {out}");
-        assert_eq!(steps[0].verdict, "PASS", "{out}");
+        assert_eq!(steps[0].verdict.label(), "PASS", "{out}");
         assert_ne!(
-            steps[1].verdict, "PASS",
+            steps[1].verdict.label(), "PASS",
             "the restart's step cannot pass: {out}"
         );
         assert!(
-            steps[1].lost + steps[1].failed > 0 || steps[1].verdict == "INCONCLUSIVE",
+            steps[1].lost + steps[1].failed > 0 || steps[1].verdict.label() == "INCONCLUSIVE",
             "the restart shows as loss, errors or a broken signal: {out}"
         );
         // Reconnected: the step after the restart is measured again.

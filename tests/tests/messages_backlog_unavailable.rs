@@ -73,14 +73,14 @@ async fn monitoring_lost_mid_run_makes_that_step_inconclusive() -> anyhow::Resul
         let verdicts: Vec<(u64, &str)> = out
             .steps()
             .iter()
-            .map(|s| (s.target_rps, s.verdict.as_str()))
+            .map(|s| (s.target_rps, s.verdict.label()))
             .collect();
         assert_eq!(verdicts, [(200, "PASS"), (400, "INCONCLUSIVE")], "{out}");
         let step2 = &out.steps()[1];
         assert!(
-            step2.reasons[0].starts_with(UNAVAILABLE),
+            step2.reasons()[0].starts_with(UNAVAILABLE),
             "{:?}",
-            step2.reasons
+            step2.reasons()
         );
         assert_eq!(out.report()?.answer.max_rps, Some(200));
         let (last_read, unanswered) = stub.tally();

@@ -37,11 +37,11 @@ async fn broadcast_capacity_is_the_answer() -> anyhow::Result<()> {
 
         let trip = out.final_steps()[2];
         assert!(
-            trip.reasons
+            trip.reasons()
                 .iter()
                 .any(|r| r.starts_with("broadcast-worker pending +") || r.starts_with("E2 p9")),
             "the 4000 step should trip on the broadcast backlog or E2: {:?}",
-            trip.reasons
+            trip.reasons()
         );
         // Offered 2000/s above capacity for the 5 s hold: the backlog grows by
         // thousands, and it is broadcast-worker's that grows most.

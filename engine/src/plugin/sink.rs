@@ -1,38 +1,29 @@
 //! [`HostSink`]: the host's `SampleSink`, called on the plugin's threads.
 //!
 //! The host's tokio runtime is not current on those threads, so the sink only
-//! does a non-blocking `send_message` to the Collector. It finds the collector
-//! by its registered name on every batch, so samples reach the restarted
-//! actor after a supervisor restart.
+//! does a non-blocking send to the Collector, through a [`CollectorHandle`]
+//! the Supervisor updates on restart: samples reach the restarted actor.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use abi_stable::std_types::RSlice;
 use loadgen_plugin_api::abi::{Sample, SampleSink};
-use ractor::ActorRef;
 
-use crate::collector::CollectorMsg;
+use crate::collector::CollectorHandle;
 
 pub struct HostSink {
-    collector_name: String,
+    collector: CollectorHandle,
 }
 
 impl HostSink {
-    pub fn new(collector_name: String) -> HostSink {
-        HostSink { collector_name }
+    pub fn new(collector: CollectorHandle) -> HostSink {
+        HostSink { collector }
     }
 }
 
 impl SampleSink for HostSink {
     fn record(&self, samples: RSlice<'_, Sample>) {
         // A panic here would cross the FFI boundary and abort the process.
-        let _ = catch_unwind(AssertUnwindSafe(|| {
-            if let Some(cell) = ractor::registry::where_is(self.collector_name.clone()) {
-                let collector: ActorRef<CollectorMsg> = cell.into();
-                // A send fails only while the collector is restarting; that
-                // step is INCONCLUSIVE anyway.
-                let _ = collector.send_message(CollectorMsg::Samples(samples.to_vec()));
-            }
-        }));
+        let _ = catch_unwind(AssertUnwindSafe(|| self.collector.send(samples.to_vec())));
     }
 }

@@ -7,17 +7,20 @@ use crate::collector::CollectorStats;
 use crate::counters::CounterSnapshot;
 use crate::pacer::PacerCounts;
 use crate::report::{ms_value, SeriesReport, StepReport};
+use crate::search::{Measurement, StepSearch};
 use crate::verdict::{StepInputs, Verdict};
 
-use super::{Current, RampConfig};
+use super::machine::Current;
+use crate::config::RunConfig;
 
 /// What the children reported at the end of a step.
-pub(super) struct Measured {
-    pub(super) counts: Result<PacerCounts, String>,
-    pub(super) start_counters: Result<CounterSnapshot, String>,
-    pub(super) end_counters: Result<CounterSnapshot, String>,
-    pub(super) stats: Result<CollectorStats, String>,
-    pub(super) in_use: Result<Vec<u16>, String>,
+#[derive(Debug)]
+pub struct Measured {
+    pub counts: Result<PacerCounts, String>,
+    pub end_counters: Result<CounterSnapshot, String>,
+    pub stats: Result<CollectorStats, String>,
+    /// The series the plugin records (others are not judged).
+    pub in_use: Result<Vec<u16>, String>,
 }
 
 /// What the report shows beyond the verdict's inputs.
@@ -25,11 +28,13 @@ pub(super) struct Extras {
     pub(super) stats: CollectorStats,
     /// Plugin counter deltas from hold start to drain end, for diagnosis.
     counters: BTreeMap<String, u64>,
+    /// The series the plugin records.
+    in_use: Vec<u16>,
 }
 
 /// Assemble the verdict's inputs; the first broken signal, if any, becomes
 /// the measurement failure (so the step is INCONCLUSIVE, never PASS).
-pub(super) fn step_inputs(cur: &Current, config: &RampConfig, m: Measured) -> (StepInputs, Extras) {
+pub(super) fn step_inputs(cur: &Current, config: &RunConfig, m: Measured) -> (StepInputs, Extras) {
     let mut failure = cur.disrupted.clone();
     let mut note = |e: String| {
         failure.get_or_insert(e);
@@ -52,10 +57,14 @@ pub(super) fn step_inputs(cur: &Current, config: &RampConfig, m: Measured) -> (S
         note(format!("pacer unavailable: {e}"));
         PacerCounts::default()
     });
-    let (deltas, counter_gates) = match (&m.start_counters, &m.end_counters) {
+    let start_counters = cur
+        .start_counters
+        .clone()
+        .unwrap_or_else(|| Err("no hold-start snapshot".into()));
+    let (deltas, counter_gates) = match (&start_counters, &m.end_counters) {
         (Ok(start), Ok(end)) => {
             let mut gates = Vec::new();
-            for spec in &config.counter_gates {
+            for spec in &config.slo_counter {
                 match spec.evaluate(&start.scraped, &end.scraped) {
                     Ok(gate) => gates.push(gate),
                     Err(e) => note(format!("counter signal unavailable: {e}")),
@@ -78,7 +87,7 @@ pub(super) fn step_inputs(cur: &Current, config: &RampConfig, m: Measured) -> (S
     });
     let inputs = StepInputs {
         target_rps: cur.rps,
-        hold: config.hold,
+        hold: config.phases.hold,
         attempted: counts.accepted,
         failed: stats.failed() + counts.fire_errors,
         lost: stats.lost(),
@@ -100,6 +109,7 @@ pub(super) fn step_inputs(cur: &Current, config: &RampConfig, m: Measured) -> (S
         Extras {
             stats,
             counters: deltas.by_name,
+            in_use,
         },
     )
 }
@@ -109,6 +119,7 @@ pub(super) fn step_report(
     inputs: &StepInputs,
     extras: &Extras,
     verdict: &Verdict,
+    measurement: &Measurement,
 ) -> StepReport {
     let service_p99 = |name: &str| {
         extras
@@ -147,7 +158,21 @@ pub(super) fn step_report(
         worst_durable: worst.map(|p| p.name.clone()),
         worst_pending_delta: worst.map(|p| p.growth()),
         counters: extras.counters.clone(),
-        verdict: verdict.label().to_string(),
-        reasons: verdict.reasons(),
+        verdict: verdict.clone(),
+        search: Some(StepSearch::new(
+            cur.chosen_by,
+            cur.estimate,
+            measurement.clone(),
+        )),
+    }
+}
+
+impl Extras {
+    /// Answers completed per second of the hold (`None` if none were counted:
+    /// a collector that restarted, or a plugin that answers nothing).
+    pub(super) fn goodput_rps(&self, hold: std::time::Duration) -> Option<f64> {
+        let answered = self.stats.answered_in_hold(&self.in_use)?;
+        (answered > 0 && hold > std::time::Duration::ZERO)
+            .then(|| answered as f64 / hold.as_secs_f64())
     }
 }

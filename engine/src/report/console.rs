@@ -65,7 +65,7 @@ fn row(step: &StepReport, confirmation: bool) -> Vec<String> {
         (Some(name), Some(delta)) => format!("{name} {delta:+}"),
         _ => "-".to_string(),
     });
-    let mut verdict = step.verdict.clone();
+    let mut verdict = step.verdict.label().to_string();
     if confirmation {
         verdict.push_str(" (confirm)");
     }
@@ -73,7 +73,7 @@ fn row(step: &StepReport, confirmation: bool) -> Vec<String> {
         verdict.push_str(" (re-run)");
     }
     cells.push(verdict);
-    cells.push(step.reasons.join("; "));
+    cells.push(step.reasons().join("; "));
     cells
 }
 
@@ -119,14 +119,14 @@ fn print_ladder_answer<W: Write>(w: &mut W, report: &RunReport) -> io::Result<()
         None => {
             let why = match report.steps.first() {
                 None => "no step finished".to_string(),
-                Some(first) if first.reasons.is_empty() => {
+                Some(first) if first.passed() => {
                     format!("lowest step {}", first.target_rps)
                 }
                 Some(first) => format!(
                     "lowest step {} {}: {}",
                     first.target_rps,
-                    first.verdict,
-                    first.reasons.join("; ")
+                    first.verdict.label(),
+                    first.reasons().join("; ")
                 ),
             };
             writeln!(w, "ANSWER: no step passed ({why}; {context})")?
@@ -148,8 +148,8 @@ fn print_ladder_answer<W: Write>(w: &mut W, report: &RunReport) -> io::Result<()
     }
 }
 
-/// `ANSWER: max RPS = 4410 (plugin=…, bracket [4410, 4500], 9 probes)`, the
-/// Next-limit line, and why the search stopped.
+/// `ANSWER: max RPS = 4410 (plugin=…, bracket [4410, 4500], 9 probes, 2/2
+/// trials held)`, the Next-limit line, and why the search stopped.
 fn print_search_answer<W: Write>(
     w: &mut W,
     report: &RunReport,
@@ -167,9 +167,13 @@ fn print_search_answer<W: Write>(
                 Some(trip) => format!("bracket [{rps}, {trip}]"),
                 None => "no TRIP found".to_string(),
             };
+            let trials = match o.trials {
+                Some(t) if t.rps == rps => format!(", {}/{} trials held", t.held, t.runs),
+                _ => String::new(),
+            };
             writeln!(
                 w,
-                "ANSWER: max RPS = {rps} ({context}, {bracket}, {probes})"
+                "ANSWER: max RPS = {rps} ({context}, {bracket}, {probes}{trials})"
             )?;
             if let Some(trip) = a.next_limit_rps {
                 writeln!(
@@ -193,8 +197,8 @@ fn print_search_answer<W: Write>(
                     Some(first) => format!(
                         "start rate {} {}: {}",
                         first.target_rps,
-                        first.verdict,
-                        first.reasons.join("; ")
+                        first.verdict.label(),
+                        first.reasons().join("; ")
                     ),
                 },
             };
@@ -217,6 +221,12 @@ fn stop_line(search: &SearchReport, answered: bool) -> Option<String> {
     let line = match (&o.stop, width) {
         (Stop::Converged, Some(width)) => match (o.bracket.pass, o.bracket.trip) {
             (Some(p), Some(t)) if t - p <= 1 => "converged: the bracket is 1 RPS wide".to_string(),
+            (Some(p), Some(_)) if o.bracket.width() > Some(plan.precision) => format!(
+                "converged: {p} RPS passed and the service served {:.0}/s above capacity \
+                 (the throughput caps the bracket; --precision {})",
+                o.throughput_rps.unwrap_or_default(),
+                plan.precision
+            ),
             _ => format!(
                 "converged: the bracket is {width} wide (--precision {})",
                 plan.precision
@@ -244,8 +254,24 @@ fn stop_line(search: &SearchReport, answered: bool) -> Option<String> {
     Some(line)
 }
 
-/// `Confirmed: 3/3 re-runs at 4410 RPS held`.
+/// `Noise: TRIP at 200 RPS below PASS at 300 RPS: re-probed` per
+/// contradiction, then `Confirmed: 3/3 re-runs at 4410 RPS held`.
 fn print_confirmation<W: Write>(w: &mut W, report: &RunReport) -> io::Result<()> {
+    let contradictions = report
+        .search
+        .iter()
+        .flat_map(|s| s.outcome.contradictions.iter());
+    for c in contradictions {
+        let what = if c.trip_rps == c.pass_rps {
+            format!("PASS and TRIP at {} RPS", c.pass_rps)
+        } else {
+            format!(
+                "non-monotonic: TRIP at {} RPS below PASS at {} RPS",
+                c.trip_rps, c.pass_rps
+            )
+        };
+        writeln!(w, "        Noise: {what}: re-probed")?;
+    }
     let Some(c) = report
         .search
         .as_ref()

@@ -61,8 +61,8 @@ pub fn write_csv<W: Write>(w: W, report: &RunReport) -> csv::Result<()> {
             step.worst_pending_delta
                 .map(|d| d.to_string())
                 .unwrap_or_default(),
-            step.verdict.clone(),
-            step.reasons.join("; "),
+            step.verdict.label().to_string(),
+            step.reasons().join("; "),
         ]);
         out.write_record(&row)?;
     }

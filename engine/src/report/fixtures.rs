@@ -1,13 +1,14 @@
 //! Report values for renderer tests.
 
 use super::*;
+use crate::config::{Phases, Rates, SearchKind};
 use crate::search::{Adaptive, Bracket, Outcome, Plan, Stop};
 
 pub fn step(target_rps: u64, verdict: &str) -> StepReport {
-    let reasons = match verdict {
-        "TRIP" => vec!["op p95=143ms > 100ms".to_string()],
-        "INCONCLUSIVE" => vec!["no ops attempted".to_string()],
-        _ => vec![],
+    let typed = match verdict {
+        "TRIP" => Verdict::Trip(vec!["op p95=143ms > 100ms".to_string()]),
+        "INCONCLUSIVE" => Verdict::Inconclusive("no ops attempted".to_string()),
+        _ => Verdict::Pass,
     };
     StepReport {
         probe: 0,
@@ -33,8 +34,8 @@ pub fn step(target_rps: u64, verdict: &str) -> StepReport {
         worst_durable: Some("queue".into()),
         worst_pending_delta: Some(if verdict == "TRIP" { 1500 } else { 0 }),
         counters: Default::default(),
-        verdict: verdict.into(),
-        reasons,
+        verdict: typed,
+        search: None,
     }
 }
 
@@ -48,20 +49,8 @@ pub fn report(steps: &[(u64, &str)]) -> RunReport {
         })
         .collect();
     RunReport {
-        settings: RunSettings {
-            plugin: "synthetic".into(),
-            plugin_version: "0.1.0".into(),
-            preset: None,
-            options: [("capacity".to_string(), "3000".to_string())].into(),
-            steps: steps.iter().map(|s| s.target_rps).collect(),
-            warmup_ms: 1000,
-            hold_ms: 3000,
-            drain_ms: 2000,
-            cooldown_ms: 0,
-            stop_on_trip: true,
-            seed: 42,
-            slo: Slo::default(),
-        },
+        settings: settings(steps.iter().map(|s| s.target_rps).collect()),
+        plugin_version: "0.1.0".into(),
         answer: answer(&steps),
         steps,
         interrupted: false,
@@ -69,10 +58,28 @@ pub fn report(steps: &[(u64, &str)]) -> RunReport {
     }
 }
 
+/// A resolved config of a quick synthetic run over `rates`.
+pub fn settings(rates: Vec<u64>) -> RunConfig {
+    let mut c = RunConfig::new("synthetic");
+    c.options.insert("capacity".into(), "3000".into());
+    c.rates.steps = (!rates.is_empty()).then_some(crate::steps::StepList(rates));
+    c.phases = Phases {
+        warmup: std::time::Duration::from_secs(1),
+        hold: std::time::Duration::from_secs(3),
+        drain: std::time::Duration::from_secs(2),
+        cooldown: std::time::Duration::ZERO,
+    };
+    c
+}
+
 /// An adaptive run: `steps` in the order probed, ending as `outcome` says.
 pub fn adaptive_report(steps: &[(u64, &str)], outcome: Outcome) -> RunReport {
     let mut r = report(steps);
-    r.settings.steps = Vec::new();
+    r.settings.rates = Rates {
+        search: SearchKind::Adaptive,
+        start_rps: Some(500),
+        ..Rates::default()
+    };
     let search = SearchReport {
         plan: Plan::Adaptive(Adaptive::new(500)),
         outcome,
@@ -83,13 +90,5 @@ pub fn adaptive_report(steps: &[(u64, &str)], outcome: Outcome) -> RunReport {
 }
 
 pub fn outcome(pass: Option<u64>, trip: Option<u64>, stop: Stop) -> Outcome {
-    Outcome {
-        bracket: Bracket { pass, trip },
-        stop,
-        probes: 0,
-        confirm: None,
-        throughput_rps: None,
-        trials: None,
-        contradictions: Vec::new(),
-    }
+    Outcome::bare(Bracket { pass, trip }, stop, 0)
 }

@@ -7,6 +7,7 @@ use std::io::{self, Write};
 use plotters::prelude::*;
 
 use super::{ms_text, RunReport, StepReport};
+use crate::verdict::Verdict;
 
 const WIDTH: u32 = 960;
 const HEIGHT: u32 = 540;
@@ -131,10 +132,10 @@ fn draw<DB: DrawingBackend>(
             .map(|x| x.p99_ms)
             .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))))?;
         let at = (s.target_rps as f64, worst.max(min_y));
-        let style = match s.verdict.as_str() {
-            "PASS" => GREEN.filled(),
-            "TRIP" => RED.filled(),
-            _ => RGBColor(128, 128, 128).filled(),
+        let style = match s.verdict {
+            Verdict::Pass => GREEN.filled(),
+            Verdict::Trip(_) => RED.filled(),
+            Verdict::Inconclusive(_) => RGBColor(128, 128, 128).filled(),
         };
         Some(Circle::new(at, 6, style))
     }))?;

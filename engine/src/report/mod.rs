@@ -10,8 +10,9 @@ pub mod json;
 
 use serde::{Deserialize, Serialize};
 
-use crate::search::{Outcome, Plan};
-use crate::verdict::{fmt_ms, Slo};
+use crate::config::RunConfig;
+use crate::search::{Outcome, Plan, StepSearch};
+use crate::verdict::{fmt_ms, Verdict};
 
 /// Latency figures of one series in one step, in milliseconds.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -49,36 +50,27 @@ pub struct StepReport {
     /// `bad_reply`, `gatekeeper`, `slow_consumer`: where the failures came from.
     #[serde(default)]
     pub counters: std::collections::BTreeMap<String, u64>,
-    /// "PASS", "TRIP" or "INCONCLUSIVE".
-    pub verdict: String,
-    pub reasons: Vec<String>,
+    /// PASS, TRIP or INCONCLUSIVE with the reasons; in JSON
+    /// `"verdict": "TRIP", "reasons": [..]`.
+    #[serde(flatten)]
+    pub verdict: Verdict,
+    /// Why the search chose this rate and what it read from the step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search: Option<StepSearch>,
 }
 
 impl StepReport {
     pub fn passed(&self) -> bool {
-        self.verdict == "PASS"
+        matches!(self.verdict, Verdict::Pass)
     }
 
     pub fn tripped(&self) -> bool {
-        self.verdict == "TRIP"
+        matches!(self.verdict, Verdict::Trip(_))
     }
-}
 
-/// The run's settings, as they shape the answer.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct RunSettings {
-    pub plugin: String,
-    pub plugin_version: String,
-    pub preset: Option<String>,
-    pub options: std::collections::BTreeMap<String, String>,
-    pub steps: Vec<u64>,
-    pub warmup_ms: u64,
-    pub hold_ms: u64,
-    pub drain_ms: u64,
-    pub cooldown_ms: u64,
-    pub stop_on_trip: bool,
-    pub seed: u64,
-    pub slo: Slo,
+    pub fn reasons(&self) -> Vec<String> {
+        self.verdict.reasons()
+    }
 }
 
 /// The run's conclusion.
@@ -110,7 +102,10 @@ impl SearchReport {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunReport {
-    pub settings: RunSettings,
+    /// The run's configuration, resolved (every rate named).
+    pub settings: RunConfig,
+    /// The version of the plugin that ran.
+    pub plugin_version: String,
     pub steps: Vec<StepReport>,
     pub answer: Answer,
     /// The run was cancelled (SIGINT/SIGTERM): the steps are what finished.
@@ -136,19 +131,41 @@ pub fn answer(steps: &[StepReport]) -> Answer {
     Answer {
         max_rps,
         next_limit_rps: lowest_trip.map(|t| t.target_rps),
-        next_limit: lowest_trip.map(|t| t.reasons.clone()).unwrap_or_default(),
+        next_limit: lowest_trip.map(|t| t.reasons()).unwrap_or_default(),
     }
 }
 
-/// [`answer`] from the search probes only: `--confirm` runs re-test the
-/// answer, they do not move it (their tally is in the search outcome).
+/// The search's answer: the bracket it decided (a PASS whose backlog rose is
+/// above capacity; contradicting verdicts were re-probed; trials decide by
+/// majority), with the reasons of the rate too high above it. A search that
+/// ended with nothing decided (a ramp that died) falls back to [`answer`]
+/// over its search probes.
 pub fn search_answer(steps: &[StepReport], search: &SearchReport) -> Answer {
-    let probes: Vec<StepReport> = steps
-        .iter()
-        .filter(|s| !search.is_confirmation(s.probe))
-        .cloned()
-        .collect();
-    answer(&probes)
+    let bracket = search.outcome.bracket;
+    if bracket.pass.is_none() && bracket.trip.is_none() {
+        let probes: Vec<StepReport> = steps
+            .iter()
+            .filter(|s| !search.is_confirmation(s.probe))
+            .cloned()
+            .collect();
+        return answer(&probes);
+    }
+    let limit = bracket.trip.and_then(|t| {
+        steps
+            .iter()
+            .rev()
+            .filter(|s| s.target_rps == t)
+            .find_map(|s| match (&s.verdict, &s.search) {
+                (Verdict::Trip(reasons), _) => Some(reasons.clone()),
+                (Verdict::Pass, Some(record)) => record.above_capacity_reason(),
+                _ => None,
+            })
+    });
+    Answer {
+        max_rps: bracket.pass,
+        next_limit_rps: bracket.trip,
+        next_limit: limit.unwrap_or_default(),
+    }
 }
 
 /// `2.5` for 2.5 ms, for tables and CSV.

@@ -5,9 +5,11 @@
 //!
 //! Pure functions of their arguments; the ramp builds the measurement.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
-use crate::verdict::Verdict;
+use crate::verdict::{Slo, StepInputs, Verdict};
 
 /// A gate's value can be zero (no errors, no backlog growth): its margin is
 /// capped as if the value were this fraction of the limit (ln 100 ≈ 4.6).
@@ -23,6 +25,8 @@ const GOODPUT_SHORTFALL: f64 = 0.02;
 /// What one step measured, as the search needs it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Measurement {
+    /// Not written: a step report carries its verdict beside its measurement.
+    #[serde(skip_serializing, default = "unrecorded")]
     pub verdict: Verdict,
     /// Ops offered per second in the hold (attempted / hold).
     pub offered_rps: f64,
@@ -30,10 +34,7 @@ pub struct Measurement {
     /// not measured.
     #[serde(default)]
     pub goodput_rps: Option<f64>,
-    /// Hold length in seconds (turns backlog readings into a rate).
-    #[serde(default)]
-    pub hold_secs: f64,
-    /// Each backlog read evenly through the hold (start, every second, end).
+    /// Each backlog read through the hold (start, every second, end).
     #[serde(default)]
     pub backlogs: Vec<BacklogReadings>,
     /// How far each gate was from its limit.
@@ -48,19 +49,76 @@ impl Measurement {
             verdict,
             offered_rps: 0.0,
             goodput_rps: None,
-            hold_secs: 0.0,
             backlogs: Vec::new(),
             margins: Vec::new(),
         }
     }
+
+    /// A judged step's measurement: every gate's margin from the verdict's
+    /// inputs, the goodput, and each backlog from hold start through the
+    /// readings `during` the hold (seconds since hold start) to hold end.
+    pub fn of_step(
+        inputs: &StepInputs,
+        slo: &Slo,
+        verdict: &Verdict,
+        goodput_rps: Option<f64>,
+        during: &[(f64, BTreeMap<String, i64>)],
+    ) -> Measurement {
+        let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+        let mut margins = Vec::new();
+        let mut gate = |gate: String, value: f64, limit: f64| {
+            margins.push(Margin { gate, value, limit })
+        };
+        for s in inputs.series.iter().filter(|s| s.count > 0) {
+            gate(format!("{} p95", s.name), ms(s.p95), ms(slo.p95));
+            gate(format!("{} p99", s.name), ms(s.p99), ms(slo.p99));
+        }
+        gate("error rate".into(), inputs.error_rate(), slo.error_rate);
+        gate("loss rate".into(), inputs.loss_rate(), slo.loss_rate);
+        let hold = inputs.hold.as_secs_f64();
+        let backlogs = inputs
+            .pending
+            .iter()
+            .map(|p| {
+                gate(
+                    format!("{} pending", p.name),
+                    p.growth() as f64,
+                    slo.pending_growth as f64,
+                );
+                let mut readings = vec![(0.0, p.start)];
+                readings.extend(
+                    during
+                        .iter()
+                        .filter(|(t, _)| *t > 0.0 && *t < hold)
+                        .filter_map(|(t, values)| values.get(&p.name).map(|v| (*t, *v))),
+                );
+                readings.push((hold, p.end));
+                BacklogReadings {
+                    name: p.name.clone(),
+                    readings,
+                }
+            })
+            .collect();
+        Measurement {
+            verdict: verdict.clone(),
+            offered_rps: inputs.achieved_rps(),
+            goodput_rps,
+            backlogs,
+            margins,
+        }
+    }
 }
 
-/// One backlog's readings through the hold, evenly spaced, first at hold
-/// start, last at hold end.
+fn unrecorded() -> Verdict {
+    Verdict::Inconclusive("verdict not recorded with the measurement".into())
+}
+
+/// One backlog's readings through the hold: (seconds since hold start,
+/// value), the first at hold start, the last at hold end.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BacklogReadings {
     pub name: String,
-    pub readings: Vec<i64>,
+    pub readings: Vec<(f64, i64)>,
 }
 
 /// One gate: the measured value against its limit (a latency in ms, a rate, a
@@ -96,36 +154,34 @@ pub struct Trend {
 }
 
 impl Trend {
-    /// Least-squares slope of `readings` (evenly spaced over `hold_secs`); the
-    /// trend is rising when the fitted rise over the hold exceeds the noise:
+    /// Least-squares slope of `readings` (seconds, value); the trend is
+    /// rising when the fitted rise over the readings' span exceeds the noise:
     /// a couple of ops, two pacer batches at `offered_rps`, three times the
     /// worst residual.
-    pub fn fit(readings: &[i64], hold_secs: f64, offered_rps: f64) -> Option<Trend> {
-        let n = readings.len();
-        if n < 2 || hold_secs <= 0.0 {
+    pub fn fit(readings: &[(f64, i64)], offered_rps: f64) -> Option<Trend> {
+        let n = readings.len() as f64;
+        let span = readings.last()?.0 - readings.first()?.0;
+        if readings.len() < 2 || span <= 0.0 {
             return None;
         }
-        let dt = hold_secs / (n - 1) as f64;
-        let t = |i: usize| i as f64 * dt;
-        let mean_t = hold_secs / 2.0;
-        let mean_y = readings.iter().map(|&y| y as f64).sum::<f64>() / n as f64;
+        let mean_t = readings.iter().map(|r| r.0).sum::<f64>() / n;
+        let mean_y = readings.iter().map(|r| r.1 as f64).sum::<f64>() / n;
         let (mut sxy, mut sxx) = (0.0, 0.0);
-        for (i, &y) in readings.iter().enumerate() {
-            sxy += (t(i) - mean_t) * (y as f64 - mean_y);
-            sxx += (t(i) - mean_t).powi(2);
+        for &(t, y) in readings {
+            sxy += (t - mean_t) * (y as f64 - mean_y);
+            sxx += (t - mean_t).powi(2);
         }
         let per_sec = sxy / sxx;
         let worst_residual = readings
             .iter()
-            .enumerate()
-            .map(|(i, &y)| (y as f64 - (mean_y + per_sec * (t(i) - mean_t))).abs())
+            .map(|&(t, y)| (y as f64 - (mean_y + per_sec * (t - mean_t))).abs())
             .fold(0.0, f64::max);
         let noise = TREND_MIN_OPS
             .max(2.0 * offered_rps / TICKS_PER_SEC)
             .max(3.0 * worst_residual);
         Some(Trend {
             per_sec,
-            rising: per_sec * hold_secs > noise,
+            rising: per_sec * span > noise,
         })
     }
 }
@@ -173,7 +229,7 @@ impl Assessment {
         let trend = m
             .backlogs
             .iter()
-            .filter_map(|b| Trend::fit(&b.readings, m.hold_secs, m.offered_rps))
+            .filter_map(|b| Trend::fit(&b.readings, m.offered_rps))
             .max_by(|a, b| a.per_sec.total_cmp(&b.per_sec));
         let rising = trend.is_some_and(|t| t.rising);
         let short = m
@@ -224,6 +280,16 @@ mod tests {
         }
     }
 
+    /// Readings spread evenly over `hold` seconds.
+    pub(crate) fn even(values: &[i64], hold: f64) -> Vec<(f64, i64)> {
+        let step = hold / (values.len().max(2) - 1) as f64;
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| (i as f64 * step, v))
+            .collect()
+    }
+
     #[test]
     fn a_trend_rises_only_beyond_the_noise() {
         // (readings, hold s, offered/s, per_sec, rising)
@@ -239,11 +305,11 @@ mod tests {
             (&[0, 90], 3.0, 50_000.0, 30.0, false),
         ];
         for &(readings, hold, offered, per_sec, rising) in table {
-            let t = Trend::fit(readings, hold, offered).unwrap();
+            let t = Trend::fit(&even(readings, hold), offered).unwrap();
             assert!((t.per_sec - per_sec).abs() < 0.5, "{readings:?}: {t:?}");
             assert_eq!(t.rising, rising, "{readings:?}: {t:?}");
         }
-        assert_eq!(Trend::fit(&[5], 3.0, 100.0), None);
+        assert_eq!(Trend::fit(&[(0.0, 5)], 100.0), None);
     }
 
     fn measured(verdict: Verdict, goodput: Option<f64>, readings: &[i64]) -> Measurement {
@@ -251,10 +317,9 @@ mod tests {
             verdict,
             offered_rps: 5125.0,
             goodput_rps: goodput,
-            hold_secs: 3.0,
             backlogs: vec![BacklogReadings {
                 name: "queue".into(),
-                readings: readings.to_vec(),
+                readings: even(readings, 3.0),
             }],
             margins: vec![Margin {
                 gate: "op p95".into(),

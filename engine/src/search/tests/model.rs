@@ -43,7 +43,9 @@ impl Fifo {
         let rate = step.rps as f64;
         let growth = (rate - self.capacity).max(0.0);
         let at = |t: f64| (growth * (WARMUP_S + t)).round() as i64;
-        let readings = (0..=HOLD_S as u32).map(|s| at(s as f64)).collect();
+        let readings = (0..=HOLD_S as u32)
+            .map(|s| (s as f64, at(s as f64)))
+            .collect();
         let p95 = self.p95_ms(rate);
         let held = growth * HOLD_S;
         let verdict = if p95 > P95_LIMIT_MS || held > self.gate {
@@ -55,7 +57,6 @@ impl Fifo {
             verdict,
             offered_rps: rate,
             goodput_rps: Some(rate.min(self.capacity)),
-            hold_secs: HOLD_S,
             backlogs: vec![BacklogReadings {
                 name: "queue".into(),
                 readings,
@@ -228,7 +229,6 @@ fn the_margin_steers_range_finding_when_it_shrinks() {
             },
             offered_rps: rate,
             goodput_rps: Some(rate),
-            hold_secs: HOLD_S,
             backlogs: Vec::new(),
             margins: vec![Margin {
                 gate: "op p95".into(),

@@ -1,0 +1,406 @@
+//! The command line (clap). Values are validated here, so a bad one is a
+//! one-line usage error with exit 2 before anything starts.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+use loadgen_engine::config::{Outputs, Phases, Rates, RunConfig, SearchKind};
+use loadgen_engine::gates::GateSpec;
+use loadgen_engine::steps::{parse_rate, StepList, StepListError};
+use loadgen_engine::verdict::Slo;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "loadgen",
+    version,
+    about = "Find the maximum request rate a service sustains under its SLO.",
+    long_about = "Drives open-loop load at stepped rates, holds each step, judges it \
+                  PASS / TRIP / INCONCLUSIVE from latency, errors, loss and backlog, \
+                  and prints `ANSWER: max RPS = N`.\n\n\
+                  Exit codes: 0 a step passed; 1 no step passed or the run failed; \
+                  2 usage or configuration error."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Ramp the rate step by step and report the highest one that meets the SLO.
+    MaxRps(Box<MaxRpsArgs>),
+    /// Inspect the workload plugins loadgen can find.
+    Plugins {
+        #[command(subcommand)]
+        command: PluginsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PluginsCommand {
+    /// List the plugins found in $LOADGEN_PLUGIN_PATH, next to loadgen, and in ./target.
+    List,
+    /// Describe one plugin: series, default steps, options.
+    Info {
+        /// A plugin name (e.g. `synthetic`) or the path of a plugin library.
+        name: String,
+    },
+}
+
+/// `loadgen max-rps`: every flag but `--config`, `--print-config` and
+/// `--resume` can also come from a `--config` TOML file (same names).
+#[derive(Debug, Args)]
+#[command(after_help = AFTER_HELP)]
+pub struct MaxRpsArgs {
+    #[command(flatten)]
+    pub plugin: PluginArgs,
+    #[command(flatten)]
+    pub rates: RateArgs,
+    #[command(flatten)]
+    pub phases: PhaseArgs,
+    #[command(flatten)]
+    pub slo: SloArgs,
+    #[command(flatten)]
+    pub outputs: OutputArgs,
+    #[command(flatten)]
+    pub run: RunFileArgs,
+}
+
+const AFTER_HELP: &str = "\
+Examples (one per bundled plugin):
+  loadgen max-rps --plugin synthetic -o capacity=3000 --steps 1k,2k,4k,8k --warmup 1s --hold 3s
+  loadgen max-rps --plugin echo --steps 1k,10k,100k --hold 10s
+  loadgen max-rps --plugin messages --preset medium --journal run.journal
+  loadgen max-rps --plugin history --search adaptive --start-rps 200 --max-rps 5k
+  loadgen max-rps --config run.toml --hold 10s     (flags override the file)
+  loadgen max-rps --resume run.journal             (continue a killed run)";
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Plugin")]
+pub struct PluginArgs {
+    /// Workload plugin: a name (looked up as libloadgen_plugin_NAME.so) or a path to a .so.
+    #[arg(long)]
+    pub plugin: Option<String>,
+
+    /// Fixture preset (sets the plugin's `preset` option).
+    #[arg(long)]
+    pub preset: Option<String>,
+
+    /// Plugin option KEY=VALUE (repeatable); see `loadgen plugins info NAME`.
+    #[arg(short = 'o', long = "option", value_name = "KEY=VALUE", value_parser = parse_key_value)]
+    pub options: Vec<(String, String)>,
+
+    /// Seed for fixtures and random choices.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+}
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Rates and search")]
+pub struct RateArgs {
+    /// Target rates, strictly ascending, at most 100M; `k` = ×1000 [default: the plugin's].
+    #[arg(long, value_parser = parse_steps)]
+    pub steps: Option<StepList>,
+
+    /// How the rates are chosen: `fixed` runs --steps in order; `adaptive`
+    /// multiplies the rate by --growth from --start-rps until the first TRIP,
+    /// then bisects between the highest PASS and the lowest TRIP until the
+    /// bracket is within --precision, and prints the bracket.
+    #[arg(long, value_enum, default_value_t = SearchArg::Fixed, value_name = "HOW")]
+    pub search: SearchArg,
+
+    /// Adaptive: the first rate probed; `k` = ×1000 [default: the plugin's first step].
+    #[arg(long, value_name = "RPS", value_parser = parse_rps)]
+    pub start_rps: Option<u64>,
+
+    /// Adaptive: never probe above this rate [default: no cap; --max-steps bounds the run].
+    #[arg(long, value_name = "RPS", value_parser = parse_rps)]
+    pub max_rps: Option<u64>,
+
+    /// Adaptive: range finding multiplies the rate by this after each PASS (> 1) [default: 2].
+    #[arg(long, value_name = "FACTOR", value_parser = parse_growth)]
+    pub growth: Option<f64>,
+
+    /// Adaptive: stop once (trip - pass) / pass is at most this (0 < p < 1) [default: 0.02].
+    #[arg(long, value_name = "FRACTION", value_parser = parse_fraction)]
+    pub precision: Option<f64>,
+
+    /// Adaptive: most probes to run, re-runs included and --confirm runs not [default: 12].
+    #[arg(long, value_name = "N", value_parser = parse_positive::<u32>)]
+    pub max_steps: Option<u32>,
+
+    /// Re-run the answer this many times after the search; reports how many
+    /// held [default: 1 for --search adaptive, 0 for the ladder; 0 skips].
+    #[arg(long, value_name = "N")]
+    pub confirm: Option<u32>,
+
+    /// Stop at the first TRIP (fixed search; the adaptive search always bisects below it).
+    #[arg(long, default_value_t = true, action = ArgAction::Set, value_name = "BOOL")]
+    pub stop_on_trip: bool,
+
+    /// Re-runs of an INCONCLUSIVE step.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub retry_inconclusive: u32,
+}
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Phases of each step")]
+pub struct PhaseArgs {
+    /// Time at each rate before measuring.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub warmup: Duration,
+
+    /// Measured time at each rate.
+    #[arg(long, default_value = "30s", value_parser = parse_positive_duration)]
+    pub hold: Duration,
+
+    /// Time after the hold for stragglers to answer; later answers are lost.
+    #[arg(long, default_value = "2s", value_parser = parse_positive_duration)]
+    pub drain: Duration,
+
+    /// Pause between steps.
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    pub cooldown: Duration,
+}
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "SLO (what a step must meet to PASS)")]
+pub struct SloArgs {
+    /// Highest acceptable p95 latency of every series.
+    #[arg(long, default_value = "100ms", value_parser = parse_positive_duration)]
+    pub slo_p95: Duration,
+
+    /// Highest acceptable p99 latency of every series.
+    #[arg(long, default_value = "250ms", value_parser = parse_positive_duration)]
+    pub slo_p99: Duration,
+
+    /// Highest acceptable failed/attempted, in (0, 1].
+    #[arg(long, default_value_t = 0.001, value_parser = parse_slo_fraction)]
+    pub slo_error_rate: f64,
+
+    /// Highest acceptable lost/attempted, in (0, 1].
+    #[arg(long, default_value_t = 0.001, value_parser = parse_slo_fraction)]
+    pub slo_loss_rate: f64,
+
+    /// Highest acceptable growth of any backlog (pending + unacknowledged) over the hold.
+    #[arg(long, default_value_t = 1000, value_parser = parse_positive::<i64>)]
+    pub slo_pending_growth: i64,
+
+    /// A step achieving less than (1 - this) × target is INCONCLUSIVE.
+    #[arg(long, default_value_t = 0.05, value_parser = parse_fraction)]
+    pub rate_tolerance: f64,
+
+    /// Prometheus text endpoint scraped at hold start and end (repeatable).
+    #[arg(long = "scrape", value_name = "URL", value_parser = parse_http_url)]
+    pub scrape: Vec<String>,
+
+    /// Bound on a scraped counter's growth over the hold, e.g.
+    /// 'rejected_total{service="gatekeeper"} <= 0' (repeatable; needs --scrape).
+    #[arg(long = "slo-counter", value_name = "EXPR", value_parser = parse_gate)]
+    pub slo_counter: Vec<GateSpec>,
+}
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Outputs (created before the first step)")]
+pub struct OutputArgs {
+    /// Write one row per step to this CSV file.
+    #[arg(long, value_name = "PATH")]
+    pub csv: Option<PathBuf>,
+
+    /// Write the whole run (settings, steps, answer) to this JSON file.
+    #[arg(long, value_name = "PATH")]
+    pub json: Option<PathBuf>,
+
+    /// Write a self-contained HTML page with the latency-vs-offered-load chart.
+    #[arg(long, value_name = "PATH.html")]
+    pub report: Option<PathBuf>,
+
+    /// Append every finished step to this journal (JSON lines, fsynced).
+    #[arg(long, value_name = "PATH", conflicts_with = "resume")]
+    pub journal: Option<PathBuf>,
+
+    /// No live progress on stderr.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Configuration")]
+pub struct RunFileArgs {
+    /// Read flags from this TOML file (same names; `-o` options as an
+    /// [options] table); flags given on the command line override it.
+    #[arg(long, value_name = "run.toml")]
+    pub config: Option<PathBuf>,
+
+    /// Print the resolved configuration as TOML and exit.
+    #[arg(long)]
+    pub print_config: bool,
+
+    /// Continue the run recorded in this journal: its configuration comes
+    /// from the journal (a flag that differs is refused), finished steps are
+    /// kept, the run goes on from the next one.
+    #[arg(long, value_name = "PATH")]
+    pub resume: Option<PathBuf>,
+}
+
+/// `--search`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SearchArg {
+    /// Run --steps (or the plugin's default steps) in order.
+    Fixed,
+    /// Grow from --start-rps until the first TRIP, then bisect to --precision.
+    Adaptive,
+}
+
+impl MaxRpsArgs {
+    /// The run configuration these flags describe (not yet resolved against
+    /// the plugin). `None` without `--plugin`.
+    pub fn config(&self) -> Option<RunConfig> {
+        let (p, r, ph, slo, out) = (
+            &self.plugin,
+            &self.rates,
+            &self.phases,
+            &self.slo,
+            &self.outputs,
+        );
+        Some(RunConfig {
+            plugin: p.plugin.clone()?,
+            preset: p.preset.clone(),
+            seed: p.seed,
+            rates: Rates {
+                steps: r.steps.clone(),
+                search: match r.search {
+                    SearchArg::Fixed => SearchKind::Fixed,
+                    SearchArg::Adaptive => SearchKind::Adaptive,
+                },
+                start_rps: r.start_rps,
+                max_rps: r.max_rps,
+                growth: r.growth,
+                precision: r.precision,
+                max_steps: r.max_steps,
+                confirm: r.confirm,
+                stop_on_trip: r.stop_on_trip,
+                retry_inconclusive: r.retry_inconclusive,
+            },
+            phases: Phases {
+                warmup: ph.warmup,
+                hold: ph.hold,
+                drain: ph.drain,
+                cooldown: ph.cooldown,
+            },
+            slo: Slo {
+                p95: slo.slo_p95,
+                p99: slo.slo_p99,
+                error_rate: slo.slo_error_rate,
+                loss_rate: slo.slo_loss_rate,
+                pending_growth: slo.slo_pending_growth,
+                rate_tolerance: slo.rate_tolerance,
+            },
+            scrape: slo.scrape.clone(),
+            slo_counter: slo.slo_counter.clone(),
+            outputs: Outputs {
+                csv: out.csv.clone(),
+                json: out.json.clone(),
+                report: out.report.clone(),
+                journal: out.journal.clone(),
+                quiet: out.quiet,
+            },
+            options: p.options.iter().cloned().collect(),
+        })
+    }
+}
+
+fn parse_http_url(s: &str) -> Result<String, String> {
+    if s.starts_with("http://") && s.len() > "http://".len() {
+        Ok(s.to_string())
+    } else {
+        Err(format!("'{s}' is not an http:// URL"))
+    }
+}
+
+fn parse_gate(s: &str) -> Result<GateSpec, String> {
+    s.parse()
+}
+
+fn parse_key_value(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
+        _ => Err(format!("expected KEY=VALUE, got '{s}'")),
+    }
+}
+
+fn parse_steps(s: &str) -> Result<StepList, String> {
+    s.parse()
+        .map_err(|e: loadgen_engine::steps::StepListError| e.to_string())
+}
+
+/// One rate: `500`, `2k`, `1.5k`.
+fn parse_rps(s: &str) -> Result<u64, String> {
+    parse_rate(s).map_err(|e| match e {
+        StepListError::NotPositive(_) => "must be > 0".to_string(),
+        StepListError::TooHigh(_) => e.to_string(),
+        _ => format!(
+            "'{s}' is not a rate (expected a whole number, optionally with a k suffix: 500, 2k, 1.5k)"
+        ),
+    })
+}
+
+fn parse_growth(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("'{s}' is not a number"))?;
+    if v.is_finite() && v > 1.0 {
+        Ok(v)
+    } else {
+        Err("must be > 1".into())
+    }
+}
+
+/// A whole number > 0 (`u32`, `i64` …).
+fn parse_positive<T>(s: &str) -> Result<T, String>
+where
+    T: std::str::FromStr + PartialOrd + Default,
+{
+    let v: T = s
+        .parse()
+        .map_err(|_| format!("'{s}' is not a whole number"))?;
+    if v > T::default() {
+        Ok(v)
+    } else {
+        Err("must be > 0".into())
+    }
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s)
+        .map_err(|e| format!("'{s}' is not a duration like 500ms or 10s ({e})"))
+}
+
+fn parse_positive_duration(s: &str) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
+    if d.is_zero() {
+        return Err("must be > 0".into());
+    }
+    Ok(d)
+}
+
+/// An SLO fraction: 1 (everything may fail) is a valid, if lax, bound.
+fn parse_slo_fraction(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("'{s}' is not a number"))?;
+    if v > 0.0 && v <= 1.0 {
+        Ok(v)
+    } else {
+        Err("must be > 0 and <= 1".into())
+    }
+}
+
+fn parse_fraction(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("'{s}' is not a number"))?;
+    if v > 0.0 && v < 1.0 {
+        Ok(v)
+    } else {
+        Err("must be > 0 and < 1".into())
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,387 @@
+//! The step lifecycle, driven by a simulated controller: timers fire at
+//! their times on a virtual clock, questions are answered by a scripted
+//! world. No actor, no sleep.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use super::*;
+use crate::collector::{CollectorStats, SeriesStats};
+use crate::pacer::PacerCounts;
+use crate::report::fixtures::settings;
+use crate::verdict::{SeriesLatency, Verdict};
+
+const MS: u64 = 1_000_000;
+const T0: u64 = 1_000 * MS;
+
+fn config() -> RunConfig {
+    let mut c = settings(vec![100, 200]);
+    c.phases = crate::config::Phases {
+        warmup: Duration::from_millis(500),
+        hold: Duration::from_millis(2500),
+        drain: Duration::from_millis(200),
+        cooldown: Duration::from_millis(300),
+    };
+    c
+}
+
+fn machine(c: &RunConfig) -> StepMachine {
+    let mut search = Search::new(c.plan()).retry_inconclusive(c.rates.retry_inconclusive);
+    let first = search.next(None);
+    StepMachine::new(c.clone(), search, first)
+}
+
+/// How the scripted children answer.
+#[derive(Default)]
+struct World {
+    hold_start_pending: Option<String>,
+    pacer: Option<String>,
+    /// Restart a child when this many commands have run.
+    restart_at: Option<usize>,
+    /// A backlog `queue` growing by this much per second of the hold.
+    backlog_per_sec: i64,
+}
+
+fn healthy(rps: u64) -> Measured {
+    Measured {
+        counts: Ok(PacerCounts {
+            accepted: rps * 5 / 2,
+            ..PacerCounts::default()
+        }),
+        end_counters: Ok(Default::default()),
+        stats: Ok(CollectorStats {
+            series: vec![SeriesStats {
+                latency: SeriesLatency {
+                    name: "op".into(),
+                    count: rps,
+                    p50: Duration::from_millis(1),
+                    p95: Duration::from_millis(2),
+                    p99: Duration::from_millis(3),
+                    max: Duration::from_millis(4),
+                },
+                service_p99: Duration::from_millis(1),
+                errors: 0,
+                timeouts: 0,
+                lost: 0,
+                answered_in_hold: rps * 5 / 2,
+            }],
+        }),
+        in_use: Ok(vec![0]),
+    }
+}
+
+/// What the simulated controller did, with the virtual time in ms since T0.
+#[derive(Default)]
+struct Run {
+    log: Vec<(u64, String)>,
+    steps: Vec<StepReport>,
+    finished: Option<(Outcome, bool)>,
+    hold_start: Option<u64>,
+}
+
+/// Execute the machine's commands against `world` until it finishes (or
+/// `stop_after` commands ran), advancing the clock timer by timer.
+fn simulate(m: &mut StepMachine, world: &World, stop_after: usize) -> Run {
+    let mut run = Run::default();
+    let mut now = T0;
+    let mut timers: BTreeMap<(u64, u64), (u64, Timer)> = BTreeMap::new();
+    let mut events = vec![Event::Begin {
+        idle: Ok(Backlogs::new()),
+    }];
+    let mut rps = 0;
+    let mut executed = 0;
+    loop {
+        while let Some(event) = events.pop() {
+            for command in m.on(event, now) {
+                executed += 1;
+                if world.restart_at == Some(executed) {
+                    events.push(Event::ChildRestarted {
+                        child: "collector",
+                        reason: "boom".into(),
+                    });
+                }
+                let t = (now - T0) / MS;
+                let name = match &command {
+                    Command::Activate { times, .. } => {
+                        rps = times.rps;
+                        format!("activate {}", times.rps)
+                    }
+                    Command::Arm { .. } => String::new(),
+                    Command::ReadHoldStart { seq } => {
+                        events.push(Event::HoldStartRead {
+                            seq: *seq,
+                            counters: Ok(Default::default()),
+                            pending: world.hold_start_pending.clone().map_or(Ok(()), Err),
+                        });
+                        "hold start".into()
+                    }
+                    Command::ReadHoldEnd { seq } => {
+                        let pending = (world.backlog_per_sec != 0).then(|| PendingChange {
+                            name: "queue".into(),
+                            start: 0,
+                            end: world.backlog_per_sec * 5 / 2,
+                            peak: world.backlog_per_sec * 5 / 2,
+                        });
+                        events.push(Event::HoldEndRead {
+                            seq: *seq,
+                            pending: Ok(pending.into_iter().collect()),
+                        });
+                        "hold end".into()
+                    }
+                    Command::ReadHoldBacklogs { seq } => {
+                        let hold_start = run.hold_start.unwrap_or(now);
+                        let secs = (now - hold_start) as i64 / 1_000_000_000;
+                        let mut values = Backlogs::new();
+                        if world.backlog_per_sec != 0 {
+                            values.insert("queue".into(), world.backlog_per_sec * secs);
+                        }
+                        events.push(Event::HoldBacklogsRead {
+                            seq: *seq,
+                            backlogs: Ok(values),
+                        });
+                        String::new()
+                    }
+                    Command::Measure { seq } => {
+                        let mut measured = healthy(rps);
+                        if let Some(why) = &world.pacer {
+                            measured.counts = Err(why.clone());
+                        }
+                        events.push(Event::Measured { seq: *seq, measured });
+                        "measure".into()
+                    }
+                    Command::Progress { hold_start_ns } => {
+                        run.hold_start = Some(*hold_start_ns);
+                        "progress".into()
+                    }
+                    Command::Draining => "drain".into(),
+                    Command::StepFinished(step) => {
+                        run.steps.push(step.clone());
+                        format!("{} {}", step.target_rps, step.verdict.label())
+                    }
+                    Command::ReadBacklogs => {
+                        events.push(Event::Backlogs(Ok(Backlogs::new())));
+                        "settle".into()
+                    }
+                    Command::HaltPacer => "halt".into(),
+                    Command::Finish {
+                        outcome,
+                        interrupted,
+                    } => {
+                        run.finished = Some((outcome.clone(), *interrupted));
+                        "finish".into()
+                    }
+                };
+                if let Command::Arm { at_ns, seq, timer } = command {
+                    timers.insert((at_ns, executed as u64), (seq, timer));
+                }
+                if !name.is_empty() {
+                    run.log.push((t, name));
+                }
+            }
+        }
+        if run.finished.is_some() || executed >= stop_after {
+            return run;
+        }
+        let Some(((at, _), (seq, timer))) = timers.pop_first() else {
+            return run;
+        };
+        now = now.max(at);
+        events.push(Event::Timer { seq, timer });
+    }
+}
+
+fn names(run: &Run) -> Vec<String> {
+    run.log
+        .iter()
+        .filter(|(_, n)| n != "progress")
+        .map(|(_, n)| n.clone())
+        .collect()
+}
+
+#[test]
+fn phases_run_in_order_at_their_times() {
+    let c = config();
+    let mut m = machine(&c);
+    let run = simulate(&mut m, &World::default(), usize::MAX);
+    assert_eq!(
+        names(&run),
+        [
+            "activate 100",
+            "hold start",
+            "hold end",
+            "drain",
+            "measure",
+            "100 PASS",
+            "settle",
+            "activate 200",
+            "hold start",
+            "hold end",
+            "drain",
+            "measure",
+            "200 PASS",
+            "finish"
+        ]
+    );
+    let at = |name: &str| run.log.iter().find(|(_, n)| n == name).unwrap().0;
+    // start lead 2 ms, warmup 500 ms, hold 2.5 s, drain 200 ms + 100 ms grace.
+    assert_eq!(at("hold start"), 502);
+    assert_eq!(at("hold end"), 3002);
+    assert_eq!(at("measure"), 3302);
+    // Cooldown 300 ms, then the settle reading.
+    assert_eq!(at("settle"), 3602);
+    let progress: Vec<u64> = run
+        .log
+        .iter()
+        .filter(|(_, n)| n == "progress")
+        .map(|(t, _)| *t)
+        .take(2)
+        .collect();
+    assert_eq!(progress, [1502, 2502], "each second of the hold, not after");
+    assert_eq!(run.finished.as_ref().map(|f| f.1), Some(false));
+    assert!(m.is_finished());
+}
+
+#[test]
+fn a_stale_timer_is_ignored() {
+    let c = config();
+    let mut m = machine(&c);
+    let _ = m.on(Event::Begin { idle: Ok(Backlogs::new()) }, T0);
+    // Step 1 (seq 1) is in its warmup; a timer of another sequence does nothing.
+    for timer in [Timer::HoldStart, Timer::HoldEnd, Timer::DrainEnd, Timer::CooldownEnd] {
+        assert_eq!(m.on(Event::Timer { seq: 0, timer }, T0 + 600 * MS), []);
+        assert_eq!(m.on(Event::Timer { seq: 2, timer }, T0 + 600 * MS), []);
+    }
+    // An answer for another step is ignored too.
+    let stale = m.on(
+        Event::HoldEndRead {
+            seq: 7,
+            pending: Ok(Vec::new()),
+        },
+        T0,
+    );
+    assert_eq!(stale, []);
+    assert_eq!(
+        m.on(
+            Event::Timer {
+                seq: 1,
+                timer: Timer::HoldStart
+            },
+            T0 + 502 * MS
+        ),
+        [Command::ReadHoldStart { seq: 1 }]
+    );
+}
+
+#[test]
+fn cancel_mid_hold_halts_the_pacer_drops_the_step_and_ends() {
+    let c = config();
+    let mut m = machine(&c);
+    let _ = m.on(Event::Begin { idle: Ok(Backlogs::new()) }, T0);
+    let _ = m.on(
+        Event::HoldStartRead {
+            seq: 1,
+            counters: Ok(Default::default()),
+            pending: Ok(()),
+        },
+        T0 + 502 * MS,
+    );
+    let commands = m.on(Event::Cancel, T0 + 900 * MS);
+    assert_eq!(commands.len(), 2);
+    assert_eq!(commands[0], Command::HaltPacer);
+    let Command::Finish {
+        outcome,
+        interrupted: true,
+    } = &commands[1]
+    else {
+        panic!("{commands:?}")
+    };
+    assert_eq!(outcome.stop, crate::search::Stop::Interrupted);
+    let later = m.on(
+        Event::Timer {
+            seq: 1,
+            timer: Timer::HoldEnd,
+        },
+        T0 + 3002 * MS,
+    );
+    assert_eq!(later, [], "nothing runs after the end");
+}
+
+#[test]
+fn broken_signals_make_the_step_inconclusive_and_it_is_rerun() {
+    let table: &[(&str, World, &str)] = &[
+        (
+            "a failed hold-start snapshot",
+            World {
+                hold_start_pending: Some("consumer info: timed out".into()),
+                ..World::default()
+            },
+            "backlog signal unavailable: consumer info: timed out",
+        ),
+        (
+            "an unanswered question",
+            World {
+                pacer: Some("pacer report: no answer in 10s".into()),
+                ..World::default()
+            },
+            "pacer unavailable: pacer report: no answer in 10s",
+        ),
+        (
+            "a child restarted mid-step",
+            World {
+                restart_at: Some(3),
+                ..World::default()
+            },
+            "collector restarted during the step: boom",
+        ),
+    ];
+    for (name, world, reason) in table {
+        let c = config();
+        let mut m = machine(&c);
+        let run = simulate(&mut m, world, 20);
+        let first = &run.steps[0];
+        assert_eq!(
+            first.verdict,
+            Verdict::Inconclusive(reason.to_string()),
+            "{name}"
+        );
+        assert!(
+            names(&run).contains(&"activate 100".to_string())
+                && names(&run).iter().filter(|n| *n == "activate 100").count() == 2,
+            "{name}: re-run once, the run goes on: {:?}",
+            names(&run)
+        );
+    }
+}
+
+#[test]
+fn a_backlog_rising_through_the_hold_makes_a_passing_step_too_high() {
+    // `queue` grows 40/s: +100 over the hold, within the gate of 1000, so the
+    // step PASSes; the mid-hold readings show the trend, so the search
+    // knows the rate is above what the service serves and stops the ladder.
+    let c = config();
+    let mut m = machine(&c);
+    let world = World {
+        backlog_per_sec: 40,
+        ..World::default()
+    };
+    let run = simulate(&mut m, &world, usize::MAX);
+    assert_eq!(run.steps.len(), 1, "{:?}", names(&run));
+    let step = &run.steps[0];
+    assert_eq!(step.verdict, Verdict::Pass);
+    let record = step.search.as_ref().expect("the search's record");
+    assert_eq!(record.chosen_by, crate::search::ChosenBy::Range);
+    let readings = &record.measurement.backlogs[0].readings;
+    assert_eq!(
+        readings.iter().map(|r| r.1).collect::<Vec<_>>(),
+        [0, 40, 80, 100],
+        "hold start, each second, hold end"
+    );
+    assert_eq!(
+        record.assessment.class,
+        crate::search::Class::AboveCapacity
+    );
+    assert_eq!(record.measurement.goodput_rps, Some(100.0));
+    let (outcome, _) = run.finished.unwrap();
+    assert_eq!(outcome.bracket.trip, Some(100));
+    assert_eq!(outcome.bracket.pass, None);
+}
