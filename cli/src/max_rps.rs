@@ -46,7 +46,9 @@ pub fn run(args: MaxRpsArgs, user: &[OsString], matches: &ArgMatches) -> Result<
         )
     })?;
 
-    let path = PluginSearch::from_env().find(&config.plugin).map_err(usage)?;
+    let path = PluginSearch::from_env()
+        .find(&config.plugin)
+        .map_err(usage)?;
     let plugin = loader::load(&path).map_err(usage)?;
     let config = config.resolve(&plugin.description).map_err(usage_text)?;
     if args.run.print_config {

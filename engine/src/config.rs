@@ -172,7 +172,9 @@ impl RunConfig {
     pub fn resolve(mut self, plugin: &PluginDescription) -> Result<RunConfig, String> {
         self.rates.check()?;
         if !self.slo_counter.is_empty() && self.scrape.is_empty() {
-            return Err("--slo-counter needs --scrape URL (the endpoint its counter is read from)".into());
+            return Err(
+                "--slo-counter needs --scrape URL (the endpoint its counter is read from)".into(),
+            );
         }
         if self.preset.is_some() && plugin.option("preset").is_none() {
             return Err(format!("plugin {} has no presets (--preset)", plugin.name));
@@ -205,7 +207,10 @@ impl RunConfig {
                     let why = if given {
                         String::new()
                     } else {
-                        format!(" (the start rate defaults to plugin {}'s first step)", plugin.name)
+                        format!(
+                            " (the start rate defaults to plugin {}'s first step)",
+                            plugin.name
+                        )
                     };
                     return Err(format!("--start-rps {start} is above --max-rps {max}{why}"));
                 }
@@ -429,7 +434,11 @@ mod tests {
         for key in c.to_table().keys() {
             assert!(RunConfig::keys().contains(&key.as_str()), "{key}");
         }
-        assert_eq!(c.to_table().len(), RunConfig::keys().len() - 1, "all but steps");
+        assert_eq!(
+            c.to_table().len(),
+            RunConfig::keys().len() - 1,
+            "all but steps"
+        );
     }
 
     #[test]
@@ -456,7 +465,10 @@ mod tests {
         c.options.insert("capacity".into(), "3000".into());
         c.phases.drain = Duration::from_millis(1500);
         let host = c.host_config();
-        assert_eq!(host.options.get("preset").map(String::as_str), Some("medium"));
+        assert_eq!(
+            host.options.get("preset").map(String::as_str),
+            Some("medium")
+        );
         assert_eq!(host.options.len(), 2);
         assert_eq!((host.seed, host.loss_timeout_ms), (42, 1500));
     }

@@ -95,7 +95,9 @@ impl FromStr for GateSpec {
             Vec::new()
         };
         p.skip_space();
-        let cmp = p.cmp().ok_or_else(|| bad("no comparison (<=, <, >=, >, ==)"))?;
+        let cmp = p
+            .cmp()
+            .ok_or_else(|| bad("no comparison (<=, <, >=, >, ==)"))?;
         let rest: String = p.chars[p.at..].iter().collect();
         let bound: f64 = rest
             .trim()
@@ -354,7 +356,10 @@ mod tests {
         let table = [
             ("rejected_total", "no comparison"),
             ("rejected_total <= lots", "the bound is not a number"),
-            (r#"rejected_total{svc="g" <= 1"#, "',' or '}' expected after a label, found '<'"),
+            (
+                r#"rejected_total{svc="g" <= 1"#,
+                "',' or '}' expected after a label, found '<'",
+            ),
             (r#"rejected_total{svc="g""#, "unclosed '{'"),
             ("rejected_total{svc=g} <= 1", "label values are quoted"),
             ("9lives <= 1", "not a metric name"),

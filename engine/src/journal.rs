@@ -165,10 +165,7 @@ mod tests {
     fn unreadable_journals_are_errors_naming_the_line() {
         let dir = tempfile::tempdir().unwrap();
         let table: &[(&[u8], &str)] = &[
-            (
-                b"{\"kind\":\"step\",\"garbage\":1}\n",
-                "line 3 is corrupt",
-            ),
+            (b"{\"kind\":\"step\",\"garbage\":1}\n", "line 3 is corrupt"),
             (b"not json\n{}", "line 3 is corrupt"),
             (
                 br#"{"kind":"step","probe":1,"target_rps":2000,"verdict":"MAYBE"}"#,

@@ -55,14 +55,18 @@ pub struct OutputFile {
 
 impl OutputFile {
     pub fn create(path: &Path) -> Result<OutputFile, String> {
-        let file = File::create(path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+        let file =
+            File::create(path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
         Ok(OutputFile {
             path: path.to_path_buf(),
             file,
         })
     }
 
-    fn write(&self, render: impl FnOnce(&mut BufWriter<&File>) -> Result<(), String>) -> Result<(), String> {
+    fn write(
+        &self,
+        render: impl FnOnce(&mut BufWriter<&File>) -> Result<(), String>,
+    ) -> Result<(), String> {
         let mut w = BufWriter::new(&self.file);
         render(&mut w)?;
         w.flush()

@@ -105,10 +105,7 @@ pub async fn run(
 
 /// The search, told the steps a killed run finished; its next probe is where
 /// this run goes on. The one place a resumed run is replayed.
-fn resume_search(
-    config: &RunConfig,
-    resumed: &[StepReport],
-) -> Result<(Search, Probe), RunError> {
+fn resume_search(config: &RunConfig, resumed: &[StepReport]) -> Result<(Search, Probe), RunError> {
     let mut search = Search::new(config.plan())
         .retry_inconclusive(config.rates.retry_inconclusive)
         .confirm(config.rates.confirm.unwrap_or(0));
@@ -204,8 +201,12 @@ async fn ramp_and_report(
     let (supervisor, supervisor_handle) = Actor::spawn(None, supervisor, ())
         .await
         .map_err(|e| engine_err(&e))?;
-    let children = ractor::call_t!(supervisor, SupervisorMsg::Children, ASK_TIMEOUT.as_millis() as u64)
-        .map_err(|e| engine_err(&e))?;
+    let children = ractor::call_t!(
+        supervisor,
+        SupervisorMsg::Children,
+        ASK_TIMEOUT.as_millis() as u64
+    )
+    .map_err(|e| engine_err(&e))?;
 
     let (done_tx, mut done_rx) = oneshot::channel();
     let ramp = RampController {

@@ -37,5 +37,9 @@ async fn a_collector_failure_mid_hold_makes_the_step_inconclusive_and_re_runs_it
     );
     assert_eq!(report.answer.max_rps, Some(300));
     let now = collector.current().expect("a collector runs again");
-    assert_ne!(now.get_id(), first.get_id(), "the sink's handle was swapped");
+    assert_ne!(
+        now.get_id(),
+        first.get_id(),
+        "the sink's handle was swapped"
+    );
 }

@@ -34,7 +34,8 @@ async fn a_nats_restart_mid_run_is_judged_and_the_run_goes_on() -> anyhow::Resul
         assert_eq!(rates, [200, 300, 400], "every step ran: {out}");
         assert_eq!(steps[0].verdict.label(), "PASS", "{out}");
         assert_ne!(
-            steps[1].verdict.label(), "PASS",
+            steps[1].verdict.label(),
+            "PASS",
             "the restart's step cannot pass: {out}"
         );
         assert!(

@@ -21,7 +21,11 @@ fn parse(args: &[&str]) -> Result<MaxRpsArgs, String> {
 #[test]
 fn defaults_match_the_spec() {
     let c = parse(&[]).unwrap().config().unwrap();
-    assert_eq!(c, RunConfig::new("synthetic"), "the flags' defaults are RunConfig's");
+    assert_eq!(
+        c,
+        RunConfig::new("synthetic"),
+        "the flags' defaults are RunConfig's"
+    );
     assert_eq!(c.phases.warmup, Duration::from_secs(10));
     assert_eq!(c.phases.hold, Duration::from_secs(30));
     assert_eq!(c.phases.drain, Duration::from_secs(2));
@@ -90,7 +94,13 @@ fn search_flags_that_do_not_belong_together_are_refused() {
         (&["--max-steps", "5"], "--max-steps only applies"),
     ];
     for (args, want) in table {
-        let err = parse(args).unwrap().config().unwrap().rates.check().unwrap_err();
+        let err = parse(args)
+            .unwrap()
+            .config()
+            .unwrap()
+            .rates
+            .check()
+            .unwrap_err();
         assert!(err.contains(want), "{args:?}: {err}");
     }
     let confirm_on_a_ladder = parse(&["--steps", "1k", "--confirm", "2"]).unwrap();
@@ -112,7 +122,10 @@ fn flags_parse() {
     .unwrap();
     let c = a.config().unwrap();
     assert_eq!(c.rates.steps, Some(StepList(vec![1000, 2000])));
-    assert_eq!(c.options, [("capacity".to_string(), "3000".to_string())].into());
+    assert_eq!(
+        c.options,
+        [("capacity".to_string(), "3000".to_string())].into()
+    );
     assert!(!c.rates.stop_on_trip);
     assert_eq!(c.phases.hold, Duration::from_secs(3));
 }

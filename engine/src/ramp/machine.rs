@@ -51,8 +51,13 @@ pub enum Timer {
 #[derive(Debug)]
 pub enum Event {
     /// The run begins; `idle` is the backlog before any load (what "drained" means).
-    Begin { idle: Result<Backlogs, String> },
-    Timer { seq: u64, timer: Timer },
+    Begin {
+        idle: Result<Backlogs, String>,
+    },
+    Timer {
+        seq: u64,
+        timer: Timer,
+    },
     /// The hold-start snapshots ([`Command::ReadHoldStart`]).
     HoldStartRead {
         seq: u64,
@@ -70,11 +75,17 @@ pub enum Event {
         backlogs: Result<Backlogs, String>,
     },
     /// What the children measured at drain end ([`Command::Measure`]).
-    Measured { seq: u64, measured: Measured },
+    Measured {
+        seq: u64,
+        measured: Measured,
+    },
     /// A backlog reading while settling ([`Command::ReadBacklogs`]).
     Backlogs(Result<Backlogs, String>),
     /// A child was restarted: the step in progress cannot be trusted.
-    ChildRestarted { child: &'static str, reason: String },
+    ChildRestarted {
+        child: &'static str,
+        reason: String,
+    },
     /// Stop load now and end with what finished.
     Cancel,
 }

@@ -66,9 +66,8 @@ impl Measurement {
     ) -> Measurement {
         let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
         let mut margins = Vec::new();
-        let mut gate = |gate: String, value: f64, limit: f64| {
-            margins.push(Margin { gate, value, limit })
-        };
+        let mut gate =
+            |gate: String, value: f64, limit: f64| margins.push(Margin { gate, value, limit });
         for s in inputs.series.iter().filter(|s| s.count > 0) {
             gate(format!("{} p95", s.name), ms(s.p95), ms(slo.p95));
             gate(format!("{} p99", s.name), ms(s.p99), ms(slo.p99));
@@ -214,8 +213,8 @@ pub struct Assessment {
     pub margin: Option<f64>,
     /// The fastest-rising backlog's trend.
     pub trend: Option<Trend>,
-    /// What the service served (ops/s) when the step was above it: the
-    /// goodput, else offered minus backlog growth. `None` below capacity.
+    /// What the service served (ops/s) when the step was above it: offered
+    /// minus the backlog's growth, else the goodput. `None` below capacity.
     pub served_rps: Option<f64>,
 }
 
@@ -236,11 +235,13 @@ impl Assessment {
             .goodput_rps
             .is_some_and(|g| trend.is_none() && g < (1.0 - GOODPUT_SHORTFALL) * m.offered_rps);
         let overloaded = rising || short;
-        let served_rps = match (overloaded, m.goodput_rps, trend) {
+        // A rising backlog counts all the work the service has not done, so
+        // offered − growth is what it served; the goodput misses answers the
+        // client gave up on (lost ops the service still works through).
+        let served_rps = match (overloaded, trend.filter(|t| t.rising), m.goodput_rps) {
             (false, _, _) => None,
-            (true, Some(goodput), _) => Some(goodput),
-            (true, None, Some(t)) => Some((m.offered_rps - t.per_sec).max(0.0)),
-            (true, None, None) => None,
+            (true, Some(t), _) => Some((m.offered_rps - t.per_sec).max(0.0)),
+            (true, None, goodput) => goodput,
         };
         let class = match &m.verdict {
             Verdict::Pass if overloaded => Class::AboveCapacity,
@@ -339,7 +340,7 @@ mod tests {
                 None,
             ),
             (
-                "rising within the gate: above capacity, goodput is the service's",
+                "rising within the gate: above capacity, served offered − growth",
                 measured(Verdict::Pass, Some(5100.0), &[0, 25, 50, 75]),
                 Class::AboveCapacity,
                 Some(5100.0),
@@ -351,10 +352,11 @@ mod tests {
                 Some(5100.0),
             ),
             (
-                "a trip that overloads reports the throughput",
-                measured(Verdict::Trip(vec![]), Some(4000.0), &[0, 1125, 2250, 3375]),
+                // Lost ops are work the service does, not answers the client sees.
+                "the backlog beats a goodput cut by losses",
+                measured(Verdict::Trip(vec![]), Some(2000.0), &[0, 375, 750, 1125]),
                 Class::Trip,
-                Some(4000.0),
+                Some(4750.0),
             ),
             (
                 "a latency trip below capacity does not",

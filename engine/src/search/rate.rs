@@ -181,10 +181,10 @@ pub fn next_rate(a: &Adaptive, runs: &[Run]) -> Result<Choice, Stop> {
         (None, None) => match cap {
             // Nothing judged yet (or only INCONCLUSIVE: the caller stops first).
             None => Ok(range(a.start_rps, None)),
-            Some(c) => Ok(model(c.floor().max(1.0) as u64, c)),
+            Some(c) => Ok(model(under(c, a.precision), c)),
         },
         (None, Some(trip)) => match cap.filter(|&c| c < trip as f64 && c >= 1.0) {
-            Some(c) => Ok(model(c.floor() as u64, c)),
+            Some(c) => Ok(model(under(c, a.precision), c)),
             None if trip <= 1 => Err(Stop::TripAtStart { rps: trip }),
             None => {
                 let lower = ((trip as f64) / a.growth).floor() as u64;
@@ -193,7 +193,7 @@ pub fn next_rate(a: &Adaptive, runs: &[Run]) -> Result<Choice, Stop> {
         },
         (Some(pass), None) => match (a.max_rps, cap) {
             (_, Some(_)) if converged(b, cap, a.precision) => Err(Stop::Converged),
-            (_, Some(c)) => Ok(model(c.floor() as u64, c)),
+            (_, Some(c)) => Ok(model(under(c, a.precision), c)),
             (Some(max), None) if pass >= max => Err(Stop::MaxRps { max_rps: max }),
             (max, None) => Ok(grow(a, runs, pass, max)),
         },
@@ -204,6 +204,13 @@ pub fn next_rate(a: &Adaptive, runs: &[Run]) -> Result<Choice, Stop> {
             Ok(within(a, runs, b, pass, trip, cap))
         }
     }
+}
+
+/// The probe for a measured throughput `c`: capacity is no higher, and the
+/// measurement has noise, so half the precision below it (a PASS there is
+/// within the precision of the cap).
+fn under(c: f64, precision: f64) -> u64 {
+    (c * (1.0 - precision / 2.0)).floor().max(1.0) as u64
 }
 
 fn range(rps: u64, estimate: Option<f64>) -> Choice {
@@ -316,8 +323,7 @@ fn within(
         return bisect;
     }
     let target = if from_cap == Some(estimate) {
-        // Capacity is no higher than the throughput: probe it, not above.
-        estimate.floor()
+        under(estimate, a.precision) as f64
     } else {
         // Aim just past the estimate, on the side the last probe did not
         // move: if the estimate is good, this probe and the last one

@@ -146,7 +146,10 @@ fn simulate(m: &mut StepMachine, world: &World, stop_after: usize) -> Run {
                         if let Some(why) = &world.pacer {
                             measured.counts = Err(why.clone());
                         }
-                        events.push(Event::Measured { seq: *seq, measured });
+                        events.push(Event::Measured {
+                            seq: *seq,
+                            measured,
+                        });
                         "measure".into()
                     }
                     Command::Progress { hold_start_ns } => {
@@ -245,9 +248,19 @@ fn phases_run_in_order_at_their_times() {
 fn a_stale_timer_is_ignored() {
     let c = config();
     let mut m = machine(&c);
-    let _ = m.on(Event::Begin { idle: Ok(Backlogs::new()) }, T0);
+    let _ = m.on(
+        Event::Begin {
+            idle: Ok(Backlogs::new()),
+        },
+        T0,
+    );
     // Step 1 (seq 1) is in its warmup; a timer of another sequence does nothing.
-    for timer in [Timer::HoldStart, Timer::HoldEnd, Timer::DrainEnd, Timer::CooldownEnd] {
+    for timer in [
+        Timer::HoldStart,
+        Timer::HoldEnd,
+        Timer::DrainEnd,
+        Timer::CooldownEnd,
+    ] {
         assert_eq!(m.on(Event::Timer { seq: 0, timer }, T0 + 600 * MS), []);
         assert_eq!(m.on(Event::Timer { seq: 2, timer }, T0 + 600 * MS), []);
     }
@@ -276,7 +289,12 @@ fn a_stale_timer_is_ignored() {
 fn cancel_mid_hold_halts_the_pacer_drops_the_step_and_ends() {
     let c = config();
     let mut m = machine(&c);
-    let _ = m.on(Event::Begin { idle: Ok(Backlogs::new()) }, T0);
+    let _ = m.on(
+        Event::Begin {
+            idle: Ok(Backlogs::new()),
+        },
+        T0,
+    );
     let _ = m.on(
         Event::HoldStartRead {
             seq: 1,
@@ -376,10 +394,7 @@ fn a_backlog_rising_through_the_hold_makes_a_passing_step_too_high() {
         [0, 40, 80, 100],
         "hold start, each second, hold end"
     );
-    assert_eq!(
-        record.assessment.class,
-        crate::search::Class::AboveCapacity
-    );
+    assert_eq!(record.assessment.class, crate::search::Class::AboveCapacity);
     assert_eq!(record.measurement.goodput_rps, Some(100.0));
     let (outcome, _) = run.finished.unwrap();
     assert_eq!(outcome.bracket.trip, Some(100));
