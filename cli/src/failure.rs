@@ -33,3 +33,15 @@ impl fmt::Display for Failure {
 pub fn usage(e: impl Into<anyhow::Error>) -> Failure {
     Failure::Usage(e.into())
 }
+
+/// A clap usage error as one line: its first paragraph (the error itself,
+/// without the usage and help hints), `error: ` included.
+pub fn clap_line(e: &clap::Error) -> String {
+    let text = e.to_string();
+    let paragraph: Vec<&str> = text
+        .lines()
+        .take_while(|l| !l.trim().is_empty())
+        .map(str::trim)
+        .collect();
+    paragraph.join(" ")
+}

@@ -46,9 +46,10 @@ pub fn run(args: MaxRpsArgs, user: &[OsString], matches: &ArgMatches) -> Result<
         )
     })?;
 
-    let path = PluginSearch::from_env()
-        .find(&config.plugin)
-        .map_err(usage)?;
+    if let (Some(path), Some((_, recorded, _))) = (&args.run.resume, &resumed) {
+        same_plugin(path, &recorded.config, &config).map_err(usage_text)?;
+    }
+    let path = PluginSearch::from_env().find(&config.plugin).map_err(usage)?;
     let plugin = loader::load(&path).map_err(usage)?;
     let config = config.resolve(&plugin.description).map_err(usage_text)?;
     if args.run.print_config {
@@ -62,6 +63,7 @@ pub fn run(args: MaxRpsArgs, user: &[OsString], matches: &ArgMatches) -> Result<
     let (journal, finished) = match (resumed, &args.run.resume) {
         (Some((journal, recorded, steps)), Some(path)) => {
             same_run(path, &recorded, &header).map_err(usage_text)?;
+            loadgen_engine::run::check_resume(&config, &steps).map_err(usage_text)?;
             eprintln!("resuming after {} finished steps", steps.len());
             (Some(journal), steps)
         }
@@ -100,12 +102,7 @@ pub fn run(args: MaxRpsArgs, user: &[OsString], matches: &ArgMatches) -> Result<
 /// the same value for every setting but where the results go.
 fn same_run(path: &Path, recorded: &JournalHeader, now: &JournalHeader) -> Result<(), String> {
     let shown = path.display();
-    if recorded.config.plugin != now.config.plugin {
-        return Err(format!(
-            "journal {shown} is a run of plugin {}, not {}",
-            recorded.config.plugin, now.config.plugin
-        ));
-    }
+    same_plugin(path, &recorded.config, &now.config)?;
     if recorded.plugin_version != now.plugin_version {
         return Err(format!(
             "journal {shown} was written with plugin {} {}; this is {}",
@@ -118,6 +115,18 @@ fn same_run(path: &Path, recorded: &JournalHeader, now: &JournalHeader) -> Resul
             "--{key} {is} differs from the journal's {was} ({shown}): resume with the journal's settings"
         )),
     }
+}
+
+fn same_plugin(path: &Path, recorded: &RunConfig, now: &RunConfig) -> Result<(), String> {
+    if recorded.plugin == now.plugin {
+        return Ok(());
+    }
+    Err(format!(
+        "journal {} is a run of plugin {}, not {}",
+        path.display(),
+        recorded.plugin,
+        now.plugin
+    ))
 }
 
 /// The first setting (by flag name) whose values differ, with both values.

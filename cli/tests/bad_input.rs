@@ -85,21 +85,162 @@ fn a_file_that_is_not_a_plugin_is_refused() {
     }
 }
 
-#[test]
-fn bad_steps_are_refused() {
-    refused_run(
-        &["--steps", "2k,1k"],
-        "steps must be strictly ascending: 2000 then 1000",
-    );
-    refused_run(&["--steps", "0"], "step '0' must be > 0");
-    refused_run(&["--steps", "abc"], "step 'abc' is not a rate");
-    refused_run(&["--steps", ""], "empty step list");
+/// Run `max-rps --plugin synthetic` (quick phases, progress on) with `extra`:
+/// exit 2 with exactly one line on stderr — the error — so no step ran.
+fn refused_before_load(extra: &[&str], want: &str) {
+    let mut args = vec!["max-rps"];
+    let given = |flag: &str| {
+        extra
+            .iter()
+            .any(|a| *a == flag || a.starts_with(&format!("{flag}=")))
+    };
+    let adaptive = extra.contains(&"adaptive");
+    for (flag, value) in [
+        ("--plugin", "synthetic"),
+        ("--steps", "100"),
+        ("--warmup", "0s"),
+        ("--hold", "1s"),
+        ("--cooldown", "0s"),
+    ] {
+        if !given(flag) && !(adaptive && flag == "--steps") {
+            args.extend([flag, value]);
+        }
+    }
+    args.extend_from_slice(extra);
+    let out = run_bounded(loadgen(&args), Duration::from_secs(30));
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{extra:?}: {stderr}");
+    assert!(stderr.starts_with("error: "), "{extra:?}: {stderr}");
+    assert!(stderr.contains(want), "{extra:?}: {stderr:?} should contain {want:?}");
+    assert_eq!(stderr.lines().count(), 1, "{extra:?}: {stderr}");
+    assert!(text(&out.stdout).is_empty(), "{extra:?}: no table, no ANSWER");
 }
 
 #[test]
-fn non_positive_slo_is_refused() {
-    refused_run(&["--slo-p95", "0"], "must be > 0");
-    refused_run(&["--slo-error-rate", "0"], "must be > 0");
+fn bad_plugin_flags_are_refused_before_any_load() {
+    let table: &[(&[&str], &str)] = &[
+        (&["-o", "capacity"], "expected KEY=VALUE, got 'capacity'"),
+        (&["-o", "capcity=10"], "unknown option 'capcity' for plugin synthetic (valid: "),
+        (&["-o", "capacity=abc"], "option 'capacity': 'abc' is not a number"),
+        (&["--preset", "medium"], "plugin synthetic has no presets"),
+        (&["--seed=-1"], "invalid value '-1' for '--seed <SEED>'"),
+        (&["--plugin", "nosuch"], "unknown plugin 'nosuch'"),
+    ];
+    for (args, want) in table {
+        refused_before_load(args, want);
+    }
+}
+
+#[test]
+fn bad_rates_and_search_flags_are_refused_before_any_load() {
+    let table: &[(&[&str], &str)] = &[
+        (&["--steps", "1e30"], "step '1e30' is above the highest rate loadgen paces, 100000000 ops/s"),
+        (&["--steps", "1k,100000001"], "is above the highest rate"),
+        (&["--steps", "2k,1k"], "steps must be strictly ascending: 2000 then 1000"),
+        (&["--steps", "0"], "step '0' must be > 0"),
+        (&["--steps=-5"], "step '-5' must be > 0"),
+        (&["--steps", "abc"], "step 'abc' is not a rate"),
+        (&["--steps", "1.5"], "step '1.5' is not a rate"),
+        (&["--steps", ""], "empty step list"),
+        (&["--search", "binary"], "invalid value 'binary' for '--search <HOW>'"),
+        (&["--start-rps", "500"], "--start-rps only applies to --search adaptive"),
+        (&["--search", "adaptive", "--steps", "1k"], "--steps and --search adaptive conflict"),
+        (&["--growth", "1"], "must be > 1"),
+        (&["--precision", "1"], "must be > 0 and < 1"),
+        (&["--max-steps", "0"], "must be > 0"),
+        (&["--confirm=-1"], "invalid value '-1' for '--confirm <N>'"),
+    ];
+    for (args, want) in table {
+        refused_before_load(args, want);
+    }
+    let adaptive = |extra: &[&str], want: &str| {
+        let mut args = vec!["max-rps", "--plugin", "synthetic", "--search", "adaptive"];
+        args.extend_from_slice(extra);
+        refused(&args, want);
+    };
+    adaptive(&["--max-rps", "200M"], "'200M' is not a rate");
+    adaptive(&["--max-rps", "100000001"], "is above the highest rate");
+    adaptive(&["--start-rps", "5k", "--max-rps", "1k"], "--start-rps 5000 is above --max-rps 1000");
+}
+
+#[test]
+fn bad_phases_are_refused_before_any_load() {
+    let table: &[(&[&str], &str)] = &[
+        (&["--hold", "0s"], "invalid value '0s' for '--hold <HOLD>': must be > 0"),
+        (&["--drain", "0"], "invalid value '0' for '--drain <DRAIN>': must be > 0"),
+        (&["--hold=-1s"], "'-1s' is not a duration"),
+        (&["--warmup", "soon"], "'soon' is not a duration"),
+        (&["--cooldown", "5"], "'5' is not a duration"),
+    ];
+    for (args, want) in table {
+        refused_before_load(args, want);
+    }
+}
+
+#[test]
+fn bad_slo_flags_are_refused_before_any_load() {
+    let table: &[(&[&str], &str)] = &[
+        (&["--slo-p95", "0"], "must be > 0"),
+        (&["--slo-p99", "0ms"], "must be > 0"),
+        (&["--slo-error-rate", "0"], "must be > 0 and <= 1"),
+        (&["--slo-error-rate", "1.5"], "must be > 0 and <= 1"),
+        (&["--slo-loss-rate=-0.1"], "must be > 0 and <= 1"),
+        (&["--slo-pending-growth", "0"], "must be > 0"),
+        (&["--rate-tolerance", "1"], "must be > 0 and < 1"),
+        (&["--scrape", "ftp://x"], "'ftp://x' is not an http:// URL"),
+        (&["--slo-counter", "x <= 1"], "--slo-counter needs --scrape URL"),
+        (
+            &["--scrape", "http://127.0.0.1:1/m", "--slo-counter", "x{a=\"1\"} junk <= 1"],
+            "no comparison",
+        ),
+    ];
+    for (args, want) in table {
+        refused_before_load(args, want);
+    }
+}
+
+#[test]
+fn unwritable_outputs_are_refused_before_any_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no/such/dir");
+    let at = |name: &str| missing.join(name).to_str().unwrap().to_string();
+    let existing = dir.path().join("old.journal");
+    std::fs::write(&existing, "{}\n").unwrap();
+    let table: Vec<(Vec<String>, &str)> = vec![
+        (vec!["--csv".into(), at("a.csv")], "cannot create "),
+        (vec!["--json".into(), at("a.json")], "cannot create "),
+        (vec!["--report".into(), at("a.html")], "cannot create "),
+        (vec!["--journal".into(), at("a.journal")], "cannot create journal "),
+        (
+            vec!["--journal".into(), existing.to_str().unwrap().into()],
+            "already exists: continue that run with --resume",
+        ),
+    ];
+    for (args, want) in &table {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        refused_before_load(&args, want);
+    }
+}
+
+#[test]
+fn bad_config_files_are_refused_before_any_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let table = [
+        (file("a.toml", "hodl = '1s'"), "unknown key 'hodl' in "),
+        (file("b.toml", "hold = 'soon'"), "b.toml: invalid value 'soon' for '--hold <HOLD>'"),
+        (file("c.toml", "steps = '1e30'"), "is above the highest rate"),
+        (file("d.toml", "[options]\ncapcity = 1"), "unknown option 'capcity'"),
+        (file("e.toml", "hold = "), "is not valid TOML"),
+        (dir.path().join("none.toml").to_str().unwrap().to_string(), "cannot read "),
+    ];
+    for (path, want) in &table {
+        refused_before_load(&["--config", path], want);
+    }
 }
 
 #[test]

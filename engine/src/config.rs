@@ -180,10 +180,13 @@ impl RunConfig {
             return Err(format!("plugin {} has no presets (--preset)", plugin.name));
         }
         if let Some(key) = self.options.keys().find(|k| plugin.option(k).is_none()) {
+            let valid = match plugin.option_names() {
+                names if names.is_empty() => "it has none".to_string(),
+                names => format!("valid: {}", names.join(", ")),
+            };
             return Err(format!(
-                "unknown option '{key}' for plugin {} (valid: {})",
-                plugin.name,
-                plugin.option_names().join(", ")
+                "unknown option '{key}' for plugin {} ({valid})",
+                plugin.name
             ));
         }
         let default_steps = || {

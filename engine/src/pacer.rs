@@ -110,10 +110,10 @@ impl Schedule {
             self.next = skip_to;
         }
         if self.next < self.hold_first && due > self.hold_first {
-            out.batches.push(self.batch(self.next, self.hold_first));
-            out.batches.push(self.batch(self.hold_first, due));
+            self.push_batches(&mut out.batches, self.next, self.hold_first);
+            self.push_batches(&mut out.batches, self.hold_first, due);
         } else {
-            out.batches.push(self.batch(self.next, due));
+            self.push_batches(&mut out.batches, self.next, due);
         }
         self.next = due;
         out
@@ -123,12 +123,19 @@ impl Schedule {
         batch.first_op >= self.hold_first
     }
 
-    fn batch(&self, from: u64, to: u64) -> Batch {
-        Batch {
-            first_op: from,
-            first_intended: MonoNanos(self.intended(from)),
-            interval_ns: (NS_PER_SEC / self.times.rps as u128) as u64,
-            count: (to - from) as u32,
+    /// Ops `from..to` as batches; a batch counts at most `u32::MAX` ops (the
+    /// ABI's width), so a longer run is split, never truncated.
+    fn push_batches(&self, out: &mut Vec<Batch>, from: u64, to: u64) {
+        let mut first = from;
+        while first < to {
+            let count = u32::try_from(to - first).unwrap_or(u32::MAX);
+            out.push(Batch {
+                first_op: first,
+                first_intended: MonoNanos(self.intended(first)),
+                interval_ns: (NS_PER_SEC / self.times.rps as u128) as u64,
+                count,
+            });
+            first += count as u64;
         }
     }
 }
@@ -142,8 +149,6 @@ pub struct PacerCounts {
     pub emit_underrun: u64,
     /// Hold ops whose `fire` call returned an error (they count as failed).
     pub fire_errors: u64,
-    /// Ops due in the hold according to the schedule.
-    pub scheduled: u64,
 }
 
 pub enum PacerMsg {
@@ -223,12 +228,8 @@ impl Actor for Pacer {
     ) -> Result<(), ActorProcessingErr> {
         match message {
             PacerMsg::Start(times) => {
-                let schedule = Schedule::new(times, TICK);
-                state.counts = PacerCounts {
-                    scheduled: schedule.hold_ops(),
-                    ..PacerCounts::default()
-                };
-                state.schedule = Some(schedule);
+                state.counts = PacerCounts::default();
+                state.schedule = Some(Schedule::new(times, TICK));
                 state.generation += 1;
                 state.fire_error_logged = false;
                 myself.send_message(PacerMsg::Tick {

@@ -77,7 +77,6 @@ impl OutputFile {
 /// What the ramp is doing, for the progress line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Phase {
-    Warmup,
     Hold,
     Drain,
 }
@@ -85,7 +84,6 @@ pub enum Phase {
 impl Phase {
     fn label(self) -> &'static str {
         match self {
-            Phase::Warmup => "warmup",
             Phase::Hold => "hold",
             Phase::Drain => "drain",
         }

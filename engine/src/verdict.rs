@@ -57,14 +57,19 @@ pub struct SeriesLatency {
     pub max: Duration,
 }
 
-/// How one backlog (JetStream durable or plugin gauge) moved over the hold.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// How one backlog (JetStream durable `stream/durable`, or plugin gauge)
+/// moved over the hold.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingChange {
     pub name: String,
+    /// For a durable: messages not yet delivered plus those delivered and not
+    /// yet acknowledged (both are work the service has not done).
     pub start: i64,
     pub end: i64,
-    /// Highest value seen during the hold (sampled every second).
-    pub peak: i64,
+    /// For a durable: the delivered-but-unacknowledged part
+    /// (`num_ack_pending`) of `start` and `end`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unacked: Option<(i64, i64)>,
 }
 
 impl PendingChange {
@@ -240,8 +245,12 @@ fn slo_breaches(step: &StepInputs, slo: &Slo) -> Vec<String> {
     }
     for p in &step.pending {
         if p.growth() > slo.pending_growth {
+            let split = p.unacked.map_or(String::new(), |(s, e)| {
+                let undelivered = p.growth() - (e - s);
+                format!(" (undelivered {undelivered:+}, unacked {:+})", e - s)
+            });
             trips.push(format!(
-                "{} pending {:+} > {:+}",
+                "{} pending {:+} > {:+}{split}",
                 p.name,
                 p.growth(),
                 slo.pending_growth

@@ -39,15 +39,16 @@ async fn broadcast_capacity_is_the_answer() -> anyhow::Result<()> {
         assert!(
             trip.reasons()
                 .iter()
-                .any(|r| r.starts_with("broadcast-worker pending +") || r.starts_with("E2 p9")),
+                .any(|r| r.contains("/broadcast-worker pending +") || r.starts_with("E2 p9")),
             "the 4000 step should trip on the broadcast backlog or E2: {:?}",
             trip.reasons()
         );
         // Offered 2000/s above capacity for the 5 s hold: the backlog grows by
         // thousands, and it is broadcast-worker's that grows most.
-        assert_eq!(
-            trip.worst_durable.as_deref(),
-            Some("broadcast-worker"),
+        assert!(
+            trip.worst_durable
+                .as_deref()
+                .is_some_and(|d| d.ends_with("/broadcast-worker")),
             "{out}"
         );
         assert!(

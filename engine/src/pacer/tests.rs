@@ -129,3 +129,25 @@ fn high_rates_batch_many_ops_per_tick() {
     assert_eq!(released(&r), 100, "ops 0..=99 due within the first ms");
     assert_eq!(r.batches[0].interval_ns, 10_000);
 }
+
+#[test]
+fn a_batch_larger_than_u32_is_split_never_truncated() {
+    // Far above what the CLI accepts (100M ops/s): the arithmetic still holds.
+    let rps = 10_000_000_000_000;
+    let mut s = Schedule::new(
+        StepTimes {
+            rps,
+            start: 0,
+            hold_start: 0,
+            stop: 1_000 * MS,
+        },
+        TICK,
+    );
+    let r = s.release(MS - 1);
+    assert_eq!(released(&r), rps / 1_000, "every op due in the first ms");
+    assert!(r.batches.len() > 1);
+    assert!(r.batches.iter().all(|b| b.count > 0));
+    for pair in r.batches.windows(2) {
+        assert_eq!(pair[1].first_op, pair[0].first_op + pair[0].count as u64);
+    }
+}

@@ -1,9 +1,13 @@
 //! The PendingPoller: how the backlogs the workload feeds move over the hold.
 //!
 //! Sources: the gauges the plugin measures itself (`Workload::backlog`), and
-//! the JetStream durables it names. Each is read at hold start, at hold end and
-//! every second in between (the peak). A failed boundary read makes the step
-//! INCONCLUSIVE ("backlog signal unavailable"), never PASS.
+//! the JetStream durables it names, keyed `stream/durable` (one durable name
+//! may exist on several streams). A durable's backlog is what the service has
+//! not done: `num_pending` (not yet delivered) plus `num_ack_pending`
+//! (delivered, not yet acknowledged); both parts are reported, the gate is on
+//! their sum. Each backlog is read at hold start and at hold end. A failed
+//! boundary read makes the step INCONCLUSIVE ("backlog signal unavailable"),
+//! never PASS.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -18,7 +22,6 @@ mod source;
 
 pub use source::{BacklogSource, Durable};
 
-const PEAK_INTERVAL: Duration = Duration::from_secs(1);
 /// A boundary reading is the lowest of this many reads, one pacer tick or so
 /// apart: ops arrive in per-tick batches, so even a stable queue is a sawtooth
 /// a batch high, and two single reads would differ by up to a batch (±70 at
@@ -27,14 +30,33 @@ const PEAK_INTERVAL: Duration = Duration::from_secs(1);
 const BOUNDARY_READS: usize = 5;
 const BOUNDARY_READ_SPACING: Duration = Duration::from_millis(1);
 
+/// One backlog's reading.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Level {
+    /// What is gated: for a durable, undelivered + unacknowledged.
+    pub total: i64,
+    /// For a durable, the unacknowledged part (`num_ack_pending`).
+    pub unacked: Option<i64>,
+}
+
+impl Level {
+    pub fn gauge(value: i64) -> Level {
+        Level {
+            total: value,
+            unacked: None,
+        }
+    }
+}
+
+/// Every backlog by name.
+pub type Levels = BTreeMap<String, Level>;
+
 pub enum PendingMsg {
-    /// Read the hold-start values and start tracking the peak.
+    /// Read the hold-start values.
     Begin(RpcReplyPort<Result<(), String>>),
-    /// A peak sample of tracking run `generation`.
-    Poll { generation: u64 },
     /// Read the hold-end values: the changes over the hold.
     End(RpcReplyPort<Result<Vec<PendingChange>, String>>),
-    /// Read every backlog now (between steps: has the last one drained?).
+    /// Read every backlog's total now (between steps: has the last one drained?).
     Read(RpcReplyPort<Result<BTreeMap<String, i64>, String>>),
 }
 
@@ -47,15 +69,13 @@ pub struct PendingPoller {
 
 #[derive(Default)]
 pub struct PendingState {
-    start: Option<BTreeMap<String, i64>>,
-    peak: BTreeMap<String, i64>,
-    generation: u64,
+    start: Option<Levels>,
 }
 
 impl PendingPoller {
     /// A hold-boundary reading: the troughs of a few reads; any failed read
     /// fails the boundary.
-    async fn read_boundary(&self) -> Result<BTreeMap<String, i64>, String> {
+    async fn read_boundary(&self) -> Result<Levels, String> {
         let mut readings = Vec::with_capacity(BOUNDARY_READS);
         for i in 0..BOUNDARY_READS {
             if i > 0 {
@@ -66,12 +86,12 @@ impl PendingPoller {
         Ok(troughs(&readings))
     }
 
-    async fn read(&self) -> Result<BTreeMap<String, i64>, String> {
-        let mut values: BTreeMap<String, i64> = self
+    async fn read(&self) -> Result<Levels, String> {
+        let mut values: Levels = self
             .workload
             .backlog()?
             .into_iter()
-            .map(|g| (g.name.into_string(), g.value))
+            .map(|g| (g.name.into_string(), Level::gauge(g.value)))
             .collect();
         if let Some(durables) = &self.durables {
             values.extend(durables.read().await?);
@@ -80,13 +100,17 @@ impl PendingPoller {
     }
 }
 
-/// The lowest value of each backlog over several reads (see [`BOUNDARY_READS`]).
-pub fn troughs(readings: &[BTreeMap<String, i64>]) -> BTreeMap<String, i64> {
-    let mut low: BTreeMap<String, i64> = BTreeMap::new();
+/// The lowest reading of each backlog over several reads (see [`BOUNDARY_READS`]).
+pub fn troughs(readings: &[Levels]) -> Levels {
+    let mut low: Levels = BTreeMap::new();
     for reading in readings {
         for (name, &v) in reading {
             low.entry(name.clone())
-                .and_modify(|l| *l = (*l).min(v))
+                .and_modify(|l| {
+                    if v.total < l.total {
+                        *l = v
+                    }
+                })
                 .or_insert(v);
         }
     }
@@ -95,11 +119,7 @@ pub fn troughs(readings: &[BTreeMap<String, i64>]) -> BTreeMap<String, i64> {
 
 /// Pair start and end values by name. A backlog present at one end only means
 /// the signal broke mid-hold (a consumer deleted or a gauge gone).
-pub fn changes(
-    start: &BTreeMap<String, i64>,
-    end: &BTreeMap<String, i64>,
-    peak: &BTreeMap<String, i64>,
-) -> Result<Vec<PendingChange>, String> {
+pub fn changes(start: &Levels, end: &Levels) -> Result<Vec<PendingChange>, String> {
     if let Some(name) = start.keys().find(|k| !end.contains_key(*k)) {
         return Err(format!("{name} disappeared mid-hold"));
     }
@@ -108,13 +128,13 @@ pub fn changes(
     }
     Ok(start
         .iter()
-        .map(|(name, &s)| {
+        .map(|(name, s)| {
             let e = end[name];
             PendingChange {
                 name: name.clone(),
-                start: s,
-                end: e,
-                peak: peak.get(name).copied().unwrap_or(s).max(s).max(e),
+                start: s.total,
+                end: e.total,
+                unacked: s.unacked.zip(e.unacked),
             }
         })
         .collect())
@@ -135,40 +155,28 @@ impl Actor for PendingPoller {
 
     async fn handle(
         &self,
-        myself: ActorRef<PendingMsg>,
+        _myself: ActorRef<PendingMsg>,
         message: PendingMsg,
         state: &mut PendingState,
     ) -> Result<(), ActorProcessingErr> {
         match message {
             PendingMsg::Begin(reply) => {
-                state.generation += 1;
-                state.peak.clear();
                 let read = self.read_boundary().await;
                 state.start = read.as_ref().ok().cloned();
                 let _ = reply.send(read.map(|_| ()));
-                let generation = state.generation;
-                myself.send_after(PEAK_INTERVAL, move || PendingMsg::Poll { generation });
             }
-            PendingMsg::Poll { generation } if generation == state.generation => {
-                // A failed peak sample only loses that sample; the boundaries decide.
-                if let Ok(values) = self.read().await {
-                    for (name, v) in values {
-                        let peak = state.peak.entry(name).or_insert(v);
-                        *peak = (*peak).max(v);
-                    }
-                }
-                myself.send_after(PEAK_INTERVAL, move || PendingMsg::Poll { generation });
-            }
-            PendingMsg::Poll { .. } => {}
             PendingMsg::Read(reply) => {
-                let _ = reply.send(self.read().await);
+                let totals = self
+                    .read()
+                    .await
+                    .map(|levels| levels.into_iter().map(|(k, l)| (k, l.total)).collect());
+                let _ = reply.send(totals);
             }
             PendingMsg::End(reply) => {
-                state.generation += 1;
                 let result = match (state.start.take(), self.read_boundary().await) {
                     (None, _) => Err("no hold-start reading".to_string()),
                     (Some(_), Err(e)) => Err(e),
-                    (Some(start), Ok(end)) => changes(&start, &end, &state.peak),
+                    (Some(start), Ok(end)) => changes(&start, &end),
                 };
                 let _ = reply.send(result);
             }
@@ -181,32 +189,34 @@ impl Actor for PendingPoller {
 mod tests {
     use super::*;
 
-    fn map(pairs: &[(&str, i64)]) -> BTreeMap<String, i64> {
-        pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
+    fn map(pairs: &[(&str, i64)]) -> Levels {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), Level::gauge(*v)))
+            .collect()
     }
 
     #[test]
-    fn changes_pair_start_and_end_and_keep_the_peak() {
-        let got = changes(
-            &map(&[("q", 10), ("w", 5)]),
-            &map(&[("q", 40), ("w", 0)]),
-            &map(&[("q", 90)]),
-        )
-        .unwrap();
+    fn changes_pair_start_and_end() {
+        let mut start = map(&[("q", 10), ("S/d", 5)]);
+        start.insert("S/d".into(), Level { total: 5, unacked: Some(2) });
+        let mut end = map(&[("q", 40)]);
+        end.insert("S/d".into(), Level { total: 9, unacked: Some(6) });
+        let got = changes(&start, &end).unwrap();
         assert_eq!(
             got,
             vec![
                 PendingChange {
+                    name: "S/d".into(),
+                    start: 5,
+                    end: 9,
+                    unacked: Some((2, 6)),
+                },
+                PendingChange {
                     name: "q".into(),
                     start: 10,
                     end: 40,
-                    peak: 90
-                },
-                PendingChange {
-                    name: "w".into(),
-                    start: 5,
-                    end: 0,
-                    peak: 5
+                    unacked: None,
                 },
             ]
         );
@@ -224,9 +234,9 @@ mod tests {
 
     #[test]
     fn a_backlog_that_vanishes_mid_hold_is_a_broken_signal() {
-        let err = changes(&map(&[("q", 1)]), &map(&[]), &map(&[])).unwrap_err();
+        let err = changes(&map(&[("q", 1)]), &map(&[])).unwrap_err();
         assert_eq!(err, "q disappeared mid-hold");
-        let err = changes(&map(&[]), &map(&[("q", 1)]), &map(&[])).unwrap_err();
+        let err = changes(&map(&[]), &map(&[("q", 1)])).unwrap_err();
         assert_eq!(err, "q appeared mid-hold");
     }
 }

@@ -1,12 +1,15 @@
-//! Where JetStream durables' `num_pending` is read: the JetStream API on the
+//! Where JetStream durables' backlogs are read: the JetStream API on the
 //! workload's NATS server, or the monitoring endpoint's `/jsz` when
-//! `NATS_MONITORING_URL` is set.
+//! `NATS_MONITORING_URL` is set. Each durable is keyed `stream/durable`; its
+//! level is `num_pending + num_ack_pending`, with the unacknowledged part kept.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_nats::jetstream;
 use serde_json::Value;
+
+use super::{Level, Levels};
 
 /// One read may take this long before the reading counts as failed.
 const READ_TIMEOUT: Duration = Duration::from_secs(3);
@@ -16,6 +19,20 @@ const READ_TIMEOUT: Duration = Duration::from_secs(3);
 pub struct Durable {
     pub stream: String,
     pub durable: String,
+}
+
+impl Durable {
+    /// The backlog's name: the same durable name may exist on several streams.
+    pub fn key(&self) -> String {
+        format!("{}/{}", self.stream, self.durable)
+    }
+}
+
+fn level(num_pending: i64, num_ack_pending: i64) -> Level {
+    Level {
+        total: num_pending + num_ack_pending,
+        unacked: Some(num_ack_pending),
+    }
 }
 
 pub enum BacklogSource {
@@ -52,15 +69,15 @@ impl BacklogSource {
         })
     }
 
-    /// `num_pending` per durable name.
-    pub async fn read(&self) -> Result<BTreeMap<String, i64>, String> {
+    /// Each durable's level, by `stream/durable`.
+    pub async fn read(&self) -> Result<Levels, String> {
         match tokio::time::timeout(READ_TIMEOUT, self.read_unbounded()).await {
             Ok(result) => result,
             Err(_) => Err(format!("no answer in {READ_TIMEOUT:?}")),
         }
     }
 
-    async fn read_unbounded(&self) -> Result<BTreeMap<String, i64>, String> {
+    async fn read_unbounded(&self) -> Result<Levels, String> {
         match self {
             BacklogSource::JetStream { js, durables } => {
                 let mut out = BTreeMap::new();
@@ -73,7 +90,10 @@ impl BacklogSource {
                         .consumer_info(&d.durable)
                         .await
                         .map_err(|e| format!("durable {}/{}: {e}", d.stream, d.durable))?;
-                    out.insert(d.durable.clone(), info.num_pending as i64);
+                    out.insert(
+                        d.key(),
+                        level(info.num_pending as i64, info.num_ack_pending as i64),
+                    );
                 }
                 Ok(out)
             }
@@ -91,8 +111,8 @@ fn jsz_url(base: &str) -> String {
     format!("{base}/jsz?accounts=true&streams=true&consumers=true")
 }
 
-/// Find each durable's `num_pending` in a `/jsz` document.
-pub fn pending_from_jsz(body: &str, durables: &[Durable]) -> Result<BTreeMap<String, i64>, String> {
+/// Find each durable's `num_pending` and `num_ack_pending` in a `/jsz` document.
+pub fn pending_from_jsz(body: &str, durables: &[Durable]) -> Result<Levels, String> {
     let doc: Value = serde_json::from_str(body).map_err(|e| format!("/jsz is not JSON: {e}"))?;
     let mut found = BTreeMap::new();
     let accounts = doc["account_details"]
@@ -114,13 +134,16 @@ pub fn pending_from_jsz(body: &str, durables: &[Durable]) -> Result<BTreeMap<Str
                 Some(d.stream.as_str()) == stream_name && Some(d.durable.as_str()) == name
             }) {
                 found.insert(
-                    d.durable.clone(),
-                    consumer["num_pending"].as_i64().unwrap_or(0),
+                    d.key(),
+                    level(
+                        consumer["num_pending"].as_i64().unwrap_or(0),
+                        consumer["num_ack_pending"].as_i64().unwrap_or(0),
+                    ),
                 );
             }
         }
     }
-    match durables.iter().find(|d| !found.contains_key(&d.durable)) {
+    match durables.iter().find(|d| !found.contains_key(&d.key())) {
         Some(missing) => Err(format!(
             "/jsz has no durable {}/{}",
             missing.stream, missing.durable
@@ -144,21 +167,24 @@ mod tests {
     fn jsz_documents_yield_num_pending_per_durable() {
         let body = r#"{"account_details":[{"name":"$G","stream_detail":[
             {"name":"MESSAGES_CANONICAL_s","consumer_detail":[
-                {"stream_name":"MESSAGES_CANONICAL_s","name":"broadcast-worker","num_pending":1240},
+                {"stream_name":"MESSAGES_CANONICAL_s","name":"broadcast-worker","num_pending":1240,"num_ack_pending":60},
                 {"stream_name":"MESSAGES_CANONICAL_s","name":"message-worker","num_pending":3}]},
             {"name":"OTHER","consumer_detail":[{"stream_name":"OTHER","name":"broadcast-worker","num_pending":99}]}]}]}"#;
         let want = [
             durable("MESSAGES_CANONICAL_s", "broadcast-worker"),
             durable("MESSAGES_CANONICAL_s", "message-worker"),
+            durable("OTHER", "broadcast-worker"),
         ];
         let got = pending_from_jsz(body, &want).unwrap();
         assert_eq!(
             got,
             BTreeMap::from([
-                ("broadcast-worker".into(), 1240),
-                ("message-worker".into(), 3)
+                ("MESSAGES_CANONICAL_s/broadcast-worker".into(), level(1240, 60)),
+                ("MESSAGES_CANONICAL_s/message-worker".into(), level(3, 0)),
+                ("OTHER/broadcast-worker".into(), level(99, 0)),
             ])
         );
+        assert_eq!(got["MESSAGES_CANONICAL_s/broadcast-worker"].total, 1300);
 
         let err =
             pending_from_jsz(body, &[durable("MESSAGES_s", "message-gatekeeper")]).unwrap_err();

@@ -157,6 +157,7 @@ pub(super) fn step_report(
         emit_underrun: inputs.emit_underrun,
         worst_durable: worst.map(|p| p.name.clone()),
         worst_pending_delta: worst.map(|p| p.growth()),
+        backlogs: inputs.pending.clone(),
         counters: extras.counters.clone(),
         verdict: verdict.clone(),
         search: Some(StepSearch::new(

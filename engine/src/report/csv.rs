@@ -7,11 +7,14 @@ use std::io::Write;
 use super::RunReport;
 
 pub fn write_csv<W: Write>(w: W, report: &RunReport) -> csv::Result<()> {
-    let series: Vec<String> = report
-        .steps
-        .first()
-        .map(|s| s.series.iter().map(|x| x.name.clone()).collect())
-        .unwrap_or_default();
+    // Every series any step measured, in first-seen order: a step may lack
+    // one (no samples, a series not in use), and every row has every column.
+    let mut series: Vec<String> = Vec::new();
+    for name in report.steps.iter().flat_map(|s| s.series.iter().map(|x| &x.name)) {
+        if !series.contains(name) {
+            series.push(name.clone());
+        }
+    }
     let mut out = csv::Writer::from_writer(w);
     let mut header = vec![
         "probe".to_string(),
@@ -45,9 +48,14 @@ pub fn write_csv<W: Write>(w: W, report: &RunReport) -> csv::Result<()> {
             step.target_rps.to_string(),
             format!("{:.1}", step.achieved_rps),
         ];
-        for s in &step.series {
-            row.push(s.p95_ms.to_string());
-            row.push(s.p99_ms.to_string());
+        for name in &series {
+            match step.series.iter().find(|s| &s.name == name) {
+                Some(s) => {
+                    row.push(s.p95_ms.to_string());
+                    row.push(s.p99_ms.to_string());
+                }
+                None => row.extend([String::new(), String::new()]),
+            }
         }
         row.extend([
             format!("{:.6}", step.error_rate),
@@ -96,5 +104,21 @@ mod tests {
             "{}",
             lines[2]
         );
+    }
+
+    #[test]
+    fn the_header_is_the_union_of_every_steps_series() {
+        let mut r = report(&[(1000, "INCONCLUSIVE"), (2000, "PASS"), (4000, "PASS")]);
+        r.steps[0].series.clear();
+        r.steps[2].series[0].name = "E2".into();
+        let mut out = Vec::new();
+        write_csv(&mut out, &r).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split(',').collect()).collect();
+        assert_eq!(rows[0][3..7], ["op_p95_ms", "op_p99_ms", "E2_p95_ms", "E2_p99_ms"]);
+        assert!(rows.iter().all(|r| r.len() == rows[0].len()), "{text}");
+        assert_eq!(rows[1][3..7], ["", "", "", ""]);
+        assert_eq!(rows[2][3..7], ["2.5", "3.25", "", ""]);
+        assert_eq!(rows[3][3..7], ["", "", "2.5", "3.25"]);
     }
 }

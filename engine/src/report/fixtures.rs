@@ -34,6 +34,7 @@ pub fn step(target_rps: u64, verdict: &str) -> StepReport {
         worst_durable: Some("queue".into()),
         worst_pending_delta: Some(if verdict == "TRIP" { 1500 } else { 0 }),
         counters: Default::default(),
+        backlogs: Vec::new(),
         verdict: typed,
         search: None,
     }

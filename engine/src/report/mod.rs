@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::RunConfig;
 use crate::search::{Outcome, Plan, StepSearch};
-use crate::verdict::{fmt_ms, Verdict};
+use crate::verdict::{fmt_ms, PendingChange, Verdict};
 
 /// Latency figures of one series in one step, in milliseconds.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -46,6 +46,9 @@ pub struct StepReport {
     pub emit_underrun: u64,
     pub worst_durable: Option<String>,
     pub worst_pending_delta: Option<i64>,
+    /// Every backlog over the hold (a durable's with its unacknowledged part).
+    #[serde(default)]
+    pub backlogs: Vec<PendingChange>,
     /// The plugin's counters over the step (hold start to drain end), e.g.
     /// `bad_reply`, `gatekeeper`, `slow_consumer`: where the failures came from.
     #[serde(default)]

@@ -32,7 +32,7 @@ fn healthy() -> StepInputs {
             name: "broadcast-worker".into(),
             start: 10,
             end: 20,
-            peak: 30,
+            unacked: None,
         }],
         counter_gates: vec![],
         measurement_failure: None,
@@ -97,6 +97,15 @@ fn precedence_and_boundaries() {
             "pending growth over",
             |s| s.pending[0].end = 1250,
             trip(&["broadcast-worker pending +1240 > +1000"]),
+        ),
+        (
+            "a durable's growth counts its unacked messages",
+            |s| {
+                s.pending[0].name = "MESSAGES/broadcast-worker".into();
+                s.pending[0].end = 1250;
+                s.pending[0].unacked = Some((0, 700));
+            },
+            trip(&["MESSAGES/broadcast-worker pending +1240 > +1000 (undelivered +540, unacked +700)"]),
         ),
         (
             "gated series without samples while ops were attempted",

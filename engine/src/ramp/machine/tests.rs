@@ -120,7 +120,7 @@ fn simulate(m: &mut StepMachine, world: &World, stop_after: usize) -> Run {
                             name: "queue".into(),
                             start: 0,
                             end: world.backlog_per_sec * 5 / 2,
-                            peak: world.backlog_per_sec * 5 / 2,
+                            unacked: None,
                         });
                         events.push(Event::HoldEndRead {
                             seq: *seq,
