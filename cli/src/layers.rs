@@ -65,9 +65,7 @@ impl Layer {
     /// The command-line arguments this layer stands for, leaving out `skip`ped keys.
     fn args(&self, skip: &dyn Fn(&str) -> bool) -> Result<Vec<OsString>, String> {
         let command = Cli::command();
-        let max_rps = command
-            .find_subcommand("max-rps")
-            .expect("max-rps exists");
+        let max_rps = command.find_subcommand("max-rps").expect("max-rps exists");
         let mut out = Vec::new();
         for (key, value) in &self.table {
             if skip(key) {
@@ -87,7 +85,9 @@ impl Layer {
                 .find(|a| a.get_long() == Some(key.as_str()))
                 .expect("every config key is a flag");
             match (arg.get_action(), value) {
-                (ArgAction::SetTrue, toml::Value::Boolean(true)) => out.push(format!("--{key}").into()),
+                (ArgAction::SetTrue, toml::Value::Boolean(true)) => {
+                    out.push(format!("--{key}").into())
+                }
                 (ArgAction::SetTrue, toml::Value::Boolean(false)) => {}
                 (ArgAction::SetTrue, _) => {
                     return Err(format!("{}: {key} must be true or false", self.source))
@@ -98,10 +98,8 @@ impl Layer {
                     }
                 }
                 (_, toml::Value::Array(items)) => {
-                    let parts: Result<Vec<String>, String> = items
-                        .iter()
-                        .map(|v| scalar(v, &self.source, key))
-                        .collect();
+                    let parts: Result<Vec<String>, String> =
+                        items.iter().map(|v| scalar(v, &self.source, key)).collect();
                     out.push(format!("--{key}={}", parts?.join(",")).into());
                 }
                 (_, v) => out.push(format!("--{key}={}", scalar(v, &self.source, key)?).into()),
@@ -118,7 +116,9 @@ fn scalar(v: &toml::Value, source: &str, key: &str) -> Result<String, String> {
         toml::Value::Integer(i) => Ok(i.to_string()),
         toml::Value::Float(f) => Ok(f.to_string()),
         toml::Value::Boolean(b) => Ok(b.to_string()),
-        _ => Err(format!("{source}: {key} must be a string, number or boolean")),
+        _ => Err(format!(
+            "{source}: {key} must be a string, number or boolean"
+        )),
     }
 }
 
@@ -253,9 +253,15 @@ mod tests {
     fn bad_files_are_refused_with_one_line_naming_the_file() {
         let table: &[(&str, &str)] = &[
             ("holdd = '1s'", "unknown key 'holdd' in "),
-            ("hold = 'soon'", "run.toml: invalid value 'soon' for '--hold <HOLD>'"),
+            (
+                "hold = 'soon'",
+                "run.toml: invalid value 'soon' for '--hold <HOLD>'",
+            ),
             ("steps = '1e30'", "above the highest rate"),
-            ("slo-error-rate = 0", "run.toml: invalid value '0' for '--slo-error-rate"),
+            (
+                "slo-error-rate = 0",
+                "run.toml: invalid value '0' for '--slo-error-rate",
+            ),
             ("quiet = 'yes'", "run.toml: quiet must be true or false"),
             ("hold = [", "is not valid TOML"),
         ];

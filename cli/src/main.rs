@@ -13,7 +13,6 @@ use std::process::ExitCode;
 use clap::error::ErrorKind;
 use clap::{ArgMatches, CommandFactory, FromArgMatches};
 
-
 use args::{Cli, Command, PluginsCommand};
 use failure::Failure;
 

@@ -49,7 +49,9 @@ pub fn run(args: MaxRpsArgs, user: &[OsString], matches: &ArgMatches) -> Result<
     if let (Some(path), Some((_, recorded, _))) = (&args.run.resume, &resumed) {
         same_plugin(path, &recorded.config, &config).map_err(usage_text)?;
     }
-    let path = PluginSearch::from_env().find(&config.plugin).map_err(usage)?;
+    let path = PluginSearch::from_env()
+        .find(&config.plugin)
+        .map_err(usage)?;
     let plugin = loader::load(&path).map_err(usage)?;
     let config = config.resolve(&plugin.description).map_err(usage_text)?;
     if args.run.print_config {

@@ -111,17 +111,29 @@ fn refused_before_load(extra: &[&str], want: &str) {
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{extra:?}: {stderr}");
     assert!(stderr.starts_with("error: "), "{extra:?}: {stderr}");
-    assert!(stderr.contains(want), "{extra:?}: {stderr:?} should contain {want:?}");
+    assert!(
+        stderr.contains(want),
+        "{extra:?}: {stderr:?} should contain {want:?}"
+    );
     assert_eq!(stderr.lines().count(), 1, "{extra:?}: {stderr}");
-    assert!(text(&out.stdout).is_empty(), "{extra:?}: no table, no ANSWER");
+    assert!(
+        text(&out.stdout).is_empty(),
+        "{extra:?}: no table, no ANSWER"
+    );
 }
 
 #[test]
 fn bad_plugin_flags_are_refused_before_any_load() {
     let table: &[(&[&str], &str)] = &[
         (&["-o", "capacity"], "expected KEY=VALUE, got 'capacity'"),
-        (&["-o", "capcity=10"], "unknown option 'capcity' for plugin synthetic (valid: "),
-        (&["-o", "capacity=abc"], "option 'capacity': 'abc' is not a number"),
+        (
+            &["-o", "capcity=10"],
+            "unknown option 'capcity' for plugin synthetic (valid: ",
+        ),
+        (
+            &["-o", "capacity=abc"],
+            "option 'capacity': 'abc' is not a number",
+        ),
         (&["--preset", "medium"], "plugin synthetic has no presets"),
         (&["--seed=-1"], "invalid value '-1' for '--seed <SEED>'"),
         (&["--plugin", "nosuch"], "unknown plugin 'nosuch'"),
@@ -134,17 +146,32 @@ fn bad_plugin_flags_are_refused_before_any_load() {
 #[test]
 fn bad_rates_and_search_flags_are_refused_before_any_load() {
     let table: &[(&[&str], &str)] = &[
-        (&["--steps", "1e30"], "step '1e30' is above the highest rate loadgen paces, 100000000 ops/s"),
+        (
+            &["--steps", "1e30"],
+            "step '1e30' is above the highest rate loadgen paces, 100000000 ops/s",
+        ),
         (&["--steps", "1k,100000001"], "is above the highest rate"),
-        (&["--steps", "2k,1k"], "steps must be strictly ascending: 2000 then 1000"),
+        (
+            &["--steps", "2k,1k"],
+            "steps must be strictly ascending: 2000 then 1000",
+        ),
         (&["--steps", "0"], "step '0' must be > 0"),
         (&["--steps=-5"], "step '-5' must be > 0"),
         (&["--steps", "abc"], "step 'abc' is not a rate"),
         (&["--steps", "1.5"], "step '1.5' is not a rate"),
         (&["--steps", ""], "empty step list"),
-        (&["--search", "binary"], "invalid value 'binary' for '--search <HOW>'"),
-        (&["--start-rps", "500"], "--start-rps only applies to --search adaptive"),
-        (&["--search", "adaptive", "--steps", "1k"], "--steps and --search adaptive conflict"),
+        (
+            &["--search", "binary"],
+            "invalid value 'binary' for '--search <HOW>'",
+        ),
+        (
+            &["--start-rps", "500"],
+            "--start-rps only applies to --search adaptive",
+        ),
+        (
+            &["--search", "adaptive", "--steps", "1k"],
+            "--steps and --search adaptive conflict",
+        ),
         (&["--growth", "1"], "must be > 1"),
         (&["--precision", "1"], "must be > 0 and < 1"),
         (&["--max-steps", "0"], "must be > 0"),
@@ -160,14 +187,23 @@ fn bad_rates_and_search_flags_are_refused_before_any_load() {
     };
     adaptive(&["--max-rps", "200M"], "'200M' is not a rate");
     adaptive(&["--max-rps", "100000001"], "is above the highest rate");
-    adaptive(&["--start-rps", "5k", "--max-rps", "1k"], "--start-rps 5000 is above --max-rps 1000");
+    adaptive(
+        &["--start-rps", "5k", "--max-rps", "1k"],
+        "--start-rps 5000 is above --max-rps 1000",
+    );
 }
 
 #[test]
 fn bad_phases_are_refused_before_any_load() {
     let table: &[(&[&str], &str)] = &[
-        (&["--hold", "0s"], "invalid value '0s' for '--hold <HOLD>': must be > 0"),
-        (&["--drain", "0"], "invalid value '0' for '--drain <DRAIN>': must be > 0"),
+        (
+            &["--hold", "0s"],
+            "invalid value '0s' for '--hold <HOLD>': must be > 0",
+        ),
+        (
+            &["--drain", "0"],
+            "invalid value '0' for '--drain <DRAIN>': must be > 0",
+        ),
         (&["--hold=-1s"], "'-1s' is not a duration"),
         (&["--warmup", "soon"], "'soon' is not a duration"),
         (&["--cooldown", "5"], "'5' is not a duration"),
@@ -188,9 +224,17 @@ fn bad_slo_flags_are_refused_before_any_load() {
         (&["--slo-pending-growth", "0"], "must be > 0"),
         (&["--rate-tolerance", "1"], "must be > 0 and < 1"),
         (&["--scrape", "ftp://x"], "'ftp://x' is not an http:// URL"),
-        (&["--slo-counter", "x <= 1"], "--slo-counter needs --scrape URL"),
         (
-            &["--scrape", "http://127.0.0.1:1/m", "--slo-counter", "x{a=\"1\"} junk <= 1"],
+            &["--slo-counter", "x <= 1"],
+            "--slo-counter needs --scrape URL",
+        ),
+        (
+            &[
+                "--scrape",
+                "http://127.0.0.1:1/m",
+                "--slo-counter",
+                "x{a=\"1\"} junk <= 1",
+            ],
             "no comparison",
         ),
     ];
@@ -210,7 +254,10 @@ fn unwritable_outputs_are_refused_before_any_load() {
         (vec!["--csv".into(), at("a.csv")], "cannot create "),
         (vec!["--json".into(), at("a.json")], "cannot create "),
         (vec!["--report".into(), at("a.html")], "cannot create "),
-        (vec!["--journal".into(), at("a.journal")], "cannot create journal "),
+        (
+            vec!["--journal".into(), at("a.journal")],
+            "cannot create journal ",
+        ),
         (
             vec!["--journal".into(), existing.to_str().unwrap().into()],
             "already exists: continue that run with --resume",
@@ -232,11 +279,23 @@ fn bad_config_files_are_refused_before_any_load() {
     };
     let table = [
         (file("a.toml", "hodl = '1s'"), "unknown key 'hodl' in "),
-        (file("b.toml", "hold = 'soon'"), "b.toml: invalid value 'soon' for '--hold <HOLD>'"),
-        (file("c.toml", "steps = '1e30'"), "is above the highest rate"),
-        (file("d.toml", "[options]\ncapcity = 1"), "unknown option 'capcity'"),
+        (
+            file("b.toml", "hold = 'soon'"),
+            "b.toml: invalid value 'soon' for '--hold <HOLD>'",
+        ),
+        (
+            file("c.toml", "steps = '1e30'"),
+            "is above the highest rate",
+        ),
+        (
+            file("d.toml", "[options]\ncapcity = 1"),
+            "unknown option 'capcity'",
+        ),
         (file("e.toml", "hold = "), "is not valid TOML"),
-        (dir.path().join("none.toml").to_str().unwrap().to_string(), "cannot read "),
+        (
+            dir.path().join("none.toml").to_str().unwrap().to_string(),
+            "cannot read ",
+        ),
     ];
     for (path, want) in &table {
         refused_before_load(&["--config", path], want);

@@ -186,7 +186,10 @@ fn kill_9_in_step_3_of_5_then_resume_alone_gives_all_5_steps_and_the_same_answer
     let mut child = loadgen(&strs(&args)).spawn().unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
     while journal_lines(&journal) < 3 {
-        assert!(Instant::now() < deadline, "two steps never reached the journal");
+        assert!(
+            Instant::now() < deadline,
+            "two steps never reached the journal"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     child.kill().unwrap(); // SIGKILL, mid-step 3
@@ -204,12 +207,20 @@ fn kill_9_in_step_3_of_5_then_resume_alone_gives_all_5_steps_and_the_same_answer
         Duration::from_secs(90),
     );
     let stdout = text(&resumed.stdout);
-    assert_eq!(resumed.status.code(), Some(0), "{stdout}\n{}", text(&resumed.stderr));
+    assert_eq!(
+        resumed.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        text(&resumed.stderr)
+    );
     assert!(text(&resumed.stderr).contains("resuming after 2 finished steps"));
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     let steps = report["steps"].as_array().unwrap();
-    let rates: Vec<u64> = steps.iter().map(|s| s["target_rps"].as_u64().unwrap()).collect();
+    let rates: Vec<u64> = steps
+        .iter()
+        .map(|s| s["target_rps"].as_u64().unwrap())
+        .collect();
     let finals: Vec<u64> = rates.iter().copied().fold(Vec::new(), |mut v, r| {
         if v.last() != Some(&r) {
             v.push(r)
@@ -220,13 +231,22 @@ fn kill_9_in_step_3_of_5_then_resume_alone_gives_all_5_steps_and_the_same_answer
     for (i, old) in journaled.iter().enumerate() {
         let mut old = old.clone();
         old.as_object_mut().unwrap().remove("kind");
-        assert_eq!(&steps[i], &old, "step {i} comes from the journal, not re-run");
+        assert_eq!(
+            &steps[i], &old,
+            "step {i} comes from the journal, not re-run"
+        );
     }
     assert_eq!(report["settings"]["hold"], "1s", "the journal's settings");
 
-    let fresh = run_bounded(loadgen(&strs(&five_steps(&["--quiet"]))), Duration::from_secs(90));
+    let fresh = run_bounded(
+        loadgen(&strs(&five_steps(&["--quiet"]))),
+        Duration::from_secs(90),
+    );
     assert_eq!(answer_line(&stdout), answer_line(&text(&fresh.stdout)));
-    assert!(answer_line(&stdout).starts_with("ANSWER: max RPS = 2000"), "{stdout}");
+    assert!(
+        answer_line(&stdout).starts_with("ANSWER: max RPS = 2000"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -235,28 +255,52 @@ fn journals_that_cannot_be_resumed_are_refused_with_one_line() {
     let journal = dir.path().join("run.journal");
     let one_step: Vec<String> = five_steps(&[])
         .into_iter()
-        .map(|a| if a == "500,1k,1.5k,2k,5k" { "500".into() } else { a })
+        .map(|a| {
+            if a == "500,1k,1.5k,2k,5k" {
+                "500".into()
+            } else {
+                a
+            }
+        })
         .collect();
     let _ = std::fs::remove_file(&journal);
     let mut args = one_step.clone();
-    args.extend(["--journal".into(), journal.to_str().unwrap().into(), "--quiet".into()]);
+    args.extend([
+        "--journal".into(),
+        journal.to_str().unwrap().into(),
+        "--quiet".into(),
+    ]);
     let out = run_bounded(loadgen(&strs(&args)), Duration::from_secs(60));
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let header = std::fs::read_to_string(&journal).unwrap().lines().next().unwrap().to_string();
+    let header = std::fs::read_to_string(&journal)
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .to_string();
 
     let file = |name: &str, body: &str| {
         let path = dir.path().join(name);
         std::fs::write(&path, body).unwrap();
         path.to_str().unwrap().to_string()
     };
-    let other_plugin = file("other.journal", &(header.replace("\"synthetic\"", "\"echo\"") + "\n"));
+    let other_plugin = file(
+        "other.journal",
+        &(header.replace("\"synthetic\"", "\"echo\"") + "\n"),
+    );
     let unfinished = file("unfinished.journal", &(header.clone() + "\n"));
     let j = journal.to_str().unwrap().to_string();
     let table: Vec<(Vec<String>, &str)> = vec![
         (vec![file("empty.journal", "")], "is empty"),
-        (vec![file("garbage.journal", "hello\n")], "is not a loadgen journal (line 1"),
         (
-            vec![file("corrupt.journal", &format!("{header}\n{{\"kind\":\"step\"}}\n"))],
+            vec![file("garbage.journal", "hello\n")],
+            "is not a loadgen journal (line 1",
+        ),
+        (
+            vec![file(
+                "corrupt.journal",
+                &format!("{header}\n{{\"kind\":\"step\"}}\n"),
+            )],
             "line 2 is corrupt",
         ),
         (vec![j.clone()], "already finished"),
@@ -287,7 +331,10 @@ fn journals_that_cannot_be_resumed_are_refused_with_one_line() {
         let out = run_bounded(loadgen(&strs(&args)), Duration::from_secs(30));
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
-        assert!(stderr.contains(want), "{args:?}: {stderr:?} should contain {want:?}");
+        assert!(
+            stderr.contains(want),
+            "{args:?}: {stderr:?} should contain {want:?}"
+        );
         assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
     }
 }

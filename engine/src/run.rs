@@ -106,7 +106,9 @@ pub async fn run(
 /// Can `resumed` be continued under `config`? (A dry run of what [`run`]
 /// does first: lets a caller refuse before it prints or opens anything.)
 pub fn check_resume(config: &RunConfig, resumed: &[StepReport]) -> Result<(), String> {
-    resume_search(config, resumed).map(|_| ()).map_err(|e| e.to_string())
+    resume_search(config, resumed)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 /// The search, told the steps a killed run finished; its next probe is where

@@ -351,10 +351,12 @@ impl Search {
         for step in finished {
             match &next {
                 Probe::Run(run) if run.rps == step.target_rps && run.probe == step.probe => {}
-                _ => return Err(format!(
+                _ => {
+                    return Err(format!(
                     "the journal's step {} ({} ops/s) is not what this run's search would run next",
                     step.probe, step.target_rps
-                )),
+                ))
+                }
             }
             let measurement = match &step.search {
                 Some(record) => Measurement {

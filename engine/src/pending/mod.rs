@@ -199,9 +199,21 @@ mod tests {
     #[test]
     fn changes_pair_start_and_end() {
         let mut start = map(&[("q", 10), ("S/d", 5)]);
-        start.insert("S/d".into(), Level { total: 5, unacked: Some(2) });
+        start.insert(
+            "S/d".into(),
+            Level {
+                total: 5,
+                unacked: Some(2),
+            },
+        );
         let mut end = map(&[("q", 40)]);
-        end.insert("S/d".into(), Level { total: 9, unacked: Some(6) });
+        end.insert(
+            "S/d".into(),
+            Level {
+                total: 9,
+                unacked: Some(6),
+            },
+        );
         let got = changes(&start, &end).unwrap();
         assert_eq!(
             got,

@@ -179,7 +179,10 @@ mod tests {
         assert_eq!(
             got,
             BTreeMap::from([
-                ("MESSAGES_CANONICAL_s/broadcast-worker".into(), level(1240, 60)),
+                (
+                    "MESSAGES_CANONICAL_s/broadcast-worker".into(),
+                    level(1240, 60)
+                ),
                 ("MESSAGES_CANONICAL_s/message-worker".into(), level(3, 0)),
                 ("OTHER/broadcast-worker".into(), level(99, 0)),
             ])

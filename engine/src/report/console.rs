@@ -186,7 +186,7 @@ fn print_search_answer<W: Write>(
         None => {
             let why = match &o.stop {
                 Stop::TripAtStart { rps } => format!(
-                    "the service fails the SLO even at the start rate {rps} RPS: {}",
+                    "the service fails the SLO at every rate tried, down to {rps} RPS: {}",
                     a.next_limit.join("; ")
                 ),
                 Stop::LoadBoxLimit { rps, reason } => {
@@ -371,7 +371,7 @@ mod tests {
                 "trip at start",
                 &[(500, "TRIP")],
                 outcome(None, Some(500), Stop::TripAtStart { rps: 500 }),
-                &["ANSWER: no rate passed (the service fails the SLO even at the start rate 500 RPS: op p95=143ms > 100ms; plugin=synthetic, 1 probe)\n"],
+                &["ANSWER: no rate passed (the service fails the SLO at every rate tried, down to 500 RPS: op p95=143ms > 100ms; plugin=synthetic, 1 probe)\n"],
             ),
             (
                 "load box, nothing passed",

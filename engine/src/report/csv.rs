@@ -10,7 +10,11 @@ pub fn write_csv<W: Write>(w: W, report: &RunReport) -> csv::Result<()> {
     // Every series any step measured, in first-seen order: a step may lack
     // one (no samples, a series not in use), and every row has every column.
     let mut series: Vec<String> = Vec::new();
-    for name in report.steps.iter().flat_map(|s| s.series.iter().map(|x| &x.name)) {
+    for name in report
+        .steps
+        .iter()
+        .flat_map(|s| s.series.iter().map(|x| &x.name))
+    {
         if !series.contains(name) {
             series.push(name.clone());
         }
@@ -115,7 +119,10 @@ mod tests {
         write_csv(&mut out, &r).unwrap();
         let text = String::from_utf8(out).unwrap();
         let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split(',').collect()).collect();
-        assert_eq!(rows[0][3..7], ["op_p95_ms", "op_p99_ms", "E2_p95_ms", "E2_p99_ms"]);
+        assert_eq!(
+            rows[0][3..7],
+            ["op_p95_ms", "op_p99_ms", "E2_p95_ms", "E2_p99_ms"]
+        );
         assert!(rows.iter().all(|r| r.len() == rows[0].len()), "{text}");
         assert_eq!(rows[1][3..7], ["", "", "", ""]);
         assert_eq!(rows[2][3..7], ["2.5", "3.25", "", ""]);
