@@ -235,9 +235,10 @@ fn grow(a: &Adaptive, runs: &[Run], pass: u64, max_rps: Option<u64>) -> Choice {
     let estimate = extrapolate(runs, pass);
     let high = p * a.growth;
     let low = p * (1.0 + a.precision);
-    let (target, chosen_by) = match estimate {
-        Some(e) if e < high => (e.max(low), ChosenBy::Model),
-        _ => (high, ChosenBy::Range),
+    let (target, chosen_by, estimate) = match estimate {
+        Some(e) if e < high => (e.max(low), ChosenBy::Model, Some(e)),
+        // Out of reach: an extrapolation that far says only "higher".
+        _ => (high, ChosenBy::Range, None),
     };
     let rps = whole_above(target, pass);
     Choice {

@@ -245,3 +245,4 @@ fn the_margin_steers_range_finding_when_it_shrinks() {
     assert_eq!(steps[2].chosen_by, ChosenBy::Model);
     assert_eq!(o.bracket.pass, Some(10_000));
 }
+
