@@ -306,7 +306,7 @@ fn bad_config_files_are_refused_before_any_load() {
 fn unknown_option_lists_the_valid_keys() {
     refused_run(
         &["-o", "capcity=10"],
-        "unknown option 'capcity' for plugin synthetic (valid: capacity, base_latency, error_rate, stall_every, stall_for, max_in_flight)",
+        "unknown option 'capcity' for plugin synthetic (valid: capacity, base_latency, error_rate, stall_every, stall_for, max_in_flight, worker_threads)",
     );
     refused_run(&["--preset", "medium"], "plugin synthetic has no presets");
 }
@@ -315,7 +315,7 @@ fn unknown_option_lists_the_valid_keys() {
 fn bad_option_value_names_the_option() {
     refused_run(
         &["-o", "capacity=abc"],
-        "option 'capacity': 'abc' is not a number",
+        "option 'capacity': 'abc' is not a whole number",
     );
     refused_run(
         &["-o", "error_rate=2"],

@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
-use loadgen_plugin_api::sdk::HostConfig;
+use loadgen_plugin_api::abi::HostConfig;
 use serde::{Deserialize, Serialize};
 
 use crate::gates::GateSpec;
@@ -391,6 +391,7 @@ mod tests {
             }],
             default_steps: "500,1k".into(),
             durables: Vec::new(),
+            counters: Vec::new(),
         }
     }
 
