@@ -102,7 +102,8 @@ fn refused_before_load(extra: &[&str], want: &str) {
         ("--hold", "1s"),
         ("--cooldown", "0s"),
     ] {
-        if !given(flag) && !(adaptive && flag == "--steps") {
+        let left_to_the_search = adaptive && flag == "--steps";
+        if !(given(flag) || left_to_the_search) {
             args.extend([flag, value]);
         }
     }

@@ -171,6 +171,10 @@ mod tests {
                 br#"{"kind":"step","probe":1,"target_rps":2000,"verdict":"MAYBE"}"#,
                 "",
             ),
+            (
+                b"{\"kind\":\"step\",\"verdict\":\"MAYBE\"}\n",
+                "line 3 is corrupt",
+            ),
         ];
         for (tail, want) in table {
             let path = journal_with(dir.path(), tail);

@@ -2,15 +2,17 @@
 //!
 //! # Layout
 //! One actor per module, its messages beside it as an enum:
-//! - [`ramp`]: `RampController`, the step lifecycle (warmup, hold, drain,
-//!   verdict, cooldown); it runs the rates the search asks for.
+//! - [`ramp`]: `RampController`, executes the step lifecycle its pure
+//!   `StepMachine` (`ramp::machine`) decides: warmup, hold, drain, verdict,
+//!   cooldown, settle; the machine's search picks the rates.
 //! - [`pacer`]: `Pacer`, the target rate as batches of ops with intended times;
 //!   the arithmetic in the plain `Schedule`.
 //! - [`collector`]: `Collector`, latency histograms per series from samples.
 //! - [`pending`]: `PendingPoller`, backlog (durables, plugin gauges) over the hold.
 //! - [`counters`]: `CounterScraper`, plugin counter deltas over the hold.
 //! - [`reporter`]: `Reporter`, live progress and the final outputs.
-//! - [`supervisor`]: `Supervisor`, restarts a failed measuring actor.
+//! - [`supervisor`]: `Supervisor`, restarts a failed measuring actor and
+//!   announces it on an `OutputPort`.
 //!
 //! Plain logic, no actors:
 //! - [`config`]: `RunConfig`, one run's settings (flags, `--config`, journal, JSON).
@@ -21,6 +23,7 @@
 //! - [`report`]: the run's results and their console/CSV/JSON renderings.
 //! - [`plugin`]: finding, loading and running plugin libraries.
 //! - [`run`]: one whole run, wiring the above together.
+//! - [`clock`]: the `Clock` the ramp reads (monotonic, or tokio's in tests).
 
 pub mod clock;
 pub mod collector;

@@ -19,7 +19,7 @@ use crate::ramp::{RampArgs, RampController, RampMsg, RampOutcome};
 use crate::report::{search_answer, RunReport, SearchReport, StepReport};
 use crate::reporter::{ReportTargets, Reporter, ReporterMsg};
 use crate::search::{Bracket, Outcome, Probe, Search, Stop};
-use crate::supervisor::{Supervisor, SupervisorMsg};
+use crate::supervisor::{Restarted, Supervisor, SupervisorMsg};
 
 /// How long a plugin may take to shut down before the run stops waiting.
 const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
@@ -215,6 +215,7 @@ async fn ramp_and_report(
         ASK_TIMEOUT.as_millis() as u64
     )
     .map_err(|e| engine_err(&e))?;
+    let first = children.clone();
 
     let (done_tx, mut done_rx) = oneshot::channel();
     let ramp = RampController {
@@ -231,6 +232,20 @@ async fn ramp_and_report(
     let ramp_ref: Option<ActorRef<RampMsg>> = match Actor::spawn(None, ramp, args).await {
         Ok((ramp, _)) => {
             restarts.subscribe(ramp.clone(), |r| Some(RampMsg::ChildRestarted(r)));
+            // A restart between the first answer and the subscription would
+            // be missed: ask again (restarts after this one are announced).
+            let now = ractor::call_t!(
+                supervisor,
+                SupervisorMsg::Children,
+                ASK_TIMEOUT.as_millis() as u64
+            );
+            if let Some(now) = now.ok().filter(|now| !now.same_refs(&first)) {
+                let _ = ramp.send_message(RampMsg::ChildRestarted(Restarted {
+                    child: "a measuring actor",
+                    reason: "restarted while the run started".into(),
+                    children: now,
+                }));
+            }
             Some(ramp)
         }
         Err(e) => {

@@ -31,6 +31,16 @@ pub struct Children {
     pub counters: ActorRef<CounterMsg>,
 }
 
+impl Children {
+    /// Are these the same actors (no restart in between)?
+    pub fn same_refs(&self, other: &Children) -> bool {
+        self.pacer.get_id() == other.pacer.get_id()
+            && self.collector.get_id() == other.collector.get_id()
+            && self.pending.get_id() == other.pending.get_id()
+            && self.counters.get_id() == other.counters.get_id()
+    }
+}
+
 /// A child was restarted: which, why, and the refs to use from now on.
 #[derive(Clone)]
 pub struct Restarted {

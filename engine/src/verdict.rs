@@ -141,16 +141,47 @@ fn ratio(part: u64, whole: u64) -> f64 {
 }
 
 /// Deliberately no `Default`: an empty result must never read as PASS.
+///
+/// Serialized as `{"verdict": "TRIP", "reasons": ["…"]}` (reasons always a
+/// list, empty for PASS), so a report's step reads the same whatever the verdict.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(
-    tag = "verdict",
-    content = "reasons",
-    rename_all = "SCREAMING_SNAKE_CASE"
-)]
+#[serde(try_from = "VerdictText", into = "VerdictText")]
 pub enum Verdict {
     Pass,
     Trip(Vec<String>),
     Inconclusive(String),
+}
+
+/// [`Verdict`]'s serde shape.
+#[derive(Clone, Serialize, Deserialize)]
+struct VerdictText {
+    verdict: String,
+    #[serde(default)]
+    reasons: Vec<String>,
+}
+
+impl From<Verdict> for VerdictText {
+    fn from(v: Verdict) -> VerdictText {
+        VerdictText {
+            verdict: v.label().to_string(),
+            reasons: v.reasons(),
+        }
+    }
+}
+
+impl TryFrom<VerdictText> for Verdict {
+    type Error = String;
+
+    fn try_from(t: VerdictText) -> Result<Verdict, String> {
+        match t.verdict.as_str() {
+            "PASS" => Ok(Verdict::Pass),
+            "TRIP" => Ok(Verdict::Trip(t.reasons)),
+            "INCONCLUSIVE" => Ok(Verdict::Inconclusive(t.reasons.join("; "))),
+            other => Err(format!(
+                "'{other}' is not a verdict (PASS, TRIP, INCONCLUSIVE)"
+            )),
+        }
+    }
 }
 
 impl Verdict {

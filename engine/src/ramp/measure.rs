@@ -160,11 +160,11 @@ pub(super) fn step_report(
         backlogs: inputs.pending.clone(),
         counters: extras.counters.clone(),
         verdict: verdict.clone(),
-        search: Some(StepSearch::new(
+        search: Some(Box::new(StepSearch::new(
             cur.chosen_by,
             cur.estimate,
             measurement.clone(),
-        )),
+        ))),
     }
 }
 

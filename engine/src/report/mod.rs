@@ -57,9 +57,10 @@ pub struct StepReport {
     /// `"verdict": "TRIP", "reasons": [..]`.
     #[serde(flatten)]
     pub verdict: Verdict,
-    /// Why the search chose this rate and what it read from the step.
+    /// Why the search chose this rate and what it read from the step (boxed:
+    /// it is most of a report's size).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub search: Option<StepSearch>,
+    pub search: Option<Box<StepSearch>>,
 }
 
 impl StepReport {

@@ -208,3 +208,27 @@ fn millisecond_formatting() {
         assert_eq!(fmt_ms(d), want);
     }
 }
+
+#[test]
+fn verdicts_serialize_with_a_list_of_reasons_and_refuse_unknown_labels() {
+    let table = [
+        (Verdict::Pass, r#"{"verdict":"PASS","reasons":[]}"#),
+        (
+            Verdict::Trip(vec!["a".into(), "b".into()]),
+            r#"{"verdict":"TRIP","reasons":["a","b"]}"#,
+        ),
+        (
+            Verdict::Inconclusive("why".into()),
+            r#"{"verdict":"INCONCLUSIVE","reasons":["why"]}"#,
+        ),
+    ];
+    for (verdict, json) in table {
+        assert_eq!(serde_json::to_string(&verdict).unwrap(), json);
+        assert_eq!(serde_json::from_str::<Verdict>(json).unwrap(), verdict);
+    }
+    let err = serde_json::from_str::<Verdict>(r#"{"verdict":"MAYBE"}"#).unwrap_err();
+    assert!(
+        err.to_string().contains("'MAYBE' is not a verdict"),
+        "{err}"
+    );
+}

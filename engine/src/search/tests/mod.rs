@@ -6,6 +6,7 @@
 //! `noise.rs`: contradicting verdicts and confirmations.
 
 use super::*;
+use crate::report::StepReport;
 
 mod model;
 mod noise;
@@ -513,5 +514,62 @@ fn the_outcome_serializes_with_its_reason() {
     assert_eq!(
         serde_json::to_value(ChosenBy::Reprobe).unwrap(),
         serde_json::json!("reprobe")
+    );
+}
+
+/// A journal's step for `step` judged `verdict`.
+pub(super) fn journaled(step: Step, verdict: Verdict) -> StepReport {
+    let mut report = crate::report::fixtures::step(step.rps, "PASS");
+    report.probe = step.probe;
+    report.attempt = step.attempt;
+    report.verdict = verdict;
+    report
+}
+
+#[test]
+fn resuming_after_any_prefix_continues_exactly_like_the_uninterrupted_search() {
+    // A service of capacity 3300 with one flaky (INCONCLUSIVE) first attempt at 2000.
+    let judge = |s: Step| match (s.rps, s.attempt) {
+        (2000, 1) => load_box(),
+        _ => capacity(3300)(s),
+    };
+    let new = || search(adaptive(500)).retry_inconclusive(1).confirm(1);
+    let (all, outcome) = drive(new(), judge);
+    for killed_after in 0..all.len() {
+        let finished: Vec<StepReport> = all[..killed_after]
+            .iter()
+            .map(|s| journaled(*s, judge(*s)))
+            .collect();
+        let mut resumed = new();
+        let mut next = resumed.resume(&finished).unwrap();
+        let mut rest = Vec::new();
+        while let Probe::Run(step) = next {
+            rest.push(step);
+            next = resumed.next(Some(&Measurement::verdict_only(judge(step))));
+        }
+        assert_eq!(rest, all[killed_after..], "killed after {killed_after}");
+        assert_eq!(
+            next,
+            Probe::Done(outcome.clone()),
+            "killed after {killed_after}"
+        );
+    }
+}
+
+#[test]
+fn a_journal_that_is_not_this_searchs_history_is_refused() {
+    let step = Step {
+        probe: 0,
+        rps: 700,
+        attempt: 1,
+        chosen_by: ChosenBy::Range,
+        estimate: None,
+    };
+    let err = search(adaptive(500))
+        .resume(&[journaled(step, Verdict::Pass)])
+        .unwrap_err();
+    assert_eq!(
+        err,
+        "the journal's step 0 (700 ops/s) is not what this run's search would run next"
     );
 }
