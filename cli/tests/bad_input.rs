@@ -133,7 +133,7 @@ fn bad_plugin_flags_are_refused_before_any_load() {
         ),
         (
             &["-o", "capacity=abc"],
-            "option 'capacity': 'abc' is not a number",
+            "option 'capacity': 'abc' is not a whole number",
         ),
         (&["--preset", "medium"], "plugin synthetic has no presets"),
         (&["--seed=-1"], "invalid value '-1' for '--seed <SEED>'"),

@@ -526,26 +526,22 @@ pub(super) fn journaled(step: Step, verdict: Verdict) -> StepReport {
     report
 }
 
-#[test]
-fn resuming_after_any_prefix_continues_exactly_like_the_uninterrupted_search() {
-    // A service of capacity 3300 with one flaky (INCONCLUSIVE) first attempt at 2000.
-    let judge = |s: Step| match (s.rps, s.attempt) {
-        (2000, 1) => load_box(),
-        _ => capacity(3300)(s),
-    };
-    let new = || search(adaptive(500)).retry_inconclusive(1).confirm(1);
-    let (all, outcome) = drive(new(), judge);
+/// Kill the run after every prefix of its steps, resume a fresh search from
+/// the journal of that prefix: it must run exactly the rest, to the same outcome.
+pub(super) fn assert_resumes_after_any_prefix(
+    new: impl Fn() -> Search,
+    measure: impl Fn(Step) -> Measurement,
+    journal: impl Fn(Step) -> StepReport,
+) {
+    let (all, outcome) = drive_measured(new(), &measure);
     for killed_after in 0..all.len() {
-        let finished: Vec<StepReport> = all[..killed_after]
-            .iter()
-            .map(|s| journaled(*s, judge(*s)))
-            .collect();
+        let finished: Vec<StepReport> = all[..killed_after].iter().map(|&s| journal(s)).collect();
         let mut resumed = new();
         let mut next = resumed.resume(&finished).unwrap();
         let mut rest = Vec::new();
         while let Probe::Run(step) = next {
             rest.push(step);
-            next = resumed.next(Some(&Measurement::verdict_only(judge(step))));
+            next = resumed.next(Some(&measure(step)));
         }
         assert_eq!(rest, all[killed_after..], "killed after {killed_after}");
         assert_eq!(
@@ -554,6 +550,20 @@ fn resuming_after_any_prefix_continues_exactly_like_the_uninterrupted_search() {
             "killed after {killed_after}"
         );
     }
+}
+
+#[test]
+fn resuming_after_any_prefix_continues_exactly_like_the_uninterrupted_search() {
+    // A service of capacity 3300 with one flaky (INCONCLUSIVE) first attempt at 2000.
+    let judge = |s: Step| match (s.rps, s.attempt) {
+        (2000, 1) => load_box(),
+        _ => capacity(3300)(s),
+    };
+    assert_resumes_after_any_prefix(
+        || search(adaptive(500)).retry_inconclusive(1).confirm(1),
+        |s| Measurement::verdict_only(judge(s)),
+        |s| journaled(s, judge(s)),
+    );
 }
 
 #[test]

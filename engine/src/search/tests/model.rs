@@ -252,35 +252,19 @@ fn resuming_replays_the_recorded_measurements() {
     // The journal carries each step's measurement: a resumed search sees the
     // throughput the overloaded probe measured and goes on exactly as before.
     let model = fifo(37_000);
-    let new = || search(precise(500)).confirm(1);
-    let (all, outcome) = drive_measured(new(), |s| model.measure(s));
-    for killed_after in 0..all.len() {
-        let finished: Vec<StepReport> = all[..killed_after]
-            .iter()
-            .map(|&s| {
-                let m = model.measure(s);
-                StepReport {
-                    search: Some(Box::new(StepSearch::new(
-                        s.chosen_by,
-                        s.estimate,
-                        m.clone(),
-                    ))),
-                    ..journaled(s, m.verdict)
-                }
-            })
-            .collect();
-        let mut resumed = new();
-        let mut next = resumed.resume(&finished).unwrap();
-        let mut rest = Vec::new();
-        while let Probe::Run(step) = next {
-            rest.push(step);
-            next = resumed.next(Some(&model.measure(step)));
-        }
-        assert_eq!(rest, all[killed_after..], "killed after {killed_after}");
-        assert_eq!(
-            next,
-            Probe::Done(outcome.clone()),
-            "killed after {killed_after}"
-        );
-    }
+    assert_resumes_after_any_prefix(
+        || search(precise(500)).confirm(1),
+        |s| model.measure(s),
+        |s| {
+            let m = model.measure(s);
+            StepReport {
+                search: Some(Box::new(StepSearch::new(
+                    s.chosen_by,
+                    s.estimate,
+                    m.clone(),
+                ))),
+                ..journaled(s, m.verdict)
+            }
+        },
+    );
 }
