@@ -3,8 +3,9 @@
 //! would), then loaded by path into the already-built `loadgen` — no rebuild
 //! of loadgen — and a 2-step ramp finds its answer.
 //!
-//! The build is a debug one so the test stays bounded on a busy machine; the
-//! target dir lives under the workspace's target and is reused across runs.
+//! The build is a debug one so the test stays bounded on a busy machine
+//! (`LOADGEN_TEMPLATE_RELEASE=1` builds `--release`, as an author ships it);
+//! the target dir lives under the workspace's target and is reused across runs.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -23,9 +24,11 @@ fn build_template_out_of_tree() -> anyhow::Result<PathBuf> {
     let manifest = workspace().join("examples/plugin-template/Cargo.toml");
     let target_dir = bin_dir()?.join("../out-of-tree/plugin-template");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let release = std::env::var_os("LOADGEN_TEMPLATE_RELEASE").is_some();
     let started = Instant::now();
     let status = Command::new(cargo)
         .arg("build")
+        .args(release.then_some("--release"))
         .arg("--manifest-path")
         .arg(&manifest)
         .arg("--target-dir")
@@ -36,7 +39,10 @@ fn build_template_out_of_tree() -> anyhow::Result<PathBuf> {
         .status()?;
     anyhow::ensure!(status.success(), "building the template failed: {status}");
     eprintln!("template built out of tree in {:?}", started.elapsed());
-    let lib = target_dir.join("debug/libloadgen_plugin_template.so");
+    let profile = if release { "release" } else { "debug" };
+    let lib = target_dir
+        .join(profile)
+        .join("libloadgen_plugin_template.so");
     anyhow::ensure!(lib.is_file(), "{} was not built", lib.display());
     Ok(lib)
 }

@@ -173,8 +173,12 @@ impl<K: Hash + Eq + Clone> InFlight<K> {
         self.start_awaiting(key, sent, &[series])
     }
 
-    /// Start an op awaiting each of `series` (at most 64 series, indices < 64).
+    /// Start an op awaiting each of `series` (one or more, indices < 64).
     pub fn start_awaiting(&self, key: K, sent: Sent, series: &[Series]) -> Result<(), Refused> {
+        assert!(
+            !series.is_empty() && series.iter().all(|s| s.index() < 64),
+            "an op awaits 1 to 64 series, each with an index < 64"
+        );
         let claimed = self
             .open
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
