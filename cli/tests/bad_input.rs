@@ -133,7 +133,7 @@ fn bad_plugin_flags_are_refused_before_any_load() {
         ),
         (
             &["-o", "capacity=abc"],
-            "option 'capacity': 'abc' is not a number",
+            "option 'capacity': 'abc' is not a whole number",
         ),
         (&["--preset", "medium"], "plugin synthetic has no presets"),
         (&["--seed=-1"], "invalid value '-1' for '--seed <SEED>'"),
@@ -307,7 +307,7 @@ fn bad_config_files_are_refused_before_any_load() {
 fn unknown_option_lists_the_valid_keys() {
     refused_run(
         &["-o", "capcity=10"],
-        "unknown option 'capcity' for plugin synthetic (valid: capacity, base_latency, error_rate, stall_every, stall_for, max_in_flight, worker_threads)",
+        "unknown option 'capcity' for plugin synthetic (valid: capacity, base_latency, error_rate, stall_every, stall_for, max_in_flight, capacity_jitter, worker_threads)",
     );
     refused_run(&["--preset", "medium"], "plugin synthetic has no presets");
 }

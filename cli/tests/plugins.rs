@@ -41,6 +41,7 @@ fn info_lists_series_default_steps_and_options() {
         "stall_every",
         "stall_for",
         "max_in_flight",
+        "capacity_jitter",
         "worker_threads",
     ] {
         assert!(

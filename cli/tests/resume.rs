@@ -190,7 +190,7 @@ fn journals_that_cannot_be_resumed_are_refused_with_one_line() {
         (vec![j.clone()], "already finished"),
         (
             vec![other_plugin.clone()],
-            "unknown option 'capacity' for plugin echo (it has none)",
+            "unknown option 'capacity' for plugin echo (valid: worker_threads)",
         ),
         (
             vec![unfinished.clone(), "--plugin".into(), "echo".into()],

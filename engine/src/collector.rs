@@ -72,6 +72,9 @@ pub struct SeriesStats {
     pub errors: u64,
     pub timeouts: u64,
     pub lost: u64,
+    /// Answers (ok or error) whose done time lies in the hold, whatever
+    /// their intended time: the service's goodput.
+    pub answered_in_hold: u64,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -80,6 +83,13 @@ pub struct CollectorStats {
 }
 
 impl CollectorStats {
+    /// Answers completed in the hold of the first series in `in_use` (the
+    /// op's own answer; later series may fan out).
+    pub fn answered_in_hold(&self, in_use: &[u16]) -> Option<u64> {
+        let first = *in_use.iter().min()?;
+        self.series.get(first as usize).map(|s| s.answered_in_hold)
+    }
+
     /// Hold ops lost (plugins record one Lost sample per lost op).
     pub fn lost(&self) -> u64 {
         self.series.iter().map(|s| s.lost).sum()
@@ -114,6 +124,7 @@ struct SeriesHistograms {
     errors: u64,
     timeouts: u64,
     lost: u64,
+    answered_in_hold: u64,
     /// What arrived since the last interval reading.
     interval: Interval,
 }
@@ -133,6 +144,7 @@ impl SeriesHistograms {
             errors: 0,
             timeouts: 0,
             lost: 0,
+            answered_in_hold: 0,
             interval: Interval {
                 latency: h(),
                 service: h(),
@@ -198,6 +210,7 @@ impl SeriesHistograms {
             errors: self.errors,
             timeouts: self.timeouts,
             lost: self.lost,
+            answered_in_hold: self.answered_in_hold,
         }
     }
 }
@@ -244,12 +257,18 @@ impl Actor for Collector {
                 let Some((start, end)) = state.window else {
                     return Ok(());
                 };
-                for s in samples
-                    .iter()
-                    .filter(|s| (start..end).contains(&s.intended.0))
-                {
-                    if let Some(h) = state.series.get_mut(s.series as usize) {
+                for s in &samples {
+                    let Some(h) = state.series.get_mut(s.series as usize) else {
+                        continue;
+                    };
+                    if (start..end).contains(&s.intended.0) {
                         h.record(s);
+                    }
+                    // Goodput counts by answer time, warmup ops included:
+                    // what the service got done during the hold.
+                    let answered = matches!(s.outcome, Outcome::Ok | Outcome::Error);
+                    if answered && (start..end).contains(&s.done.0) {
+                        h.answered_in_hold += 1;
                     }
                 }
             }

@@ -81,8 +81,10 @@ pub struct Rates {
     pub precision: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_steps: Option<u32>,
-    /// Re-runs of the answer once the search has stopped.
-    pub confirm: u32,
+    /// Re-runs of the answer once the search has stopped; `None` until
+    /// resolved = 1 for the adaptive search, 0 for the ladder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirm: Option<u32>,
     pub stop_on_trip: bool,
     /// Re-runs of an INCONCLUSIVE step.
     pub retry_inconclusive: u32,
@@ -147,7 +149,7 @@ impl Default for Rates {
             growth: None,
             precision: None,
             max_steps: None,
-            confirm: 0,
+            confirm: None,
             stop_on_trip: true,
             retry_inconclusive: 1,
         }
@@ -226,8 +228,10 @@ impl RunConfig {
                 r.growth.get_or_insert(Adaptive::DEFAULT_GROWTH);
                 r.precision.get_or_insert(Adaptive::DEFAULT_PRECISION);
                 r.max_steps.get_or_insert(Adaptive::DEFAULT_MAX_STEPS);
+                r.confirm.get_or_insert(Adaptive::DEFAULT_CONFIRM);
             }
         }
+        r.confirm.get_or_insert(0);
         Ok(self)
     }
 

@@ -193,6 +193,10 @@ impl RampController {
                     pending: pending.and_then(|r| r),
                 })
             }
+            Command::ReadHoldBacklogs { seq } => Some(Event::HoldBacklogsRead {
+                seq,
+                backlogs: read_backlogs(&c.pending).await,
+            }),
             Command::ReadHoldEnd { seq } => {
                 let pending = ask(&c.pending, "backlog snapshot", PendingMsg::End).await;
                 let now = self.clock.now_ns();

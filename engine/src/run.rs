@@ -143,7 +143,7 @@ pub fn check_resume(config: &RunConfig, resumed: &[StepReport]) -> Result<(), St
 fn resume_search(config: &RunConfig, resumed: &[StepReport]) -> Result<(Search, Probe), RunError> {
     let mut search = Search::new(config.plan())
         .retry_inconclusive(config.rates.retry_inconclusive)
-        .confirm(config.rates.confirm);
+        .confirm(config.rates.confirm.unwrap_or(0));
     let next = search.resume(resumed).map_err(RunError::Config)?;
     if let (Probe::Done(_), false) = (&next, resumed.is_empty()) {
         return Err(RunError::Config(format!(
@@ -337,12 +337,7 @@ async fn stopped_outcome(reporter: &ActorRef<ReporterMsg>) -> RampOutcome {
         ractor::call_t!(reporter, ReporterMsg::Steps, ASK_TIMEOUT.as_millis() as u64)
             .unwrap_or_default();
     RampOutcome {
-        search: Outcome {
-            bracket: Bracket::default(),
-            stop: Stop::Interrupted,
-            probes: steps.len() as u32,
-            confirm: None,
-        },
+        search: Outcome::bare(Bracket::default(), Stop::Interrupted, steps.len() as u32),
         steps,
         interrupted: true,
     }

@@ -109,6 +109,7 @@ fake_actor!(CollectorMsg, (), |me, m, _s| {
                     errors: 0,
                     timeouts: 0,
                     lost: 0,
+                    answered_in_hold: 0, // no goodput measured
                 }],
             });
         }

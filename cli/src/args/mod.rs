@@ -106,9 +106,10 @@ pub struct RateArgs {
     pub steps: Option<StepList>,
 
     /// How the rates are chosen: `fixed` runs --steps in order; `adaptive`
-    /// multiplies the rate by --growth from --start-rps until the first TRIP,
-    /// then bisects between the highest PASS and the lowest TRIP until the
-    /// bracket is within --precision, and prints the bracket.
+    /// grows from --start-rps (at most ×--growth a probe) until a rate is too
+    /// high, then lets what each probe measured (gate margins, backlog trend,
+    /// the throughput above capacity) choose the next rate, bisecting when
+    /// that model is contradicted, until the bracket is within --precision.
     #[arg(long, value_enum, default_value_t = SearchArg::Fixed, value_name = "HOW")]
     pub search: SearchArg,
 
@@ -120,7 +121,7 @@ pub struct RateArgs {
     #[arg(long, value_name = "RPS", value_parser = parse_rps)]
     pub max_rps: Option<u64>,
 
-    /// Adaptive: range finding multiplies the rate by this after each PASS (> 1) [default: 2].
+    /// Adaptive: range finding grows the rate at most this much per PASS (> 1) [default: 4].
     #[arg(long, value_name = "FACTOR", value_parser = parse_growth)]
     pub growth: Option<f64>,
 
@@ -132,9 +133,10 @@ pub struct RateArgs {
     #[arg(long, value_name = "N", value_parser = parse_positive::<u32>)]
     pub max_steps: Option<u32>,
 
-    /// Re-run the answer this many times after the search; reports how many held.
-    #[arg(long, default_value_t = 0, value_name = "N")]
-    pub confirm: u32,
+    /// Re-run the answer this many times after the search; reports how many
+    /// held [default: 1 for --search adaptive, 0 for the ladder; 0 skips].
+    #[arg(long, value_name = "N")]
+    pub confirm: Option<u32>,
 
     /// Stop at the first TRIP (fixed search; the adaptive search always bisects below it).
     #[arg(long, default_value_t = true, action = ArgAction::Set, value_name = "BOOL")]

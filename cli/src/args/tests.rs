@@ -40,7 +40,7 @@ fn defaults_match_the_spec() {
     assert_eq!(c.slo.pending_growth, 1000);
     assert_eq!(c.seed, 42);
     assert_eq!(c.rates.search, SearchKind::Fixed);
-    assert_eq!(c.rates.confirm, 0);
+    assert_eq!(c.rates.confirm, None, "resolved by the search kind");
     assert_eq!(c.rates.check(), Ok(()));
 }
 
@@ -67,7 +67,7 @@ fn adaptive_flags_parse() {
     assert_eq!(r.search, SearchKind::Adaptive);
     assert_eq!((r.start_rps, r.max_rps), (Some(500), Some(40_000)));
     assert_eq!((r.growth, r.precision), (Some(1.5), Some(0.01)));
-    assert_eq!((r.max_steps, r.confirm), (Some(20), 3));
+    assert_eq!((r.max_steps, r.confirm), (Some(20), Some(3)));
     assert_eq!(r.check(), Ok(()));
 }
 

@@ -18,7 +18,7 @@ use crate::config::RunConfig;
 use crate::counters::CounterSnapshot;
 use crate::pacer::StepTimes;
 use crate::report::StepReport;
-use crate::search::{Outcome, Probe, Search, Step};
+use crate::search::{ChosenBy, Measurement, Outcome, Probe, Search, Step};
 use crate::verdict::{judge, PendingChange};
 
 use super::measure::{step_inputs, step_report, Measured};
@@ -69,6 +69,11 @@ pub enum Event {
         seq: u64,
         pending: Result<Vec<PendingChange>, String>,
     },
+    /// A backlog reading during the hold ([`Command::ReadHoldBacklogs`]).
+    HoldBacklogsRead {
+        seq: u64,
+        backlogs: Result<Backlogs, String>,
+    },
     /// What the children measured at drain end ([`Command::Measure`]).
     Measured {
         seq: u64,
@@ -104,6 +109,9 @@ pub enum Command {
     Measure { seq: u64 },
     /// Show the hold's progress so far.
     Progress { hold_start_ns: u64 },
+    /// Read the backlogs mid-hold (their trend tells the search whether the
+    /// service keeps up); answer with `HoldBacklogsRead`.
+    ReadHoldBacklogs { seq: u64 },
     /// Show that the drain has begun.
     Draining,
     /// A step was judged: report and journal it.
@@ -122,7 +130,11 @@ pub(crate) struct Current {
     pub(crate) probe: u32,
     pub(crate) rps: u64,
     pub(crate) attempt: u32,
+    pub(crate) chosen_by: ChosenBy,
+    pub(crate) estimate: Option<f64>,
     pub(crate) times: StepTimes,
+    /// Backlog readings during the hold: (seconds since hold start, values).
+    pub(crate) during: Vec<(f64, Backlogs)>,
     pub(crate) start_counters: Option<Result<CounterSnapshot, String>>,
     pub(crate) pending_begin: Option<Result<(), String>>,
     pub(crate) pending: Option<Result<Vec<PendingChange>, String>>,
@@ -196,10 +208,20 @@ impl StepMachine {
                 let at = now + nanos(self.config.phases.drain + LOSS_GRACE);
                 vec![Command::Draining, arm(at, seq, Timer::DrainEnd)]
             }
-            Event::Measured { seq, measured } if live(seq) => self.judge(measured, now),
-            Event::HoldStartRead { .. } | Event::HoldEndRead { .. } | Event::Measured { .. } => {
+            Event::HoldBacklogsRead { seq, backlogs } if live(seq) => {
+                let cur = self.current.as_mut().expect("live");
+                // A failed mid-hold reading only thins the trend; the boundaries decide.
+                if let (Ok(values), true) = (backlogs, now < cur.times.stop) {
+                    let t = now.saturating_sub(cur.times.hold_start) as f64 / 1e9;
+                    cur.during.push((t, values));
+                }
                 Vec::new()
             }
+            Event::Measured { seq, measured } if live(seq) => self.judge(measured, now),
+            Event::HoldStartRead { .. }
+            | Event::HoldEndRead { .. }
+            | Event::HoldBacklogsRead { .. }
+            | Event::Measured { .. } => Vec::new(),
             Event::Backlogs(reading) => self.settle(reading, now),
             Event::ChildRestarted { child, reason } => {
                 if let Some(cur) = self.current.as_mut() {
@@ -225,6 +247,7 @@ impl StepMachine {
                 Command::Progress {
                     hold_start_ns: cur.times.hold_start,
                 },
+                Command::ReadHoldBacklogs { seq },
                 arm(now + nanos(PROGRESS_EVERY), seq, Timer::Progress),
             ],
             (Timer::HoldEnd, Some(_)) => vec![Command::ReadHoldEnd { seq }],
@@ -247,9 +270,16 @@ impl StepMachine {
         let cur = self.current.take().expect("live");
         let (inputs, extras) = step_inputs(&cur, &self.config, measured);
         let verdict = judge(&inputs, &self.config.slo);
-        let report = step_report(&cur, &inputs, &extras, &verdict);
+        let measurement = Measurement::of_step(
+            &inputs,
+            &self.config.slo,
+            &verdict,
+            extras.goodput_rps(inputs.hold),
+            &cur.during,
+        );
+        let report = step_report(&cur, &inputs, &extras, &verdict, &measurement);
         let done = vec![Command::StepFinished(report)];
-        match self.search.next(Some(&verdict)) {
+        match self.search.next(Some(&measurement)) {
             Probe::Done(outcome) => self.finish(outcome, false, done),
             run => {
                 self.upcoming = run;
@@ -286,6 +316,8 @@ impl StepMachine {
             probe,
             rps,
             attempt,
+            chosen_by,
+            estimate,
         } = match self.upcoming.clone() {
             Probe::Run(step) => step,
             Probe::Done(outcome) => return self.finish(outcome, false, Vec::new()),
@@ -304,7 +336,10 @@ impl StepMachine {
             probe,
             rps,
             attempt,
+            chosen_by,
+            estimate,
             times,
+            during: Vec::new(),
             start_counters: None,
             pending_begin: None,
             pending: None,

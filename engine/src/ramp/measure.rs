@@ -7,6 +7,7 @@ use crate::collector::CollectorStats;
 use crate::counters::CounterSnapshot;
 use crate::pacer::PacerCounts;
 use crate::report::{ms_value, SeriesReport, StepReport};
+use crate::search::{Measurement, StepSearch};
 use crate::verdict::{StepInputs, Verdict};
 
 use super::machine::Current;
@@ -27,6 +28,8 @@ pub(super) struct Extras {
     pub(super) stats: CollectorStats,
     /// Plugin counter deltas from hold start to drain end, for diagnosis.
     counters: BTreeMap<String, u64>,
+    /// The series the plugin records.
+    in_use: Vec<u16>,
 }
 
 /// Assemble the verdict's inputs; the first broken signal, if any, becomes
@@ -106,6 +109,7 @@ pub(super) fn step_inputs(cur: &Current, config: &RunConfig, m: Measured) -> (St
         Extras {
             stats,
             counters: deltas.by_name,
+            in_use,
         },
     )
 }
@@ -115,6 +119,7 @@ pub(super) fn step_report(
     inputs: &StepInputs,
     extras: &Extras,
     verdict: &Verdict,
+    measurement: &Measurement,
 ) -> StepReport {
     let service_p99 = |name: &str| {
         extras
@@ -157,5 +162,20 @@ pub(super) fn step_report(
         verdict: verdict.clone(),
         per_second: Vec::new(),
         histograms: Vec::new(),
+        search: Some(Box::new(StepSearch::new(
+            cur.chosen_by,
+            cur.estimate,
+            measurement.clone(),
+        ))),
+    }
+}
+
+impl Extras {
+    /// Answers completed per second of the hold (`None` if none were counted:
+    /// a collector that restarted, or a plugin that answers nothing).
+    pub(super) fn goodput_rps(&self, hold: std::time::Duration) -> Option<f64> {
+        let answered = self.stats.answered_in_hold(&self.in_use)?;
+        (answered > 0 && hold > std::time::Duration::ZERO)
+            .then(|| answered as f64 / hold.as_secs_f64())
     }
 }

@@ -149,8 +149,8 @@ fn print_ladder_answer<W: Write>(w: &mut W, report: &RunReport) -> io::Result<()
     }
 }
 
-/// `ANSWER: max RPS = 4410 (plugin=…, bracket [4410, 4500], 9 probes)`, the
-/// Next-limit line, and why the search stopped.
+/// `ANSWER: max RPS = 4410 (plugin=…, bracket [4410, 4500], 9 probes, 2/2
+/// trials held)`, the Next-limit line, and why the search stopped.
 fn print_search_answer<W: Write>(
     w: &mut W,
     report: &RunReport,
@@ -168,9 +168,13 @@ fn print_search_answer<W: Write>(
                 Some(trip) => format!("bracket [{rps}, {trip}]"),
                 None => "no TRIP found".to_string(),
             };
+            let trials = match o.trials {
+                Some(t) if t.rps == rps => format!(", {}/{} trials held", t.held, t.runs),
+                _ => String::new(),
+            };
             writeln!(
                 w,
-                "ANSWER: max RPS = {rps} ({context}, {bracket}, {probes})"
+                "ANSWER: max RPS = {rps} ({context}, {bracket}, {probes}{trials})"
             )?;
             if let Some(trip) = a.next_limit_rps {
                 writeln!(
@@ -183,7 +187,7 @@ fn print_search_answer<W: Write>(
         None => {
             let why = match &o.stop {
                 Stop::TripAtStart { rps } => format!(
-                    "the service fails the SLO even at the start rate {rps} RPS: {}",
+                    "the service fails the SLO at every rate tried, down to {rps} RPS: {}",
                     a.next_limit.join("; ")
                 ),
                 Stop::LoadBoxLimit { rps, reason } => {
@@ -218,6 +222,12 @@ fn stop_line(search: &SearchReport, answered: bool) -> Option<String> {
     let line = match (&o.stop, width) {
         (Stop::Converged, Some(width)) => match (o.bracket.pass, o.bracket.trip) {
             (Some(p), Some(t)) if t - p <= 1 => "converged: the bracket is 1 RPS wide".to_string(),
+            (Some(p), Some(_)) if o.bracket.width() > Some(plan.precision) => format!(
+                "converged: {p} RPS passed and the service served {:.0}/s above capacity \
+                 (the throughput caps the bracket; --precision {})",
+                o.throughput_rps.unwrap_or_default(),
+                plan.precision
+            ),
             _ => format!(
                 "converged: the bracket is {width} wide (--precision {})",
                 plan.precision
@@ -245,8 +255,24 @@ fn stop_line(search: &SearchReport, answered: bool) -> Option<String> {
     Some(line)
 }
 
-/// `Confirmed: 3/3 re-runs at 4410 RPS held`.
+/// `Noise: TRIP at 200 RPS below PASS at 300 RPS: re-probed` per
+/// contradiction, then `Confirmed: 3/3 re-runs at 4410 RPS held`.
 fn print_confirmation<W: Write>(w: &mut W, report: &RunReport) -> io::Result<()> {
+    let contradictions = report
+        .search
+        .iter()
+        .flat_map(|s| s.outcome.contradictions.iter());
+    for c in contradictions {
+        let what = if c.trip_rps == c.pass_rps {
+            format!("PASS and TRIP at {} RPS", c.pass_rps)
+        } else {
+            format!(
+                "non-monotonic: TRIP at {} RPS below PASS at {} RPS",
+                c.trip_rps, c.pass_rps
+            )
+        };
+        writeln!(w, "        Noise: {what}: re-probed")?;
+    }
     let Some(c) = report
         .search
         .as_ref()
@@ -346,7 +372,7 @@ mod tests {
                 "trip at start",
                 &[(500, "TRIP")],
                 outcome(None, Some(500), Stop::TripAtStart { rps: 500 }),
-                &["ANSWER: no rate passed (the service fails the SLO even at the start rate 500 RPS: op p95=143ms > 100ms; plugin=synthetic, 1 probe)\n"],
+                &["ANSWER: no rate passed (the service fails the SLO at every rate tried, down to 500 RPS: op p95=143ms > 100ms; plugin=synthetic, 1 probe)\n"],
             ),
             (
                 "load box, nothing passed",

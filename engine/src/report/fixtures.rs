@@ -43,6 +43,7 @@ pub fn step(target_rps: u64, verdict: &str) -> StepReport {
         verdict: typed,
         per_second: Vec::new(),
         histograms: Vec::new(),
+        search: None,
     }
 }
 
@@ -98,10 +99,5 @@ pub fn adaptive_report(steps: &[(u64, &str)], outcome: Outcome) -> RunReport {
 }
 
 pub fn outcome(pass: Option<u64>, trip: Option<u64>, stop: Stop) -> Outcome {
-    Outcome {
-        bracket: Bracket { pass, trip },
-        stop,
-        probes: 0,
-        confirm: None,
-    }
+    Outcome::bare(Bracket { pass, trip }, stop, 0)
 }

@@ -14,7 +14,7 @@ pub mod per_second;
 use serde::{Deserialize, Serialize};
 
 use crate::config::RunConfig;
-use crate::search::{Outcome, Plan};
+use crate::search::{Outcome, Plan, StepSearch};
 use crate::verdict::{fmt_ms, PendingChange, Verdict};
 
 /// Latency figures of one series in one step, in milliseconds.
@@ -66,6 +66,10 @@ pub struct StepReport {
     /// The hold's histograms per series, for re-analysis and merging.
     #[serde(default)]
     pub histograms: Vec<histograms::StepHistogram>,
+    /// Why the search chose this rate and what it read from the step (boxed:
+    /// it is most of a report's size).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search: Option<Box<StepSearch>>,
 }
 
 impl StepReport {
@@ -155,15 +159,37 @@ pub fn answer(steps: &[StepReport]) -> Answer {
     }
 }
 
-/// [`answer`] from the search probes only: `--confirm` runs re-test the
-/// answer, they do not move it (their tally is in the search outcome).
+/// The search's answer: the bracket it decided (a PASS whose backlog rose is
+/// above capacity; contradicting verdicts were re-probed; trials decide by
+/// majority), with the reasons of the rate too high above it. A search that
+/// ended with nothing decided (a ramp that died) falls back to [`answer`]
+/// over its search probes.
 pub fn search_answer(steps: &[StepReport], search: &SearchReport) -> Answer {
-    let probes: Vec<StepReport> = steps
-        .iter()
-        .filter(|s| !search.is_confirmation(s.probe))
-        .cloned()
-        .collect();
-    answer(&probes)
+    let bracket = search.outcome.bracket;
+    if bracket.pass.is_none() && bracket.trip.is_none() {
+        let probes: Vec<StepReport> = steps
+            .iter()
+            .filter(|s| !search.is_confirmation(s.probe))
+            .cloned()
+            .collect();
+        return answer(&probes);
+    }
+    let limit = bracket.trip.and_then(|t| {
+        steps
+            .iter()
+            .rev()
+            .filter(|s| s.target_rps == t)
+            .find_map(|s| match (&s.verdict, &s.search) {
+                (Verdict::Trip(reasons), _) => Some(reasons.clone()),
+                (Verdict::Pass, Some(record)) => record.above_capacity_reason(),
+                _ => None,
+            })
+    });
+    Answer {
+        max_rps: bracket.pass,
+        next_limit_rps: bracket.trip,
+        next_limit: limit.unwrap_or_default(),
+    }
 }
 
 /// `2.5` for 2.5 ms, for tables and CSV.

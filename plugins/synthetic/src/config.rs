@@ -20,6 +20,8 @@ options! {
         stall_for: Duration = "0s",
         /// ops in the system (queued, in service or in base latency) beyond which new ops are refused as saturation (0 = unlimited)
         max_in_flight: u64 = "0",
+        /// fraction 0..1 (below 1): each second from workload start the capacity is capacity × (1 ± up to this), drawn from --seed
+        capacity_jitter: Fraction = "0",
     }
 }
 
@@ -37,6 +39,8 @@ pub struct Config {
     pub stall_for_ns: u64,
     /// Ops in the system beyond which arrivals are refused; 0 = unlimited.
     pub max_in_flight: u64,
+    /// Each second's capacity is `capacity × (1 ± up to this)` (seeded); 0 = exact.
+    pub capacity_jitter: f64,
     /// Ops answered later than this after their intended time are Lost (the
     /// engine's drain window); 0 = never (unit tests of the model).
     pub loss_timeout_ns: u64,
@@ -59,8 +63,12 @@ impl Config {
             stall_every_ns: nanos("stall_every", o.stall_every)?,
             stall_for_ns: nanos("stall_for", o.stall_for)?,
             max_in_flight: o.max_in_flight,
+            capacity_jitter: o.capacity_jitter.get(),
             loss_timeout_ns: nanos("loss timeout", loss_timeout)?,
         };
+        if config.capacity_jitter >= 1.0 {
+            return Err("option 'capacity_jitter' must be below 1: the server would stop".into());
+        }
         if config.stall_for_ns > 0 {
             if config.stall_every_ns == 0 {
                 return Err("option 'stall_for' needs a stall_every > 0 to repeat at".into());
@@ -117,6 +125,7 @@ mod tests {
             stall_every_ns: 10_000_000_000,
             stall_for_ns: 1_000_000_000,
             max_in_flight: 64,
+            capacity_jitter: 0.0,
             loss_timeout_ns: 0,
         };
         assert_eq!(c, want);

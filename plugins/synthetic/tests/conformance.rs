@@ -50,6 +50,7 @@ fn describes_itself_and_starts_with_its_defaults() {
             ("stall_every", "0s"),
             ("stall_for", "0s"),
             ("max_in_flight", "0"),
+            ("capacity_jitter", "0"),
         ]
     );
     assert!(SyntheticOptions::declare()

@@ -38,6 +38,8 @@ struct World {
     pacer: Option<String>,
     /// Restart a child when this many commands have run.
     restart_at: Option<usize>,
+    /// A backlog `queue` growing by this much per second of the hold.
+    backlog_per_sec: i64,
 }
 
 fn healthy(rps: u64) -> Measured {
@@ -61,6 +63,7 @@ fn healthy(rps: u64) -> Measured {
                 errors: 0,
                 timeouts: 0,
                 lost: 0,
+                answered_in_hold: rps * 5 / 2,
             }],
         }),
         in_use: Ok(vec![0]),
@@ -73,6 +76,7 @@ struct Run {
     log: Vec<(u64, String)>,
     steps: Vec<StepReport>,
     finished: Option<(Outcome, bool)>,
+    hold_start: Option<u64>,
 }
 
 /// Execute the machine's commands against `world` until it finishes (or
@@ -112,11 +116,30 @@ fn simulate(m: &mut StepMachine, world: &World, stop_after: usize) -> Run {
                         "hold start".into()
                     }
                     Command::ReadHoldEnd { seq } => {
+                        let pending = (world.backlog_per_sec != 0).then(|| PendingChange {
+                            name: "queue".into(),
+                            start: 0,
+                            end: world.backlog_per_sec * 5 / 2,
+                            unacked: None,
+                        });
                         events.push(Event::HoldEndRead {
                             seq: *seq,
-                            pending: Ok(Vec::new()),
+                            pending: Ok(pending.into_iter().collect()),
                         });
                         "hold end".into()
+                    }
+                    Command::ReadHoldBacklogs { seq } => {
+                        let hold_start = run.hold_start.unwrap_or(now);
+                        let secs = (now - hold_start) as i64 / 1_000_000_000;
+                        let mut values = Backlogs::new();
+                        if world.backlog_per_sec != 0 {
+                            values.insert("queue".into(), world.backlog_per_sec * secs);
+                        }
+                        events.push(Event::HoldBacklogsRead {
+                            seq: *seq,
+                            backlogs: Ok(values),
+                        });
+                        String::new()
                     }
                     Command::Measure { seq } => {
                         let mut measured = healthy(rps);
@@ -129,7 +152,10 @@ fn simulate(m: &mut StepMachine, world: &World, stop_after: usize) -> Run {
                         });
                         "measure".into()
                     }
-                    Command::Progress { .. } => "progress".into(),
+                    Command::Progress { hold_start_ns } => {
+                        run.hold_start = Some(*hold_start_ns);
+                        "progress".into()
+                    }
                     Command::Draining => "drain".into(),
                     Command::StepFinished(step) => {
                         run.steps.push(step.clone());
@@ -329,7 +355,7 @@ fn broken_signals_make_the_step_inconclusive_and_it_is_rerun() {
     for (name, world, reason) in table {
         let c = config();
         let mut m = machine(&c);
-        let run = simulate(&mut m, world, 16);
+        let run = simulate(&mut m, world, 20);
         let first = &run.steps[0];
         assert_eq!(
             first.verdict,
@@ -343,4 +369,34 @@ fn broken_signals_make_the_step_inconclusive_and_it_is_rerun() {
             names(&run)
         );
     }
+}
+
+#[test]
+fn a_backlog_rising_through_the_hold_makes_a_passing_step_too_high() {
+    // `queue` grows 40/s: +100 over the hold, within the gate of 1000, so the
+    // step PASSes; the mid-hold readings show the trend, so the search
+    // knows the rate is above what the service serves and stops the ladder.
+    let c = config();
+    let mut m = machine(&c);
+    let world = World {
+        backlog_per_sec: 40,
+        ..World::default()
+    };
+    let run = simulate(&mut m, &world, usize::MAX);
+    assert_eq!(run.steps.len(), 1, "{:?}", names(&run));
+    let step = &run.steps[0];
+    assert_eq!(step.verdict, Verdict::Pass);
+    let record = step.search.as_ref().expect("the search's record");
+    assert_eq!(record.chosen_by, crate::search::ChosenBy::Range);
+    let readings = &record.measurement.backlogs[0].readings;
+    assert_eq!(
+        readings.iter().map(|r| r.1).collect::<Vec<_>>(),
+        [0, 40, 80, 100],
+        "hold start, each second, hold end"
+    );
+    assert_eq!(record.assessment.class, crate::search::Class::AboveCapacity);
+    assert_eq!(record.measurement.goodput_rps, Some(100.0));
+    let (outcome, _) = run.finished.unwrap();
+    assert_eq!(outcome.bracket.trip, Some(100));
+    assert_eq!(outcome.bracket.pass, None);
 }

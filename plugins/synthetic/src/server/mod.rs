@@ -53,6 +53,8 @@ pub struct Server {
     in_system: VecDeque<u64>,
     /// Decides which ops fail; drawn once per admitted op.
     rng: SplitMix64,
+    /// Decides each second's capacity (with `capacity_jitter`).
+    jitter_seed: u64,
     counts: Counts,
 }
 
@@ -71,8 +73,23 @@ impl Server {
             free_at: 0,
             in_system: VecDeque::new(),
             rng: SplitMix64::new(seed),
+            jitter_seed: seed ^ 0x6A09_E667_F3BC_C908,
             counts: Counts::default(),
         }
+    }
+
+    /// Ticks of service for an op starting at `start`: one service time at
+    /// this second's capacity, `capacity × (1 + j)` with `j` drawn uniformly
+    /// from ±`capacity_jitter` by the second's index and the seed alone.
+    fn service_ticks(&self, start: u128) -> u128 {
+        let jitter = self.config.capacity_jitter;
+        if jitter == 0.0 {
+            return SERVICE_TICKS;
+        }
+        let mut rng = SplitMix64::new(self.jitter_seed ^ self.timeline.second(start));
+        let u = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+        let factor = 1.0 + jitter * (2.0 * u - 1.0);
+        (SERVICE_TICKS as f64 / factor).round() as u128
     }
 
     /// An op due at `intended_ns` arrives at `now_ns`. Returns its sample, to be
@@ -87,7 +104,7 @@ impl Server {
             return None;
         }
         let start = self.free_at.max(self.timeline.ticks(now_ns));
-        self.free_at = self.timeline.finish(start, SERVICE_TICKS);
+        self.free_at = self.timeline.finish(start, self.service_ticks(start));
         let done = self.timeline.ns_ceil(self.free_at) + self.config.base_latency_ns;
         self.in_system.push_back(done);
         self.counts.attempted += 1;

@@ -336,3 +336,44 @@ fn done_times_never_decrease_in_fifo_order() {
         last = done;
     }
 }
+
+#[test]
+fn capacity_jitter_varies_each_seconds_capacity_within_the_bound_and_repeats_per_seed() {
+    // A burst far above capacity keeps the server busy; count the ops done in
+    // each whole second.
+    let per_second = |seed: u64, jitter: f64| {
+        let mut s = Server::new(
+            Config {
+                capacity_jitter: jitter,
+                ..bare(1000)
+            },
+            seed,
+            T0,
+        );
+        let done: Vec<u64> = burst(&mut s, T0, 20_000).iter().map(|x| x.done.0).collect();
+        (0..15)
+            .map(|k| {
+                let (from, to) = (T0 + k * SEC, T0 + (k + 1) * SEC);
+                done.iter().filter(|&&d| d > from && d <= to).count() as f64
+            })
+            .collect::<Vec<f64>>()
+    };
+    let exact = per_second(42, 0.0);
+    assert!(exact.iter().all(|&n| n == 1000.0), "{exact:?}");
+    let jittered = per_second(42, 0.05);
+    // An op straddling a second boundary may land on either side.
+    assert!(
+        jittered.iter().all(|&n| (948.0..=1052.0).contains(&n)),
+        "{jittered:?}"
+    );
+    assert!(
+        jittered.iter().any(|&n| (n - 1000.0).abs() > 10.0),
+        "the capacity moves: {jittered:?}"
+    );
+    assert_eq!(
+        jittered,
+        per_second(42, 0.05),
+        "the same seed, the same seconds"
+    );
+    assert_ne!(jittered, per_second(7, 0.05), "another seed, other seconds");
+}

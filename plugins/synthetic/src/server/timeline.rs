@@ -52,6 +52,11 @@ impl Timeline {
         }
     }
 
+    /// Whole seconds from the workload's start to `ticks` (0 before it).
+    pub fn second(&self, ticks: u128) -> u64 {
+        (ticks.saturating_sub(self.origin) / (self.per_ns * 1_000_000_000)) as u64
+    }
+
     pub fn ticks(&self, ns: u64) -> u128 {
         ns as u128 * self.per_ns
     }

@@ -1,19 +1,26 @@
-//! The search against model services: a rate passes iff it is at most the
-//! capacity, plus scripted verdicts for re-runs, confirmations and the load box.
+//! The search against model services. This file: verdict-only services (a
+//! rate passes iff it is at most the capacity) and scripted verdicts for
+//! re-runs, confirmations and the load box — the plain grow-and-bisect the
+//! search falls back to when a step says no more than its verdict.
+//! `model.rs`: FIFO services that measure like the synthetic plugin.
+//! `noise.rs`: contradicting verdicts and confirmations.
 
 use super::*;
 use crate::report::StepReport;
 
-fn trip(why: &str) -> Verdict {
+mod model;
+mod noise;
+
+pub(super) fn trip(why: &str) -> Verdict {
     Verdict::Trip(vec![why.to_string()])
 }
 
-fn load_box() -> Verdict {
+pub(super) fn load_box() -> Verdict {
     Verdict::Inconclusive("achieved 900/s < 95% of 1000/s: emit underrun 100 ops".into())
 }
 
 /// A service that sustains exactly `c` ops/s.
-fn capacity(c: u64) -> impl FnMut(Step) -> Verdict {
+pub(super) fn capacity(c: u64) -> impl FnMut(Step) -> Verdict {
     move |s| {
         if s.rps <= c {
             Verdict::Pass
@@ -23,9 +30,12 @@ fn capacity(c: u64) -> impl FnMut(Step) -> Verdict {
     }
 }
 
-/// Run the search to the end, judging each step with `judge`.
-fn drive(mut search: Search, mut judge: impl FnMut(Step) -> Verdict) -> (Vec<Step>, Outcome) {
-    let mut steps = Vec::new();
+/// Run the search to the end, measuring each step with `measure`.
+pub(super) fn drive_measured(
+    mut search: Search,
+    mut measure: impl FnMut(Step) -> Measurement,
+) -> (Vec<Step>, Outcome) {
+    let mut steps: Vec<Step> = Vec::new();
     let mut last = None;
     loop {
         match search.next(last.as_ref()) {
@@ -37,26 +47,42 @@ fn drive(mut search: Search, mut judge: impl FnMut(Step) -> Verdict) -> (Vec<Ste
                 );
                 steps.push(step);
                 assert!(steps.len() < 200, "the search does not end: {steps:?}");
-                last = Some(judge(step));
+                last = Some(measure(step));
             }
             Probe::Done(outcome) => return (steps, outcome),
         }
     }
 }
 
-fn rates(steps: &[Step]) -> Vec<u64> {
+/// Run the search to the end, judging each step with `judge` (verdict only).
+pub(super) fn drive(
+    search: Search,
+    mut judge: impl FnMut(Step) -> Verdict,
+) -> (Vec<Step>, Outcome) {
+    drive_measured(search, |s| Measurement::verdict_only(judge(s)))
+}
+
+pub(super) fn rates(steps: &[Step]) -> Vec<u64> {
     steps.iter().map(|s| s.rps).collect()
 }
 
-fn adaptive(start: u64) -> Adaptive {
-    Adaptive::new(start)
+pub(super) fn chosen(steps: &[Step]) -> Vec<ChosenBy> {
+    steps.iter().map(|s| s.chosen_by).collect()
 }
 
-fn search(a: Adaptive) -> Search {
+/// The old doubling search: verdict-only steps leave the model nothing to go on.
+fn adaptive(start: u64) -> Adaptive {
+    Adaptive {
+        growth: 2.0,
+        ..Adaptive::new(start)
+    }
+}
+
+pub(super) fn search(a: Adaptive) -> Search {
     Search::new(Plan::Adaptive(a))
 }
 
-fn bracket(pass: Option<u64>, trip: Option<u64>) -> Bracket {
+pub(super) fn bracket(pass: Option<u64>, trip: Option<u64>) -> Bracket {
     Bracket { pass, trip }
 }
 
@@ -206,15 +232,6 @@ fn max_rps_caps_range_finding() {
 }
 
 #[test]
-fn a_trip_at_the_start_rate_ends_the_search_without_an_answer() {
-    let (steps, o) = drive(search(adaptive(500)).confirm(3), capacity(300));
-    assert_eq!(rates(&steps), [500]);
-    assert_eq!(o.stop, Stop::TripAtStart { rps: 500 });
-    assert_eq!(o.bracket, bracket(None, Some(500)));
-    assert_eq!(o.confirm, None, "nothing to confirm");
-}
-
-#[test]
 fn inconclusive_is_rerun_once_then_the_load_box_is_the_limit() {
     // 500 … 4000 pass; 8000 is INCONCLUSIVE on both attempts.
     let judge = |s: Step| {
@@ -290,46 +307,6 @@ fn an_inconclusive_start_is_no_answer() {
         "{o:?}"
     );
     assert_eq!((o.bracket, o.confirm), (bracket(None, None), None));
-}
-
-#[test]
-fn confirm_reruns_the_answer_and_counts_what_held() {
-    // The answer 4500 holds on its first and third confirmation, trips on the
-    // second; a confirmation that is INCONCLUSIVE is re-run like any step.
-    let mut confirmations = 0;
-    let judge = |s: Step| {
-        if s.probe >= 11 {
-            confirmations += 1;
-            return match confirmations {
-                2 => trip("op p95=120ms > 100ms"),
-                3 => load_box(),
-                _ => Verdict::Pass,
-            };
-        }
-        capacity(4500)(s)
-    };
-    let (steps, o) = drive(search(adaptive(500)).confirm(3), judge);
-    assert_eq!(rates(&steps)[11..], [4500, 4500, 4500, 4500]);
-    assert_eq!(
-        steps[11..].iter().map(|s| s.attempt).collect::<Vec<_>>(),
-        [1, 1, 1, 2]
-    );
-    assert_eq!(o.stop, Stop::Converged);
-    assert_eq!(o.probes, 11, "confirmations are not search probes");
-    assert_eq!(
-        o.confirm,
-        Some(Confirmation {
-            rps: 4500,
-            runs: 3,
-            held: 2,
-            probes: vec![11, 12, 13, 14],
-        })
-    );
-    assert_eq!(
-        o.bracket,
-        bracket(Some(4500), Some(4562)),
-        "a failed confirmation does not move the bracket"
-    );
 }
 
 #[test]
@@ -445,7 +422,7 @@ fn interrupting_reports_the_bracket_so_far() {
         let Probe::Run(step) = s.next(last.as_ref()) else {
             panic!("ended early")
         };
-        last = Some(judge(step));
+        last = Some(Measurement::verdict_only(judge(step)));
     }
     // Probe 5 (6000) is running when the run is cancelled.
     let o = s.interrupted();
@@ -455,12 +432,42 @@ fn interrupting_reports_the_bracket_so_far() {
 }
 
 #[test]
+fn a_trip_at_the_start_rate_searches_below_it() {
+    let (steps, o) = drive(search(adaptive(500)), capacity(300));
+    assert_eq!(rates(&steps)[..3], [500, 250, 375]);
+    assert_eq!(
+        chosen(&steps)[..3],
+        [ChosenBy::Range, ChosenBy::Range, ChosenBy::Bisect]
+    );
+    let (pass, trip) = (o.bracket.pass.unwrap(), o.bracket.trip.unwrap());
+    assert!(pass <= 300 && 300 < trip, "{o:?}");
+    assert_eq!(o.stop, Stop::Converged);
+}
+
+#[test]
+fn a_service_that_fails_at_any_rate_has_no_answer() {
+    let a = Adaptive {
+        max_steps: 20,
+        ..adaptive(500)
+    };
+    let (steps, o) = drive(search(a).confirm(3), |_| trip("op p95=120ms > 100ms"));
+    assert_eq!(rates(&steps), [500, 250, 125, 62, 31, 15, 7, 3, 1]);
+    assert_eq!(o.stop, Stop::TripAtStart { rps: 1 });
+    assert_eq!(o.bracket, bracket(None, Some(1)));
+    assert_eq!((o.confirm, o.trials), (None, None), "nothing to confirm");
+}
+
+#[test]
 fn done_stays_done() {
-    let mut s = search(adaptive(500));
+    let a = Adaptive {
+        max_steps: 1,
+        ..adaptive(500)
+    };
+    let mut s = search(a);
     let Probe::Run(_) = s.next(None) else {
         panic!()
     };
-    let first = s.next(Some(&trip("x")));
+    let first = s.next(Some(&Measurement::verdict_only(trip("x"))));
     assert!(matches!(first, Probe::Done(_)));
     assert_eq!(s.next(None), first);
 }
@@ -475,6 +482,16 @@ fn the_outcome_serializes_with_its_reason() {
         },
         probes: 9,
         confirm: None,
+        throughput_rps: Some(4450.0),
+        trials: Some(Trials {
+            rps: 4410,
+            runs: 2,
+            held: 2,
+        }),
+        contradictions: vec![Contradiction {
+            trip_rps: 200,
+            pass_rps: 300,
+        }],
     };
     let json = serde_json::to_value(&o).unwrap();
     assert_eq!(
@@ -484,15 +501,24 @@ fn the_outcome_serializes_with_its_reason() {
             "stop": {"why": "load_box_limit", "rps": 4500, "reason": "emit underrun"},
             "probes": 9,
             "confirm": null,
+            "throughput_rps": 4450.0,
+            "trials": {"rps": 4410, "runs": 2, "held": 2},
+            "contradictions": [{"trip_rps": 200, "pass_rps": 300}],
         })
     );
+    let back: Outcome = serde_json::from_value(json).unwrap();
+    assert_eq!(back, o);
     let plan = serde_json::to_value(Plan::Adaptive(adaptive(500))).unwrap();
     assert_eq!(plan["kind"], "adaptive");
     assert_eq!(plan["start_rps"], 500);
+    assert_eq!(
+        serde_json::to_value(ChosenBy::Reprobe).unwrap(),
+        serde_json::json!("reprobe")
+    );
 }
 
 /// A journal's step for `step` judged `verdict`.
-fn journaled(step: Step, verdict: Verdict) -> StepReport {
+pub(super) fn journaled(step: Step, verdict: Verdict) -> StepReport {
     let mut report = crate::report::fixtures::step(step.rps, "PASS");
     report.probe = step.probe;
     report.attempt = step.attempt;
@@ -500,26 +526,22 @@ fn journaled(step: Step, verdict: Verdict) -> StepReport {
     report
 }
 
-#[test]
-fn resuming_after_any_prefix_continues_exactly_like_the_uninterrupted_search() {
-    // A service of capacity 3300 with one flaky (INCONCLUSIVE) first attempt at 2000.
-    let judge = |s: Step| match (s.rps, s.attempt) {
-        (2000, 1) => load_box(),
-        _ => capacity(3300)(s),
-    };
-    let new = || search(adaptive(500)).retry_inconclusive(1).confirm(1);
-    let (all, outcome) = drive(new(), judge);
+/// Kill the run after every prefix of its steps, resume a fresh search from
+/// the journal of that prefix: it must run exactly the rest, to the same outcome.
+pub(super) fn assert_resumes_after_any_prefix(
+    new: impl Fn() -> Search,
+    measure: impl Fn(Step) -> Measurement,
+    journal: impl Fn(Step) -> StepReport,
+) {
+    let (all, outcome) = drive_measured(new(), &measure);
     for killed_after in 0..all.len() {
-        let finished: Vec<StepReport> = all[..killed_after]
-            .iter()
-            .map(|s| journaled(*s, judge(*s)))
-            .collect();
+        let finished: Vec<StepReport> = all[..killed_after].iter().map(|&s| journal(s)).collect();
         let mut resumed = new();
         let mut next = resumed.resume(&finished).unwrap();
         let mut rest = Vec::new();
         while let Probe::Run(step) = next {
             rest.push(step);
-            next = resumed.next(Some(&judge(step)));
+            next = resumed.next(Some(&measure(step)));
         }
         assert_eq!(rest, all[killed_after..], "killed after {killed_after}");
         assert_eq!(
@@ -531,11 +553,27 @@ fn resuming_after_any_prefix_continues_exactly_like_the_uninterrupted_search() {
 }
 
 #[test]
+fn resuming_after_any_prefix_continues_exactly_like_the_uninterrupted_search() {
+    // A service of capacity 3300 with one flaky (INCONCLUSIVE) first attempt at 2000.
+    let judge = |s: Step| match (s.rps, s.attempt) {
+        (2000, 1) => load_box(),
+        _ => capacity(3300)(s),
+    };
+    assert_resumes_after_any_prefix(
+        || search(adaptive(500)).retry_inconclusive(1).confirm(1),
+        |s| Measurement::verdict_only(judge(s)),
+        |s| journaled(s, judge(s)),
+    );
+}
+
+#[test]
 fn a_journal_that_is_not_this_searchs_history_is_refused() {
     let step = Step {
         probe: 0,
         rps: 700,
         attempt: 1,
+        chosen_by: ChosenBy::Range,
+        estimate: None,
     };
     let err = search(adaptive(500))
         .resume(&[journaled(step, Verdict::Pass)])
