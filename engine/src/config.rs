@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::gates::GateSpec;
 use crate::plugin::PluginDescription;
-use crate::search::{Adaptive, Plan};
+use crate::search::{Adaptive, Plan, Search};
 use crate::steps::StepList;
 use crate::verdict::Slo;
 
@@ -254,6 +254,14 @@ impl RunConfig {
                 })
             }
         }
+    }
+
+    /// A fresh search for this run: its plan, retries and confirmations.
+    /// Call on a resolved config.
+    pub fn search(&self) -> Search {
+        Search::new(self.plan())
+            .retry_inconclusive(self.rates.retry_inconclusive)
+            .confirm(self.rates.confirm.unwrap_or(0))
     }
 
     /// The plugin's options, `preset` included.

@@ -141,9 +141,7 @@ pub fn check_resume(config: &RunConfig, resumed: &[StepReport]) -> Result<(), St
 /// The search, told the steps a killed run finished; its next probe is where
 /// this run goes on. The one place a resumed run is replayed.
 fn resume_search(config: &RunConfig, resumed: &[StepReport]) -> Result<(Search, Probe), RunError> {
-    let mut search = Search::new(config.plan())
-        .retry_inconclusive(config.rates.retry_inconclusive)
-        .confirm(config.rates.confirm.unwrap_or(0));
+    let mut search = config.search();
     let next = search.resume(resumed).map_err(RunError::Config)?;
     if let (Probe::Done(_), false) = (&next, resumed.is_empty()) {
         return Err(RunError::Config(format!(

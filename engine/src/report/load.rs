@@ -9,7 +9,7 @@
 use std::path::Path;
 
 use crate::journal::{self, JournalHeader};
-use crate::search::{Probe, Search};
+use crate::search::Probe;
 
 use super::{search_answer, RunReport, SearchReport, StepReport, SCHEMA_VERSION};
 
@@ -33,9 +33,7 @@ pub fn load(path: &Path) -> Result<RunReport, String> {
 pub fn from_journal(header: &JournalHeader, steps: Vec<StepReport>) -> RunReport {
     let config = &header.config;
     let plan = config.plan();
-    let mut search = Search::new(plan.clone())
-        .retry_inconclusive(config.rates.retry_inconclusive)
-        .confirm(config.rates.confirm);
+    let mut search = config.search();
     let (outcome, interrupted) = match search.resume(&steps) {
         Ok(Probe::Done(outcome)) => (outcome, false),
         // Killed before the search ended (or a journal the search disowns).
