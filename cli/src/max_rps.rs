@@ -13,7 +13,7 @@ use loadgen_engine::search::{Adaptive, Plan, Probe, Search};
 use loadgen_engine::steps::StepList;
 use loadgen_engine::verdict::Slo;
 use loadgen_engine::{RunError, RunSpec};
-use loadgen_plugin_api::sdk::HostConfig;
+use loadgen_plugin_api::abi::HostConfig;
 
 use crate::args::{MaxRpsArgs, SearchKind};
 use crate::failure::{usage, Failure};
@@ -132,14 +132,23 @@ fn plugin_options(
         options.insert("preset".to_string(), preset.clone());
     }
     for (key, value) in &args.options {
-        if d.option(key).is_none() {
+        let Some(declared) = d.option(key) else {
             return Err(anyhow!(
                 "unknown option '{key}' for plugin {} (valid: {})",
                 d.name,
                 d.option_names().join(", ")
             ));
+        };
+        // A repeatable option (`header`, `durable`) reaches the plugin one value per line.
+        match options.get_mut(key) {
+            Some(given) if declared.help.contains("repeatable") => {
+                given.push('\n');
+                given.push_str(value);
+            }
+            _ => {
+                options.insert(key.clone(), value.clone());
+            }
         }
-        options.insert(key.clone(), value.clone());
     }
     Ok(options)
 }

@@ -29,7 +29,8 @@ pub fn list() -> Result<ExitCode, Failure> {
                 "",
                 path.display()
             ),
-            Err(e) => println!("{:<12} {:<8} {e}", "?", ""),
+            // A stray or broken library never stops the listing.
+            Err(e) => eprintln!("warning: skipped {e}"),
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -45,6 +46,16 @@ pub fn info(name: &str) -> Result<ExitCode, Failure> {
     println!("default steps: {}", d.default_steps);
     if !d.durables.is_empty() {
         println!("durables:      {}", d.durables.join(", "));
+    }
+    if !d.error_reasons.is_empty() {
+        println!("error reasons: {}", d.error_reasons.join(", "));
+    }
+    if !d.counters.is_empty() {
+        println!("counters (informational: shown per step, never in the verdict):");
+        let width = d.counters.iter().map(|c| c.name.len()).max().unwrap_or(0);
+        for c in &d.counters {
+            println!("  {:<width$}  {}", c.name, c.help);
+        }
     }
     if d.options.is_empty() {
         println!("options:       none");

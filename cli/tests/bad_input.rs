@@ -106,7 +106,7 @@ fn non_positive_slo_is_refused() {
 fn unknown_option_lists_the_valid_keys() {
     refused_run(
         &["-o", "capcity=10"],
-        "unknown option 'capcity' for plugin synthetic (valid: capacity, base_latency, error_rate, stall_every, stall_for, max_in_flight)",
+        "unknown option 'capcity' for plugin synthetic (valid: capacity, base_latency, error_rate, stall_every, stall_for, max_in_flight, worker_threads)",
     );
     refused_run(&["--preset", "medium"], "plugin synthetic has no presets");
 }
@@ -115,7 +115,7 @@ fn unknown_option_lists_the_valid_keys() {
 fn bad_option_value_names_the_option() {
     refused_run(
         &["-o", "capacity=abc"],
-        "option 'capacity': 'abc' is not a number",
+        "option 'capacity': 'abc' is not a whole number",
     );
     refused_run(
         &["-o", "error_rate=2"],

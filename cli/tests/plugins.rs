@@ -41,6 +41,7 @@ fn info_lists_series_default_steps_and_options() {
         "stall_every",
         "stall_for",
         "max_in_flight",
+        "worker_threads",
     ] {
         assert!(
             stdout.lines().any(|l| l.trim_start().starts_with(option)),
@@ -48,6 +49,15 @@ fn info_lists_series_default_steps_and_options() {
         );
     }
     assert!(stdout.contains("[1000]"), "defaults are shown: {stdout}");
+    assert!(stdout.contains("error reasons: synthetic"), "{stdout}");
+    for counter in ["attempted", "errors", "lost", "saturated"] {
+        assert!(
+            stdout
+                .lines()
+                .any(|l| l.trim_start().starts_with(&format!("{counter} "))),
+            "counter {counter}: {stdout}"
+        );
+    }
 
     let out = run_bounded(
         loadgen(&["plugins", "info", "nosuch"]),

@@ -1,12 +1,15 @@
 //! The CounterScraper: snapshots, at hold boundaries, of the plugin's counters
-//! (the step's failed ops come from their deltas) and of the Prometheus
-//! endpoints given with `--scrape` (for `--slo-counter` gates).
+//! and of the Prometheus endpoints given with `--scrape`.
+//!
+//! Counters explain a step (the report shows each one's hold-window delta) and
+//! `--slo-counter` gates may bound them; they never feed attempted, failed or
+//! lost ops, which come from the pacer's count and the samples. So a plugin
+//! that counts a failure and records it as an `Error` sample counts it once.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use loadgen_plugin_api::abi::CounterKind;
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 
 use crate::gates::{parse_exposition, Scraped};
@@ -22,34 +25,28 @@ const SCRAPE_TIMEOUT: Duration = Duration::from_secs(3);
 /// Counter values at one instant.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CounterSnapshot {
-    pub plugin: BTreeMap<String, (CounterKind, u64)>,
+    pub plugin: BTreeMap<String, u64>,
     /// Every sample of every `--scrape` endpoint.
     pub scraped: Vec<Scraped>,
 }
 
-/// How the counters moved between two snapshots.
+/// How the plugin's counters moved between two snapshots, by name.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CounterDeltas {
-    pub attempted: u64,
-    pub failed: u64,
     pub by_name: BTreeMap<String, u64>,
 }
 
 impl CounterSnapshot {
     pub fn delta_since(&self, earlier: &CounterSnapshot) -> CounterDeltas {
-        let mut out = CounterDeltas::default();
-        for (name, &(kind, value)) in &self.plugin {
-            let before = earlier.plugin.get(name).map_or(0, |&(_, v)| v);
-            let delta = value.saturating_sub(before);
-            if kind.counts_attempted() {
-                out.attempted += delta;
-            }
-            if kind.counts_failed() {
-                out.failed += delta;
-            }
-            out.by_name.insert(name.clone(), delta);
-        }
-        out
+        let by_name = self
+            .plugin
+            .iter()
+            .map(|(name, &value)| {
+                let before = earlier.plugin.get(name).copied().unwrap_or(0);
+                (name.clone(), value.saturating_sub(before))
+            })
+            .collect();
+        CounterDeltas { by_name }
     }
 }
 
@@ -66,7 +63,7 @@ impl CounterScraper {
             .workload
             .counters()?
             .into_iter()
-            .map(|c| (c.name.into_string(), (c.kind, c.value)))
+            .map(|c| (c.name.into_string(), c.value))
             .collect();
         let mut scraped = Vec::new();
         for url in &self.scrape_urls {
@@ -110,28 +107,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn deltas_sum_by_kind() {
-        let snap = |pairs: &[(&str, CounterKind, u64)]| CounterSnapshot {
-            plugin: pairs
-                .iter()
-                .map(|(n, k, v)| (n.to_string(), (*k, *v)))
-                .collect(),
+    fn deltas_are_by_name_and_a_new_counter_counts_from_zero() {
+        let snap = |pairs: &[(&str, u64)]| CounterSnapshot {
+            plugin: pairs.iter().map(|(n, v)| (n.to_string(), *v)).collect(),
             scraped: Vec::new(),
         };
-        let start = snap(&[
-            ("published", CounterKind::Attempted, 100),
-            ("publish", CounterKind::AttemptedAndFailed, 1),
-            ("gatekeeper", CounterKind::Failed, 2),
-        ]);
-        let end = snap(&[
-            ("published", CounterKind::Attempted, 1100),
-            ("publish", CounterKind::AttemptedAndFailed, 4),
-            ("gatekeeper", CounterKind::Failed, 9),
-            ("bad_reply", CounterKind::Failed, 1), // new since start: counts from 0
-        ]);
+        let start = snap(&[("published", 100), ("gatekeeper", 2)]);
+        let end = snap(&[("published", 1100), ("gatekeeper", 9), ("bad_reply", 1)]);
         let d = end.delta_since(&start);
-        assert_eq!(d.attempted, 1003);
-        assert_eq!(d.failed, 3 + 7 + 1);
-        assert_eq!(d.by_name["published"], 1000);
+        let want = [("bad_reply", 1), ("gatekeeper", 7), ("published", 1000)]
+            .map(|(n, v)| (n.to_string(), v));
+        assert_eq!(d.by_name, BTreeMap::from(want));
     }
 }

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use loadgen_plugin_api::sdk::HostConfig;
+use loadgen_plugin_api::abi::HostConfig;
 use ractor::Actor;
 use tokio::sync::oneshot;
 

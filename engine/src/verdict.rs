@@ -202,7 +202,7 @@ fn slo_breaches(step: &StepInputs, slo: &Slo) -> Vec<String> {
     let mut trips = Vec::new();
     for s in &step.series {
         if s.count == 0 {
-            trips.push(format!("{}: no samples", s.name));
+            trips.push(format!("{}: no Ok samples", s.name));
             continue;
         }
         if s.p95 > slo.p95 {

@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use loadgen_engine::plugin::sink::HostSink;
 use loadgen_engine::plugin::Workload;
+use loadgen_plugin_api::abi::HostConfig;
 use loadgen_plugin_api::abi::{Batch, FireAck};
 use loadgen_plugin_api::clock;
-use loadgen_plugin_api::sdk::HostConfig;
 
 #[test]
 fn two_libraries_load_side_by_side() {

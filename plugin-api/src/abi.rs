@@ -78,37 +78,6 @@ pub struct Sample {
     pub done: MonoNanos,
 }
 
-impl Sample {
-    pub fn ok(series: u16, intended: MonoNanos, sent: MonoNanos, done: MonoNanos) -> Sample {
-        Sample {
-            series,
-            outcome: Outcome::Ok,
-            reason: 0,
-            intended,
-            sent,
-            done,
-        }
-    }
-
-    pub fn failed(
-        series: u16,
-        outcome: Outcome,
-        reason: u16,
-        intended: MonoNanos,
-        sent: MonoNanos,
-        done: MonoNanos,
-    ) -> Sample {
-        Sample {
-            series,
-            outcome,
-            reason,
-            intended,
-            sent,
-            done,
-        }
-    }
-}
-
 /// A run of `count` ops the pacer releases at once. Op `i` (0-based) is op
 /// number `first_op + i` of the step and was due at `first_intended + i·interval_ns`.
 #[repr(C)]
@@ -161,40 +130,25 @@ impl FireAck {
     }
 }
 
-/// How the engine uses a counter's hold-window delta.
-#[repr(u8)]
-#[derive(StableAbi, Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum CounterKind {
-    /// Shown in reports only.
-    Info = 0,
-    /// Adds to the step's attempted ops.
-    Attempted = 1,
-    /// Adds to the step's failed ops.
-    Failed = 2,
-    /// Both: an op that failed before it was sent (e.g. a publish error).
-    AttemptedAndFailed = 3,
-}
-
-impl CounterKind {
-    pub fn counts_attempted(self) -> bool {
-        matches!(
-            self,
-            CounterKind::Attempted | CounterKind::AttemptedAndFailed
-        )
-    }
-
-    pub fn counts_failed(self) -> bool {
-        matches!(self, CounterKind::Failed | CounterKind::AttemptedAndFailed)
-    }
-}
-
-/// A monotonically increasing count the plugin keeps (published, errors by reason…).
+/// A monotonically increasing count the plugin keeps (published, errors by
+/// reason…). Counters are **informational**: the engine shows their hold-window
+/// deltas in the step report and `--slo-counter` gates may bound them, but they
+/// never feed the step's attempted, failed or lost ops. Those come from the
+/// pacer's count and from the samples, so a failure counted here and recorded
+/// as an `Error` sample is counted once.
 #[repr(C)]
 #[derive(StableAbi, Clone, Debug, PartialEq, Eq)]
 pub struct Counter {
     pub name: RString,
-    pub kind: CounterKind,
     pub value: u64,
+}
+
+/// A counter as `plugins info` lists it, before any workload exists.
+#[repr(C)]
+#[derive(StableAbi, Clone, Debug, PartialEq, Eq)]
+pub struct CounterSpec {
+    pub name: RString,
+    pub help: RString,
 }
 
 /// A queue depth the plugin measures itself (an internal queue, another broker's lag).
@@ -238,6 +192,8 @@ pub struct PluginInfo {
     pub default_steps: RString,
     /// JetStream durables the workload may watch (which ones depends on options).
     pub durables: RVec<PendingTarget>,
+    /// The counters `Workload::counters` reports, with what each counts.
+    pub counters: RVec<CounterSpec>,
 }
 
 /// A running workload (one per run), implemented by the plugin.
@@ -255,7 +211,9 @@ pub trait Workload: Send + Sync {
     /// The JetStream durables this workload's traffic feeds.
     fn pending_targets(&self) -> RResult<RVec<PendingTarget>, RString>;
 
-    /// Queue depths the plugin measures itself.
+    /// Queue depths the plugin measures itself. They feed the pending-growth
+    /// gate (end − start of the hold) and the settle wait between steps, like
+    /// JetStream durables: a workload with a queue of its own should report it.
     fn backlog(&self) -> RResult<RVec<Gauge>, RString>;
 
     /// Indices of the series this workload produces with its options (e.g. no
@@ -288,7 +246,7 @@ pub type WorkloadBox = Workload_TO<'static, RBox<()>>;
 pub struct PluginMod {
     pub describe: extern "C" fn() -> RResult<PluginInfo, RString>,
 
-    /// `config_json` is a [`crate::sdk::HostConfig`] as JSON.
+    /// `config_json` is a [`HostConfig`] as JSON.
     ///
     /// To extend the module, append fields *after* this one; the host must then
     /// read them as optional, because older plugins do not have them.
@@ -296,6 +254,25 @@ pub struct PluginMod {
     pub new_workload:
         extern "C" fn(config_json: RString, sink: SinkBox) -> RResult<WorkloadBox, RString>,
 }
+
+/// What the host passes to `new_workload`, as JSON (so it may grow without
+/// an ABI change: a field unknown to an older plugin is ignored).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct HostConfig {
+    /// `-o KEY=VALUE` as the user gave them (defaults are filled plugin-side).
+    pub options: std::collections::BTreeMap<String, String>,
+    pub seed: u64,
+    /// Ops unanswered this long after their intended time are Lost (the
+    /// engine's drain). 0 means "no deadline from the host"; the SDK then
+    /// uses [`crate::sdk::DEFAULT_LOSS_TIMEOUT`].
+    pub loss_timeout_ms: u64,
+}
+
+/// The plugin-api version this side was built with. The host refuses a plugin
+/// whose `0.MINOR` is older than its own (abi_stable's version check); a newer
+/// one loads only if every type it shares with the host still has the layout
+/// the host expects.
+pub const INTERFACE_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 impl RootModule for PluginModRef {
     declare_root_module_statics! {PluginModRef}
@@ -334,20 +311,5 @@ mod tests {
                 },
             ]
         );
-    }
-
-    #[test]
-    fn counter_kinds_feed_attempted_and_failed() {
-        use CounterKind::*;
-        let table = [
-            (Info, false, false),
-            (Attempted, true, false),
-            (Failed, false, true),
-            (AttemptedAndFailed, true, true),
-        ];
-        for (kind, attempted, failed) in table {
-            assert_eq!(kind.counts_attempted(), attempted, "{kind:?}");
-            assert_eq!(kind.counts_failed(), failed, "{kind:?}");
-        }
     }
 }

@@ -1,5 +1,7 @@
-//! Run a [`Plugin`](crate::sdk::Plugin) in-process through the same glue the
-//! host uses (runtime, batching sink, `catch_unwind`), against a recording sink.
+//! Test a plugin as a crate: run a [`Plugin`](crate::sdk::Plugin) in-process
+//! through the same glue the host uses (runtime, batching sink,
+//! `catch_unwind`, option parsing) against a [`RecordingSink`]; or [`capture`]
+//! what a [`Recorder`] records, for unit tests of pure logic.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -8,8 +10,46 @@ use std::time::{Duration, Instant};
 use abi_stable::sabi_trait::TD_Opaque;
 use abi_stable::std_types::{RResult, RSlice};
 
-use crate::abi::{Sample, SampleSink, SampleSink_TO, WorkloadBox};
-use crate::sdk::{new_workload, HostConfig, Plugin};
+use crate::abi::{HostConfig, PluginInfo, Sample, SampleSink, SampleSink_TO, WorkloadBox};
+use crate::sdk::{describe, new_workload, Plugin, Recorder};
+
+/// What `P` tells the host about itself, through the FFI glue: its options
+/// include the SDK's `worker_threads`; an error if it would be refused at load.
+pub fn describe_plugin<P: Plugin>() -> Result<PluginInfo, String> {
+    describe::<P>().into_result().map_err(|e| e.into_string())
+}
+
+/// `describe_plugin`'s options as `(name, default)` pairs, and whether every
+/// one has help text: the table a conformance test asserts.
+pub fn declared_options<P: Plugin>() -> (Vec<(String, String)>, bool) {
+    let info = describe_plugin::<P>().expect("the plugin describes itself");
+    let pairs = info
+        .options
+        .iter()
+        .map(|o| (o.name.to_string(), o.default.to_string()))
+        .collect();
+    (pairs, info.options.iter().all(|o| !o.help.is_empty()))
+}
+
+/// A [`Recorder`] whose samples stay in the returned [`Captured`], with no
+/// runtime and no host: for unit tests (e.g. of an [`InFlight`](crate::sdk::InFlight) table).
+pub fn capture() -> (Recorder, Captured) {
+    let (recorder, rx) = Recorder::channel();
+    (recorder, Captured { rx: Mutex::new(rx) })
+}
+
+/// What a [`capture`]d recorder recorded.
+pub struct Captured {
+    rx: Mutex<tokio::sync::mpsc::UnboundedReceiver<Sample>>,
+}
+
+impl Captured {
+    /// Every sample recorded since the last call.
+    pub fn drain(&self) -> Vec<Sample> {
+        let mut rx = self.rx.lock().unwrap();
+        std::iter::from_fn(|| rx.try_recv().ok()).collect()
+    }
+}
 
 /// A sink that keeps every sample it is given.
 #[derive(Clone, Default)]

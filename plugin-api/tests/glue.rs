@@ -5,6 +5,15 @@ use std::time::{Duration, Instant};
 use loadgen_plugin_api::sdk::*;
 use loadgen_plugin_api::testing;
 
+const OP: Series = Series::new(0, "op");
+
+loadgen_plugin_api::options! {
+    struct BrittleOptions {
+        /// refuse to start
+        fail_start: bool = "false",
+    }
+}
+
 /// Answers every op at once; panics when asked to fire op 13.
 struct Brittle {
     recorder: Recorder,
@@ -12,14 +21,14 @@ struct Brittle {
 }
 
 impl Plugin for Brittle {
+    type Options = BrittleOptions;
+
     fn info() -> Info {
-        Info::new("brittle", "0.0.1", "test double")
-            .series(&["op"])
-            .option("fail_start", "false", "refuse to start")
+        Info::new("brittle", "0.0.1", "test double").series(&[OP])
     }
 
-    async fn start(ctx: Context) -> Result<Self, String> {
-        if ctx.options.parse::<bool>("fail_start", "true or false")? {
+    async fn start(ctx: Context<BrittleOptions>) -> Result<Self, String> {
+        if ctx.options.fail_start {
             return Err("refusing to start as asked".into());
         }
         Ok(Brittle {
@@ -38,7 +47,7 @@ impl Plugin for Brittle {
             // Spawning proves fire runs inside the plugin's runtime.
             tokio::spawn(async move {
                 let now = clock::now();
-                recorder.record(Sample::ok(0, op.intended, now, now));
+                recorder.record(op.sent_at(now).ok(OP, now));
             });
         }
         self.fired
@@ -48,7 +57,7 @@ impl Plugin for Brittle {
 
     fn counters(&self) -> Vec<Counter> {
         let fired = self.fired.load(std::sync::atomic::Ordering::Relaxed);
-        vec![Counter::new("fired", CounterKind::Attempted, fired)]
+        vec![Counter::new("fired", fired)]
     }
 }
 
@@ -94,7 +103,7 @@ fn start_errors_and_bad_options_are_reported() {
         .unwrap();
     assert_eq!(
         err,
-        "unknown option 'nope' for plugin brittle (valid: fail_start)"
+        "unknown option 'nope' for plugin brittle (valid: fail_start, worker_threads)"
     );
     let err = testing::start::<Brittle>(&[("fail_start", "maybe")], Duration::from_secs(1))
         .err()

@@ -33,3 +33,31 @@ pub async fn stream_messages(client: &Client, stream: &str) -> anyhow::Result<u6
         .state
         .messages)
 }
+
+/// Creates a memory stream on `subjects` and a pull durable on it that
+/// nobody reads, so every stored message adds to its `num_pending`.
+pub async fn stream_with_idle_durable(
+    client: &Client,
+    stream: &str,
+    subjects: &str,
+    durable: &str,
+) -> anyhow::Result<()> {
+    let js = jetstream::new(client.clone());
+    let handle = js
+        .create_stream(jetstream::stream::Config {
+            name: stream.to_string(),
+            subjects: vec![subjects.to_string()],
+            storage: jetstream::stream::StorageType::Memory,
+            ..Default::default()
+        })
+        .await
+        .with_context(|| format!("creating stream {stream}"))?;
+    handle
+        .create_consumer(jetstream::consumer::pull::Config {
+            durable_name: Some(durable.to_string()),
+            ..Default::default()
+        })
+        .await
+        .with_context(|| format!("creating durable {durable} on {stream}"))?;
+    Ok(())
+}

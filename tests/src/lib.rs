@@ -10,9 +10,16 @@
 //! * `chat.rs` — [`ChatClient`]: PROTOCOL.md subjects and request helpers
 //!   that flush subscriptions before publishing.
 //! * `jetstream.rs` — durable `num_pending` and stream sizes.
+//! * `http_server/` — [`HttpServer`]: a hyper HTTP/1.1 + HTTP/2 server of
+//!   known capacity (FIFO at R/s or K permits × D), optional 503s, TLS
+//!   (rcgen self-signed) and a "stops answering" switch.
+//! * `nats_service.rs` — [`NatsService`]: a FIFO request responder at R/s
+//!   and a forwarder that drops a share of what it forwards.
+//! * `fifo.rs` — the FIFO capacity model both use.
 //! * `scrape.rs` / `http.rs` — Prometheus counters over a minimal HTTP GET.
 //! * `wait.rs` — [`wait_until`] / [`wait_for`] polling and [`bounded`]
-//!   test deadlines, instead of fixed sleeps.
+//!   test deadlines, instead of fixed sleeps; [`exclusive`] runs timing
+//!   tests one at a time.
 //! * `loadgen.rs` — [`loadgen::Loadgen`]: the `loadgen` binary under a hard
 //!   timeout; exit code, output and the `--json` report parsed back.
 //! * `ports.rs` — free loopback ports; `process.rs` — child-process
@@ -22,10 +29,13 @@
 //! is stopped by PID when its handle drops, even on panic.
 
 pub mod chat;
+mod fifo;
 mod http;
+mod http_server;
 pub mod jetstream;
 pub mod loadgen;
 mod nats_server;
+mod nats_service;
 pub mod ports;
 mod process;
 pub mod scrape;
@@ -34,9 +44,11 @@ mod wait;
 
 pub use chat::ChatClient;
 pub use http::get as http_get;
-pub use jetstream::{num_pending, stream_messages};
+pub use http_server::{Capacity, HttpServer, HttpServerOptions, Stats};
+pub use jetstream::{num_pending, stream_messages, stream_with_idle_durable};
 pub use nats_server::NatsServer;
+pub use nats_service::NatsService;
 pub use ports::free_port;
 pub use scrape::{counter, scrape_counter};
 pub use testbed::{binary as testbed_binary, Testbed};
-pub use wait::{bounded, wait_for, wait_until};
+pub use wait::{bounded, exclusive, wait_for, wait_until};

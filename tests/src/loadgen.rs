@@ -69,6 +69,17 @@ impl Loadgen {
         }
     }
 
+    /// `loadgen ARGS…` with no NATS server: for workloads that do not speak
+    /// NATS (`http`). `NATS_URL` is still scrubbed from the caller's environment.
+    pub fn standalone() -> Self {
+        Loadgen {
+            args: Vec::new(),
+            env: Vec::new(),
+            timeout: DEFAULT_TIMEOUT,
+            json: false,
+        }
+    }
+
     /// One quick step (warmup 1 s, hold 3 s, no cooldown, JSON report) of
     /// `loadgen max-rps --plugin PLUGIN --steps RATE` against `nats`: the shape
     /// of every fault test; add what differs with [`Self::args`].
@@ -78,6 +89,34 @@ impl Loadgen {
             .args(["--cooldown", "0s", "--quiet"])
             .json()
             .timeout(Duration::from_secs(90))
+    }
+
+    /// Short phases for capacity tests: warmup 1 s, `hold`, drain 1 s, quiet,
+    /// JSON report.
+    pub fn short_phases(self, hold: &str) -> Self {
+        self.args(["--warmup", "1s", "--hold", hold, "--drain", "1s", "--quiet"])
+            .json()
+    }
+
+    /// The SLO of the capacity tests: tight (p95 50 ms, p99 100 ms), so a rate a
+    /// few percent over a FIFO server's capacity trips within a 2 s hold. Other
+    /// tests keep the default SLO (p95 100 ms, p99 250 ms): wider margins on a busy box.
+    pub fn tight_slo(self) -> Self {
+        self.args(["--slo-p95", "50ms", "--slo-p99", "100ms"])
+    }
+
+    /// The adaptive search of the capacity tests: from `start_rps`, with a
+    /// cooldown in which the queue a probe far over capacity leaves in the
+    /// service drains, under a bound long enough for ~10 probes.
+    pub fn adaptive_search(self, start_rps: u32) -> Self {
+        self.args([
+            "--search",
+            "adaptive",
+            "--start-rps",
+            &start_rps.to_string(),
+        ])
+        .args(["--cooldown", "2s"])
+        .timeout(Duration::from_secs(230))
     }
 
     /// `loadgen max-rps --plugin PLUGIN` against `nats`.
@@ -347,6 +386,31 @@ impl RunOutput {
     /// The `ANSWER: …` line of stdout.
     pub fn answer_line(&self) -> Option<&str> {
         self.stdout.lines().find(|l| l.starts_with("ANSWER:"))
+    }
+
+    /// The only `error:` line of a run refused before any load: exit 2, one
+    /// line, no step run (and no panic).
+    pub fn refused_line(&self) -> &str {
+        self.assert_no_panic();
+        assert_eq!(self.code(), Some(2), "a configuration error: {self}");
+        let errors = self.error_lines();
+        let [line] = errors.as_slice() else {
+            panic!("one error line expected; {self}")
+        };
+        assert!(self.answer_line().is_none(), "no step ran: {self}");
+        line
+    }
+
+    /// The ANSWER lies within [0.95, 1.02] × `capacity` (and no panic).
+    pub fn assert_answer_near(&self, capacity: u32) -> anyhow::Result<()> {
+        self.assert_no_panic();
+        let answer = self.report()?.answer.max_rps.unwrap_or(0) as f64;
+        let (low, high) = (0.95 * capacity as f64, 1.02 * capacity as f64);
+        assert!(
+            (low..=high).contains(&answer),
+            "answer {answer} outside [{low}, {high}]; {self}"
+        );
+        Ok(())
     }
 
     /// The run's only step, which must have TRIPped with a reason starting

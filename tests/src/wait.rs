@@ -50,6 +50,14 @@ pub async fn bounded<T>(
         .map_err(|_| anyhow::anyhow!("test exceeded its {limit:?} bound"))?
 }
 
+/// Holds the test binary's one timing slot: tests that judge latency
+/// against a known capacity take it, so they do not share the 2 cores with
+/// each other (the harness runs a file's tests two at a time).
+pub async fn exclusive() -> tokio::sync::MutexGuard<'static, ()> {
+    static SLOT: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    SLOT.lock().await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

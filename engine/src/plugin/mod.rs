@@ -33,6 +33,16 @@ pub struct PluginDescription {
     pub default_steps: String,
     /// `stream/durable` pairs the workload may watch.
     pub durables: Vec<String>,
+    /// The counters the workload reports, with what each counts.
+    #[serde(default)]
+    pub counters: Vec<CounterDescription>,
+}
+
+/// One declared counter.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CounterDescription {
+    pub name: String,
+    pub help: String,
 }
 
 impl From<&PluginInfo> for PluginDescription {
@@ -60,6 +70,14 @@ impl From<&PluginInfo> for PluginDescription {
                 .durables
                 .iter()
                 .map(|d| format!("{}/{}", d.stream, d.durable))
+                .collect(),
+            counters: info
+                .counters
+                .iter()
+                .map(|c| CounterDescription {
+                    name: c.name.to_string(),
+                    help: c.help.to_string(),
+                })
                 .collect(),
         }
     }

@@ -3,10 +3,10 @@
 use std::sync::Arc;
 
 use abi_stable::sabi_trait::TD_Opaque;
+use loadgen_plugin_api::abi::HostConfig;
 use loadgen_plugin_api::abi::{
     Batch, Counter, FireAck, Gauge, PendingTarget, SampleSink_TO, WorkloadBox,
 };
-use loadgen_plugin_api::sdk::HostConfig;
 
 use super::loader::{LoadError, LoadedPlugin};
 use super::sink::HostSink;

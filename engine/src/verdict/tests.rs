@@ -101,7 +101,7 @@ fn precedence_and_boundaries() {
         (
             "gated series without samples while ops were attempted",
             |s| s.series[1].count = 0,
-            trip(&["E2: no samples"]),
+            trip(&["E2: no Ok samples"]),
         ),
         (
             "counter gate failed",

@@ -12,7 +12,7 @@ use loadgen_engine::reporter::ReportTargets;
 use loadgen_engine::search::Plan;
 use loadgen_engine::verdict::Slo;
 use loadgen_engine::RunSpec;
-use loadgen_plugin_api::sdk::HostConfig;
+use loadgen_plugin_api::abi::HostConfig;
 
 /// `target/debug/libloadgen_plugin_NAME.so`, which `cargo build --workspace` builds.
 pub fn plugin_library(name: &str) -> PathBuf {

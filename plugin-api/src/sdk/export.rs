@@ -1,19 +1,21 @@
 //! The exported entry points behind [`export_plugin!`](crate::export_plugin),
 //! and [`guard`], which keeps panics from crossing the boundary.
 
+use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Duration;
 
 use abi_stable::sabi_trait::TD_Opaque;
 use abi_stable::std_types::{RErr, ROk, RResult, RString};
 
-use super::hosted::{HostConfig, Hosted};
-use super::{Context, Options, Plugin, Recorder};
-use crate::abi::{PluginInfo, SinkBox, WorkloadBox, Workload_TO};
+use super::hosted::Hosted;
+use super::options::{OptionDecl, OptionValue, OptionValues, PluginOptions, Positive};
+use super::{Context, Plugin, Recorder, DEFAULT_LOSS_TIMEOUT, WORKER_THREADS_OPTION};
+use crate::abi::{HostConfig, PluginInfo, SinkBox, WorkloadBox, Workload_TO};
 
 /// Run `f`, turning an `Err` or a panic into an FFI error. A panic must never
 /// reach an `extern "C"` boundary: abi_stable aborts the process when it does.
-pub fn guard<T>(f: impl FnOnce() -> Result<T, String>) -> RResult<T, RString> {
+pub(crate) fn guard<T>(f: impl FnOnce() -> Result<T, String>) -> RResult<T, RString> {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(Ok(value)) => ROk(value),
         Ok(Err(message)) => RErr(message.into()),
@@ -31,13 +33,48 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
     }
 }
 
-/// `PluginMod::describe` for `P`.
-pub fn describe<P: Plugin>() -> RResult<PluginInfo, RString> {
-    guard(|| Ok(P::info().to_abi()))
+/// Threads of the plugin's runtime: a number, or `auto`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct WorkerThreads(usize);
+
+impl OptionValue for WorkerThreads {
+    fn parse_option(name: &str, raw: &str) -> Result<Self, String> {
+        if raw.trim() == "auto" {
+            // Two keep the sample flusher off the thread that answers ops;
+            // more than four only add contention for a generator.
+            let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+            return Ok(WorkerThreads(cores.clamp(2, 4)));
+        }
+        Positive::<usize>::parse_option(name, raw).map(|n| WorkerThreads(n.get()))
+    }
 }
 
-/// `PluginMod::new_workload` for `P`: build the runtime, start the recorder's
-/// flusher, run `P::start` and wrap the result for the host.
+/// The plugin's options followed by the SDK's own.
+fn all_options<P: Plugin>() -> Vec<OptionDecl> {
+    let mut options = P::Options::declare();
+    options.push(OptionDecl {
+        name: WORKER_THREADS_OPTION.into(),
+        default: "auto".into(),
+        help: "threads of the plugin's own runtime: a whole number > 0, or auto (the machine's cores, 2 to 4)".into(),
+    });
+    options
+}
+
+/// `PluginMod::describe` for `P`. Refuses a plugin whose declared defaults do
+/// not parse, so that mistake shows when the library is loaded.
+pub fn describe<P: Plugin>() -> RResult<PluginInfo, RString> {
+    guard(|| {
+        let info = P::info();
+        let options = all_options::<P>();
+        let defaults = OptionValues::resolve(&info.name, &options, &BTreeMap::new())?;
+        P::Options::from_values(&defaults)
+            .map_err(|e| format!("a declared default does not parse: {e}"))?;
+        info.to_abi(&options)
+    })
+}
+
+/// `PluginMod::new_workload` for `P`: resolve the options, build the runtime,
+/// start the recorder's flusher, run `P::start` and wrap the result for the host.
 pub fn new_workload<P: Plugin>(
     config_json: RString,
     sink: SinkBox,
@@ -46,19 +83,25 @@ pub fn new_workload<P: Plugin>(
         let host: HostConfig = serde_json::from_str(&config_json)
             .map_err(|e| format!("bad host configuration: {e}"))?;
         let info = P::info();
-        let options = Options::resolve(&info, host.options)?;
+        let values = OptionValues::resolve(&info.name, &all_options::<P>(), &host.options)?;
+        let options = P::Options::from_values(&values)?;
+        let WorkerThreads(threads) = values.get(WORKER_THREADS_OPTION)?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(P::WORKER_THREADS.max(1))
+            .worker_threads(threads)
             .thread_name(format!("plugin-{}", info.name))
             .enable_all()
             .build()
             .map_err(|e| format!("cannot start the plugin's runtime: {e}"))?;
         let (recorder, flusher) = Recorder::new(sink);
         runtime.spawn(flusher);
+        let loss_timeout = match host.loss_timeout_ms {
+            0 => DEFAULT_LOSS_TIMEOUT,
+            ms => Duration::from_millis(ms),
+        };
         let ctx = Context {
             options,
             seed: host.seed,
-            loss_timeout: Duration::from_millis(host.loss_timeout_ms),
+            loss_timeout,
             recorder,
         };
         match runtime.block_on(P::start(ctx)) {
@@ -128,11 +171,27 @@ macro_rules! export_plugin {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn exported_symbol_is_the_one_abi_stable_looks_up() {
         assert_eq!(
             abi_stable::library::ROOT_MODULE_LOADER_NAME,
             "_1as_0lib_1header_0root_bmodule_bloader"
+        );
+    }
+
+    #[test]
+    fn worker_threads_is_a_number_or_auto() {
+        let auto = WorkerThreads::parse_option("worker_threads", "auto").unwrap();
+        assert!((2..=4).contains(&auto.0), "{auto:?}");
+        assert_eq!(
+            WorkerThreads::parse_option("worker_threads", "3"),
+            Ok(WorkerThreads(3))
+        );
+        assert_eq!(
+            WorkerThreads::parse_option("worker_threads", "0").unwrap_err(),
+            "option 'worker_threads' must be > 0"
         );
     }
 }

@@ -1,26 +1,14 @@
 //! [`Hosted`]: a [`Plugin`] running on its own runtime, seen by the host as the
-//! FFI `Workload`; and [`HostConfig`], what the host passes to `new_workload`.
+//! FFI `Workload`.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use abi_stable::std_types::{RResult, RString, RVec};
-use serde::{Deserialize, Serialize};
 use tokio::runtime::Runtime;
 
 use super::export::guard;
 use super::Plugin;
 use crate::abi::{Batch, Counter, FireAck, Gauge, PendingTarget, Workload};
-
-/// The host's side of `new_workload`'s `config_json`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HostConfig {
-    /// `-o KEY=VALUE` as the user gave them (defaults are filled plugin-side).
-    pub options: BTreeMap<String, String>,
-    pub seed: u64,
-    /// Ops unanswered this long after their intended time are Lost.
-    pub loss_timeout_ms: u64,
-}
 
 pub(crate) struct Hosted<P: Plugin> {
     plugin: Arc<P>,
@@ -68,7 +56,7 @@ impl<P: Plugin> Workload for Hosted<P> {
     }
 
     fn series_in_use(&self) -> RResult<RVec<u16>, RString> {
-        self.entered(|p| p.series_in_use().into())
+        self.entered(|p| p.series_in_use().iter().map(|s| s.index()).collect())
     }
 
     fn shutdown(&self) -> RResult<(), RString> {

@@ -1,66 +1,114 @@
 //! What plugin authors write against.
 //!
-//! Implement [`Plugin`] (two required methods besides `info`: `start` and `fire`)
-//! and call [`export_plugin!`](crate::export_plugin). The glue here owns:
-//! - the plugin's own tokio runtime (the host never shares one across the boundary);
+//! Implement [`Plugin`] (`info`, `start`, `fire`; the rest have defaults) and
+//! call [`export_plugin!`](crate::export_plugin). Declare options with
+//! [`options!`](crate::options), series and error reasons as [`Series`] and
+//! [`Reason`] constants, counters with [`counter_set!`](crate::counter_set).
+//! The glue here owns:
+//! - the plugin's own tokio runtime (`-o worker_threads=N`, default `auto`);
 //! - the batching [`Recorder`] that delivers samples to the host's sink;
 //! - `catch_unwind` around every exported call, so a panic comes back as an error
 //!   instead of aborting the process;
-//! - option parsing against the options the plugin declares in [`Info`].
+//! - option parsing and validation against the declared options;
+//! - the [`InFlight`] table: saturation, request timeout and loss deadline,
+//!   each op ending exactly once.
+
+// Consider semver implications carefully before changing what is exported here:
+// plugins outside this repository build against these names.
 
 mod counter_set;
 mod export;
 mod hosted;
+mod inflight;
 mod info;
 #[cfg(feature = "nats")]
 pub mod nats;
 mod nats_env;
 mod options;
 mod recorder;
+mod sample;
+mod series;
 
 use std::future::Future;
+use std::hash::Hash;
+use std::sync::Arc;
 use std::time::Duration;
 
 pub use crate::abi::{
-    Batch, Counter, CounterKind, FireAck, Gauge, MonoNanos, Op, Outcome, PendingTarget, Sample,
+    Batch, Counter, FireAck, Gauge, MonoNanos, Op, Outcome, PendingTarget, Sample,
 };
 pub use crate::clock;
-pub use counter_set::bump;
-pub use export::{describe, new_workload};
-pub use hosted::HostConfig;
-pub use info::{Info, OptionDecl};
+pub use counter_set::{bump, CounterDecl};
+pub use inflight::{Expiry, InFlight, Limits, Refused, SWEEP_EVERY};
+pub use info::Info;
 pub use nats_env::{nats_creds_file, nats_url, redact_url};
-pub use options::Options;
-pub use recorder::Recorder;
+pub use options::{
+    Fraction, OptionDecl, OptionValue, OptionValues, Parsed, PluginOptions, Positive,
+};
+pub use recorder::{Recorder, LINGER};
+pub use sample::{Answer, Sent};
+pub use series::{Reason, Series};
+
+#[doc(hidden)]
+pub use export::{describe, new_workload};
+#[doc(hidden)]
+pub use options::{join_doc as __join_doc, parse_choice as __parse_choice};
+
+/// Used when the host sets no loss deadline (`loss_timeout_ms` 0).
+pub const DEFAULT_LOSS_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The option every plugin has: threads of its own tokio runtime.
+pub const WORKER_THREADS_OPTION: &str = "worker_threads";
 
 /// Everything a workload gets when it starts.
-pub struct Context {
-    /// The user's `-o` options merged over the declared defaults.
-    pub options: Options,
+pub struct Context<O> {
+    /// The plugin's options: the user's `-o` values over the declared defaults.
+    pub options: O,
     /// The run's seed (`--seed`): fixtures and choices derived from it repeat.
     pub seed: u64,
-    /// An op unanswered this long after its intended time must be recorded as
-    /// [`Outcome::Lost`] (the engine's drain window).
+    /// An op unanswered this long after its intended time is Lost (the
+    /// engine's drain window). Always > 0: [`DEFAULT_LOSS_TIMEOUT`] when the
+    /// host sets none. An [`InFlight`] table applies it for you.
     pub loss_timeout: Duration,
     pub recorder: Recorder,
+}
+
+impl<O> Context<O> {
+    /// An in-flight table on this run's recorder and loss deadline, with its
+    /// sweeper running on the plugin's runtime.
+    pub fn in_flight<K>(&self, limits: Limits) -> Arc<InFlight<K>>
+    where
+        K: Hash + Eq + Clone + Send + 'static,
+    {
+        let table = Arc::new(InFlight::new(
+            limits,
+            self.loss_timeout,
+            self.recorder.clone(),
+        ));
+        tokio::spawn(Arc::clone(&table).sweep());
+        table
+    }
 }
 
 /// A workload, written as ordinary Rust. Its methods run inside the plugin's
 /// own tokio runtime (`tokio::spawn` works in all of them).
 pub trait Plugin: Sized + Send + Sync + 'static {
-    /// Worker threads of the plugin's runtime.
-    const WORKER_THREADS: usize = 2;
+    /// The `-o` options, declared with [`options!`](crate::options); `()` for none.
+    type Options: PluginOptions;
 
     fn info() -> Info;
 
     /// Connect, build fixtures, subscribe. An error here is a configuration
     /// error the user sees verbatim (e.g. "cannot reach NATS at …").
-    fn start(ctx: Context) -> impl Future<Output = Result<Self, String>> + Send;
+    fn start(ctx: Context<Self::Options>) -> impl Future<Output = Result<Self, String>> + Send;
 
     /// Start the batch's ops and return at once; never block or await here.
+    /// Every accepted op must end in samples: one `Ok` per series it produces,
+    /// or one `Error`/`Timeout`/`Lost` (an [`InFlight`] table does this).
     fn fire(&self, batch: Batch) -> FireAck;
 
-    /// Monotonic counters; their hold-window deltas feed the verdict.
+    /// Monotonic counters for the step report (informational: the verdict
+    /// counts ops from the pacer and the samples, never from counters).
     fn counters(&self) -> Vec<Counter> {
         Vec::new()
     }
@@ -70,15 +118,17 @@ pub trait Plugin: Sized + Send + Sync + 'static {
         Vec::new()
     }
 
-    /// Queue depths the plugin measures itself.
+    /// Queue depths the plugin measures itself. The engine gates their growth
+    /// over the hold (`--slo-pending-growth`) and waits for them to settle
+    /// between steps: without one, an overloaded service shows only in latency.
     fn backlog(&self) -> Vec<Gauge> {
         Vec::new()
     }
 
-    /// Indices (into `Info::series`) of the series this workload produces with
-    /// its options; by default all of them.
-    fn series_in_use(&self) -> Vec<u16> {
-        (0..Self::info().series.len() as u16).collect()
+    /// The series this workload produces with its options; by default all.
+    /// Each must get samples whenever ops are attempted.
+    fn series_in_use(&self) -> Vec<Series> {
+        Self::info().series
     }
 
     /// Stop cleanly (unsubscribe, close connections).
@@ -88,10 +138,9 @@ pub trait Plugin: Sized + Send + Sync + 'static {
 }
 
 impl Counter {
-    pub fn new(name: &str, kind: CounterKind, value: u64) -> Counter {
+    pub fn new(name: &str, value: u64) -> Counter {
         Counter {
             name: name.into(),
-            kind,
             value,
         }
     }

@@ -4,17 +4,25 @@
 //! sink, collector) and is the second library in the two-plugins-in-one-process
 //! loader test.
 
-use loadgen_plugin_api::export_plugin;
 use loadgen_plugin_api::sdk::*;
-use std::sync::atomic::{AtomicU64, Ordering};
+use loadgen_plugin_api::{counter_set, export_plugin};
+
+const ECHO: Series = Series::new(0, "echo");
+
+counter_set! {
+    pub struct Tally {
+        /// Ops fired (each answered at once).
+        fired,
+    }
+}
 
 pub struct Echo {
     recorder: Recorder,
-    fired: AtomicU64,
+    tally: Tally,
 }
 
 impl Plugin for Echo {
-    const WORKER_THREADS: usize = 1;
+    type Options = ();
 
     fn info() -> Info {
         Info::new(
@@ -22,32 +30,31 @@ impl Plugin for Echo {
             env!("CARGO_PKG_VERSION"),
             "Answers every op at once: measures the engine's own overhead.",
         )
-        .series(&["echo"])
+        .series(&[ECHO])
+        .counters(Tally::declare())
         .default_steps("1k,10k,100k")
     }
 
-    async fn start(ctx: Context) -> Result<Self, String> {
+    async fn start(ctx: Context<()>) -> Result<Self, String> {
         Ok(Echo {
             recorder: ctx.recorder,
-            fired: AtomicU64::new(0),
+            tally: Tally::default(),
         })
     }
 
     fn fire(&self, batch: Batch) -> FireAck {
         let now = clock::now();
         for op in batch.ops() {
-            self.recorder.record(Sample::ok(0, op.intended, now, now));
+            self.recorder.record(op.sent_at(now).ok(ECHO, now));
         }
-        self.fired.fetch_add(batch.count as u64, Ordering::Relaxed);
+        self.tally
+            .fired
+            .fetch_add(u64::from(batch.count), std::sync::atomic::Ordering::Relaxed);
         FireAck::all_accepted(batch.count)
     }
 
     fn counters(&self) -> Vec<Counter> {
-        vec![Counter::new(
-            "fired",
-            CounterKind::Attempted,
-            self.fired.load(Ordering::Relaxed),
-        )]
+        self.tally.counters()
     }
 }
 

@@ -1,10 +1,11 @@
-//! The plugin's options, checked once at start: every error is one line that
-//! names the option.
+//! The plugin's options, declared once, checked at start: every error is one
+//! line that names the option.
 
 use std::time::Duration;
 
 use chat_fixtures::HistoryPreset;
-use loadgen_plugin_api::sdk::{Info, Options};
+use loadgen_plugin_api::options;
+use loadgen_plugin_api::sdk::{Parsed, Positive};
 
 use crate::mix::Mix;
 
@@ -13,6 +14,27 @@ pub const ENDPOINTS: [&str; 2] = ["history", "thread"];
 /// `before_mode` keys: `open` (index 0) and `scrollback`.
 pub const BEFORE_MODES: [&str; 2] = ["open", "scrollback"];
 pub const SCROLLBACK: usize = 1;
+
+options! {
+    pub struct HistoryOptions {
+        /// history fixtures: history-small | history-medium | history-large (must match the server's)
+        preset: Parsed<HistoryPreset> = "history-small",
+        /// endpoint weights, key:weight over history, thread
+        mix: String = "history:80,thread:20",
+        /// history reads: open (newest page) vs scrollback (the next page of a chain an open read started)
+        before_mode: String = "open:70,scrollback:30",
+        /// pages a scrollback chain follows the previous page's oldest createdAt
+        scrollback_pages: Positive<u32> = "5",
+        /// `limit` of every history and thread request
+        page_limit: Positive<u32> = "20",
+        /// how long a request waits for its reply (Timeout after that)
+        request_timeout: Positive<Duration> = "5s",
+        /// requests awaiting replies beyond which new ops are refused (saturation)
+        max_in_flight: Positive<usize> = "10000",
+        /// site id in subjects (default: $SITE_ID, else site-local)
+        site: String = "",
+    }
+}
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Config {
@@ -30,50 +52,18 @@ pub struct Config {
     pub site: String,
 }
 
-pub fn declare(info: Info) -> Info {
-    info.option(
-        "preset",
-        "history-small",
-        "history fixtures: history-small | history-medium | history-large (must match the server's)",
-    )
-    .option("mix", "history:80,thread:20", "endpoint weights, key:weight over history, thread")
-    .option(
-        "before_mode",
-        "open:70,scrollback:30",
-        "history reads: open (newest page) vs scrollback (the next page of a chain an open read started)",
-    )
-    .option("scrollback_pages", "5", "pages a scrollback chain follows the previous page's oldest createdAt")
-    .option("page_limit", "20", "`limit` of every history and thread request")
-    .option("request_timeout", "5s", "how long a request waits for its reply (Timeout after that)")
-    .option(
-        "max_in_flight",
-        "10000",
-        "requests awaiting replies beyond which new ops are refused (saturation)",
-    )
-    .option("site", "", "site id in subjects (default: $SITE_ID, else site-local)")
-}
-
 impl Config {
-    pub fn from_options(o: &Options, env_site: Option<String>) -> Result<Config, String> {
-        let preset = o
-            .str("preset")?
-            .trim()
-            .parse::<HistoryPreset>()
-            .map_err(|e| format!("option 'preset': {e}"))?;
-        let site = chat_fixtures::site_id(o.str("site")?, env_site)
-            .map_err(|e| format!("option 'site': {e}"))?;
-        let request_timeout = o.duration("request_timeout")?;
-        if request_timeout.is_zero() {
-            return Err("option 'request_timeout' must be > 0".into());
-        }
+    pub fn from_options(o: &HistoryOptions, env_site: Option<String>) -> Result<Config, String> {
+        let site =
+            chat_fixtures::site_id(&o.site, env_site).map_err(|e| format!("option 'site': {e}"))?;
         Ok(Config {
-            preset,
-            mix: Mix::parse("mix", o.str("mix")?, ENDPOINTS)?,
-            before_mode: Mix::parse("before_mode", o.str("before_mode")?, BEFORE_MODES)?,
-            scrollback_pages: o.positive("scrollback_pages")?,
-            page_limit: o.positive("page_limit")?,
-            request_timeout,
-            max_in_flight: o.positive("max_in_flight")?,
+            preset: o.preset.get(),
+            mix: Mix::parse("mix", &o.mix, ENDPOINTS)?,
+            before_mode: Mix::parse("before_mode", &o.before_mode, BEFORE_MODES)?,
+            scrollback_pages: o.scrollback_pages.get(),
+            page_limit: o.page_limit.get(),
+            request_timeout: o.request_timeout.get(),
+            max_in_flight: o.max_in_flight.get(),
             site,
         })
     }
@@ -83,8 +73,14 @@ impl Config {
 mod tests {
     use super::*;
 
-    fn options(pairs: &[(&str, &str)]) -> Result<Options, String> {
-        Options::resolve_pairs(&declare(Info::new("history", "0", "")), pairs)
+    use loadgen_plugin_api::sdk::PluginOptions;
+
+    fn options(pairs: &[(&str, &str)]) -> Result<HistoryOptions, String> {
+        let given = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        HistoryOptions::resolve("history", &given)
     }
 
     #[test]
@@ -173,13 +169,13 @@ mod tests {
             (
                 "scrollback_pages",
                 "-1",
-                "option 'scrollback_pages': '-1' is not a number",
+                "option 'scrollback_pages': '-1' is not a whole number",
             ),
             ("page_limit", "0", "option 'page_limit' must be > 0"),
             (
                 "page_limit",
                 "many",
-                "option 'page_limit': 'many' is not a number",
+                "option 'page_limit': 'many' is not a whole number",
             ),
             (
                 "request_timeout",
@@ -204,7 +200,9 @@ mod tests {
             ),
         ];
         for (key, value, want) in table {
-            let err = Config::from_options(&options(&[(key, value)]).unwrap(), None).unwrap_err();
+            let err = options(&[(key, value)])
+                .and_then(|o| Config::from_options(&o, None))
+                .unwrap_err();
             assert!(err.starts_with(want), "{key}={value}: {err}");
             assert!(!err.contains('\n'), "{key}={value}: one line: {err}");
         }

@@ -13,7 +13,7 @@
 //! - `ops`: one op from choice to sample, and its deadlines (Timeout vs Lost).
 //! - `chains`: scrollback chains waiting for their next page.
 //! - `wire`: payloads and reply classification; `tally`: counters.
-//! - `inflight`: the `max_in_flight` bound.
+//! The `max_in_flight` bound and the deadlines are the SDK's `InFlight` table.
 //! - `link`: the NATS connection and the testbed fixtures check;
 //!   `preflight`: trial reads before the first step.
 
@@ -21,7 +21,6 @@ mod chains;
 mod config;
 #[cfg(test)]
 mod fake;
-mod inflight;
 mod link;
 mod mix;
 mod ops;
@@ -39,14 +38,11 @@ use chat_fixtures::HistoryFixtures;
 use loadgen_plugin_api::export_plugin;
 use loadgen_plugin_api::sdk::*;
 
-use config::Config;
-use inflight::Slots;
+use config::{Config, HistoryOptions};
 use ops::Ops;
 
 pub struct History {
     ops: Arc<Ops<Client>>,
-    recorder: Recorder,
-    slots: Slots,
     /// Next op sequence number (the engine's op index restarts every step);
     /// an op's choices derive from it.
     seq: AtomicU64,
@@ -54,77 +50,61 @@ pub struct History {
 }
 
 impl Plugin for History {
+    type Options = HistoryOptions;
+
     fn info() -> Info {
-        config::declare(
-            Info::new(
-                "history",
-                env!("CARGO_PKG_VERSION"),
-                "Chat history reads: history pages (open and scrollback) and threads over NATS request/reply.",
-            )
-            .series(&wire::SERIES)
-            .error_reasons(&wire::REASONS)
-            .default_steps("200,500,1k,2k,5k"),
+        Info::new(
+            "history",
+            env!("CARGO_PKG_VERSION"),
+            "Chat history reads: history pages (open and scrollback) and threads over NATS request/reply.",
         )
+        .series(&wire::SERIES)
+        .error_reasons(&wire::REASONS)
+        .counters(tally::Tally::declare())
+        .counters(InFlight::<u64>::declare_counters())
+        .default_steps("200,500,1k,2k,5k")
     }
 
-    async fn start(ctx: Context) -> Result<Self, String> {
+    async fn start(ctx: Context<HistoryOptions>) -> Result<Self, String> {
         let config = Config::from_options(&ctx.options, std::env::var("SITE_ID").ok())?;
         let fixtures = HistoryFixtures::build(config.preset, ctx.seed, &config.site);
         let tally = Arc::new(tally::Tally::default());
         let client = link::connect(Arc::clone(&tally)).await?;
         link::check_testbed(&client, &fixtures, &config.site).await?;
-        let slots = Slots::new(config.max_in_flight);
-        let ops = Ops::new(
-            config,
-            fixtures,
-            tally,
-            client.clone(),
-            ctx.seed,
-            ctx.loss_timeout,
-        );
+        let limits = Limits::new(config.max_in_flight).request_timeout(config.request_timeout);
+        let inflight = ctx.in_flight(limits);
+        let ops = Ops::new(config, fixtures, tally, client.clone(), ctx.seed, inflight);
         preflight::check(&ops).await?;
         Ok(History {
             ops: Arc::new(ops),
-            recorder: ctx.recorder,
-            slots,
             seq: AtomicU64::new(0),
             client,
         })
     }
 
     fn fire(&self, batch: Batch) -> FireAck {
-        let mut saturated = 0;
+        let mut ack = FireAck::default();
         for op in batch.ops() {
-            let Some(slot) = self.slots.try_take() else {
-                saturated += 1;
+            let seq = self.seq.fetch_add(1, Ordering::Relaxed);
+            let Some(started) = self.ops.begin(seq, op.intended) else {
+                ack.saturated += 1;
                 continue;
             };
-            let seq = self.seq.fetch_add(1, Ordering::Relaxed);
-            let (ops, recorder) = (Arc::clone(&self.ops), self.recorder.clone());
-            tokio::spawn(async move {
-                let sample = ops.run(seq, op.intended).await;
-                recorder.record(sample);
-                drop(slot);
-            });
+            ack.accepted += 1;
+            let ops = Arc::clone(&self.ops);
+            tokio::spawn(async move { ops.finish(started).await });
         }
-        self.ops
-            .tally
-            .saturated
-            .fetch_add(u64::from(saturated), Ordering::Relaxed);
-        FireAck {
-            accepted: batch.count - saturated,
-            saturated,
-        }
+        ack
     }
 
     fn counters(&self) -> Vec<Counter> {
-        self.ops.tally.counters()
+        self.ops.counters()
     }
 
-    fn series_in_use(&self) -> Vec<u16> {
-        [wire::HISTORY, wire::THREAD]
+    fn series_in_use(&self) -> Vec<Series> {
+        wire::SERIES
             .into_iter()
-            .filter(|&s| self.ops.config.mix.includes(s as usize))
+            .filter(|s| self.ops.config.mix.includes(s.index() as usize))
             .collect()
     }
 

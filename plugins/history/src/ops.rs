@@ -2,14 +2,11 @@
 //!
 //! An op's choices (endpoint, open or scrollback, room, caller, thread) are
 //! drawn from `hash(seed, seq)`, so a run repeats them exactly; only the
-//! scrollback cursors come from the server's answers. The op then sends one
-//! request and waits until the earlier of two deadlines:
-//! - `sent + request_timeout` → [`Outcome::Timeout`], counted in `timeouts`
-//!   (a failure);
-//! - `intended + loss_timeout` (the engine's drain) → [`Outcome::Lost`],
-//!   counted in `lost` (the engine's loss rate), as the SDK asks.
-//!
-//! Whichever comes first names the outcome, so an op is never both.
+//! scrollback cursors come from the server's answers. [`Ops::begin`] claims
+//! the op's place in the SDK's in-flight table (or refuses it: saturation);
+//! [`Ops::finish`] sends one request and waits until the table's deadline —
+//! `sent + request_timeout` (Timeout) or `intended + loss_timeout` (Lost),
+//! whichever comes first. The table records exactly one sample per op.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -17,7 +14,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use chat_fixtures::{hash, HistoryFixtures, MessageId, Rng};
-use loadgen_plugin_api::sdk::{clock, MonoNanos, Outcome, Sample};
+use loadgen_plugin_api::sdk::{clock, Answer, InFlight, MonoNanos, Op, Reason, Sent, Series};
 
 use crate::chains::{Chain, Chains, PageEnd};
 use crate::config::{Config, SCROLLBACK};
@@ -65,27 +62,13 @@ pub enum Read {
     },
 }
 
-/// Which deadline ended a wait.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Expiry {
-    Timeout,
-    Lost,
-}
-
-/// The earlier of `sent + request_timeout` and `intended + loss_timeout`
-/// (all ns), and what reaching it means. A tie is Lost: the engine would
-/// count the op lost anyway.
-pub fn deadline(
-    sent: u64,
-    intended: u64,
-    request_timeout: u64,
-    loss_timeout: Option<u64>,
-) -> (u64, Expiry) {
-    let timeout_at = sent.saturating_add(request_timeout);
-    match loss_timeout.map(|l| intended.saturating_add(l)) {
-        Some(lost_at) if lost_at <= timeout_at => (lost_at, Expiry::Lost),
-        _ => (timeout_at, Expiry::Timeout),
-    }
+/// An op that has its place in the in-flight table, ready to send.
+pub struct Started {
+    seq: u64,
+    read: Read,
+    subject: String,
+    payload: Bytes,
+    sent: Sent,
 }
 
 pub struct Ops<T> {
@@ -98,8 +81,8 @@ pub struct Ops<T> {
     pub tally: Arc<Tally>,
     pub transport: T,
     seed: u64,
-    /// `None` when the host sets no loss deadline.
-    loss_timeout_ns: Option<u64>,
+    /// Ops awaiting replies: `max_in_flight`, request timeout, loss deadline.
+    pub inflight: Arc<InFlight<u64>>,
 }
 
 impl<T: Transport> Ops<T> {
@@ -109,7 +92,7 @@ impl<T: Transport> Ops<T> {
         tally: Arc<Tally>,
         transport: T,
         seed: u64,
-        loss_timeout: Duration,
+        inflight: Arc<InFlight<u64>>,
     ) -> Ops<T> {
         Ops {
             rooms: Zipf::new(fixtures.room_count(), ROOM_EXPONENT),
@@ -119,22 +102,29 @@ impl<T: Transport> Ops<T> {
             tally,
             transport,
             seed,
-            loss_timeout_ns: (!loss_timeout.is_zero()).then_some(loss_timeout.as_nanos() as u64),
+            inflight,
         }
+    }
+
+    /// The plugin's counters: its own and the in-flight table's.
+    pub fn counters(&self) -> Vec<loadgen_plugin_api::sdk::Counter> {
+        let mut counters = self.tally.counters();
+        counters.extend(self.inflight.counters());
+        counters
     }
 
     /// What op `seq` reads. Every draw is made whatever the options, so one
     /// option never shifts the others' choices.
     pub fn plan(&self, seq: u64) -> Read {
         let f = &self.fixtures;
-        let mut rng = Rng::new(hash(&[self.seed, DRAWS, seq]));
+        let mut rng = self.draws(seq);
         let endpoint = self.config.mix.pick(&mut rng);
         let mode = self.config.before_mode.pick(&mut rng);
         let room = self.rooms.draw(&mut rng);
         let members = f.members(room);
         let user = members[rng.below(members.len() as u64) as usize];
         let thread_draw = rng.next_u64();
-        if endpoint == THREAD as usize {
+        if endpoint == THREAD.index() as usize {
             return Read::Thread {
                 room,
                 user,
@@ -149,6 +139,20 @@ impl<T: Transport> Ops<T> {
             }
         }
         Read::Open { room, user }
+    }
+
+    fn draws(&self, seq: u64) -> Rng {
+        Rng::new(hash(&[self.seed, DRAWS, seq]))
+    }
+
+    /// The series op `seq` reads: `plan`'s first draw, without its side
+    /// effects (taking a chain).
+    fn series_of(&self, seq: u64) -> Series {
+        if self.config.mix.pick(&mut self.draws(seq)) == THREAD.index() as usize {
+            THREAD
+        } else {
+            HISTORY
+        }
     }
 
     /// A seeded thread parent of `room`; in a preset without threads, any
@@ -167,7 +171,7 @@ impl<T: Transport> Ops<T> {
     }
 
     /// The series, subject and body of a read.
-    pub fn encode(&self, read: &Read) -> (u16, String, Bytes) {
+    pub fn encode(&self, read: &Read) -> (Series, String, Bytes) {
         let f = &self.fixtures;
         let limit = self.config.page_limit;
         let subject = |room: u32, user: u32, endpoint: &str| {
@@ -209,57 +213,64 @@ impl<T: Transport> Ops<T> {
         }
     }
 
-    /// Run op `seq`, due at `intended`: send, wait, classify, count. Returns
-    /// its sample; never panics on what the server sends.
-    pub async fn run(&self, seq: u64, intended: MonoNanos) -> Sample {
+    /// Claim op `seq`'s place in the in-flight table and plan it; `None`
+    /// when `max_in_flight` ops are open (saturation: nothing is planned, so
+    /// no scrollback chain is taken).
+    pub fn begin(&self, seq: u64, intended: MonoNanos) -> Option<Started> {
+        let sent = Op {
+            index: seq,
+            intended,
+        }
+        .sent_at(clock::now());
+        self.inflight.start(seq, sent, self.series_of(seq)).ok()?;
         let read = self.plan(seq);
-        let (series, subject, payload) = self.encode(&read);
-        let tally = &self.tally;
-        bump(&tally.requests);
-        let sent = clock::now();
-        let (at, expiry) = deadline(
-            sent.0,
-            intended.0,
-            self.config.request_timeout.as_nanos() as u64,
-            self.loss_timeout_ns,
-        );
-        let budget = Duration::from_nanos(at.saturating_sub(sent.0));
-        let answer = tokio::time::timeout(budget, self.transport.request(subject, payload)).await;
+        let (_, subject, payload) = self.encode(&read);
+        bump(&self.tally.requests);
+        Some(Started {
+            seq,
+            read,
+            subject,
+            payload,
+            sent,
+        })
+    }
+
+    /// Send the request and wait for its answer until the table's deadline;
+    /// the table records the op's sample. Never panics on what the server sends.
+    pub async fn finish(&self, op: Started) {
+        let (deadline, _) = self.inflight.deadline(op.sent);
+        let budget = Duration::from_nanos(deadline.since(clock::now()));
+        let answer =
+            tokio::time::timeout(budget, self.transport.request(op.subject, op.payload)).await;
         let done = clock::now();
-        let fail = |reason| Sample::failed(series, Outcome::Error, reason, intended, sent, done);
-        match answer.unwrap_or(Err(SendError::TimedOut)) {
-            Ok(reply) => match wire::parse_reply(&reply) {
+        let table = &self.inflight;
+        let fail = |counter: &std::sync::atomic::AtomicU64, reason: Reason| {
+            if table.complete(&op.seq, Answer::Error(reason), done) {
+                bump(counter);
+            }
+        };
+        let tally = &self.tally;
+        match answer {
+            Ok(Ok(reply)) => match wire::parse_reply(&reply) {
                 Reply::Page(end) => {
-                    self.follow(seq, read, end);
-                    Sample::ok(series, intended, sent, done)
+                    if table.complete(&op.seq, Answer::Ok, done) {
+                        self.follow(op.seq, op.read, end);
+                    }
                 }
-                Reply::Error => {
-                    bump(&tally.error_reply);
-                    fail(wire::ERROR_REPLY)
-                }
-                Reply::Malformed => {
-                    bump(&tally.bad_reply);
-                    fail(wire::BAD_REPLY)
-                }
+                Reply::Error => fail(&tally.error_reply, wire::ERROR_REPLY),
+                Reply::Malformed => fail(&tally.bad_reply, wire::BAD_REPLY),
             },
-            Err(SendError::NoResponders) => {
-                bump(&tally.no_responders);
-                fail(wire::NO_RESPONDERS)
+            Ok(Err(SendError::NoResponders)) => fail(&tally.no_responders, wire::NO_RESPONDERS),
+            Ok(Err(SendError::Failed)) => fail(&tally.request_failed, wire::REQUEST),
+            // The client gave up before our deadline: a timeout all the same.
+            Ok(Err(SendError::TimedOut)) => {
+                table.complete(&op.seq, Answer::Timeout, done);
             }
-            Err(SendError::Failed) => {
-                bump(&tally.request_failed);
-                fail(wire::REQUEST)
+            // Our timer fired at the deadline (tokio's clock may differ from
+            // the monotonic one by a tick): Timeout or Lost, recorded at it.
+            Err(_elapsed) => {
+                table.expire_key(&op.seq, MonoNanos(done.0.max(deadline.0)));
             }
-            Err(SendError::TimedOut) => match expiry {
-                Expiry::Timeout => {
-                    bump(&tally.timeouts);
-                    Sample::failed(series, Outcome::Timeout, 0, intended, sent, done)
-                }
-                Expiry::Lost => {
-                    bump(&tally.lost);
-                    Sample::failed(series, Outcome::Lost, 0, intended, sent, MonoNanos(at))
-                }
-            },
         }
     }
 

@@ -69,25 +69,25 @@ mod tests {
     use std::sync::Arc;
 
     use chat_fixtures::{HistoryFixtures, HistoryPreset};
-    use loadgen_plugin_api::sdk::{Info, Options};
+    use loadgen_plugin_api::sdk::{InFlight, Limits};
 
     use super::*;
-    use crate::config::{declare, Config};
+    use crate::config::{Config, HistoryOptions};
     use crate::fake::{Behaviour, Fake};
 
     /// Our fixtures are (history-small, 42); the fake serves `served`.
     fn ops(served: HistoryFixtures) -> Ops<Fake> {
-        let options =
-            Options::resolve(&declare(Info::new("history", "0", "")), Default::default()).unwrap();
-        let config = Config::from_options(&options, None).unwrap();
+        let config = Config::from_options(&HistoryOptions::default(), None).unwrap();
         let ours = HistoryFixtures::build(config.preset, 42, &config.site);
+        let (recorder, _) = loadgen_plugin_api::testing::capture();
+        let inflight = InFlight::new(Limits::new(1), Duration::from_secs(2), recorder);
         Ops::new(
             config,
             ours,
             Arc::default(),
             Fake::new(served),
             42,
-            Duration::from_secs(2),
+            Arc::new(inflight),
         )
     }
 

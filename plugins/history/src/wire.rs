@@ -6,17 +6,18 @@ use serde::{Deserialize, Serialize};
 
 use crate::chains::PageEnd;
 
-/// Series indices, in `Info::series` order (= the `mix` keys).
-pub const HISTORY: u16 = 0;
-pub const THREAD: u16 = 1;
-pub const SERIES: [&str; 2] = ["history", "thread"];
+use loadgen_plugin_api::sdk::{Reason, Series};
 
-/// Error reasons, in `Info::error_reasons` order.
-pub const ERROR_REPLY: u16 = 0;
-pub const BAD_REPLY: u16 = 1;
-pub const NO_RESPONDERS: u16 = 2;
-pub const REQUEST: u16 = 3;
-pub const REASONS: [&str; 4] = ["error_reply", "bad_reply", "no_responders", "request"];
+/// The series, in the order of the `mix` keys.
+pub const HISTORY: Series = Series::new(0, "history");
+pub const THREAD: Series = Series::new(1, "thread");
+pub const SERIES: [Series; 2] = [HISTORY, THREAD];
+
+pub const ERROR_REPLY: Reason = Reason::new(0, "error_reply");
+pub const BAD_REPLY: Reason = Reason::new(1, "bad_reply");
+pub const NO_RESPONDERS: Reason = Reason::new(2, "no_responders");
+pub const REQUEST: Reason = Reason::new(3, "request");
+pub const REASONS: [Reason; 4] = [ERROR_REPLY, BAD_REPLY, NO_RESPONDERS, REQUEST];
 
 /// `…msg.history`: `{"before": <unix ms>?, "limit": n}`.
 #[derive(Serialize)]

@@ -5,7 +5,6 @@
 use std::net::{Ipv4Addr, TcpListener};
 use std::time::{Duration, Instant};
 
-use loadgen_plugin_api::sdk::*;
 use loadgen_plugin_api::testing;
 use loadgen_plugin_history::History;
 
@@ -13,19 +12,25 @@ const LOSS: Duration = Duration::from_secs(2);
 
 #[test]
 fn describes_itself() {
-    let info = History::info();
-    assert_eq!(info.name, "history");
-    assert_eq!(info.series, ["history", "thread"]);
+    let info = testing::describe_plugin::<History>().unwrap();
+    assert_eq!(info.name.as_str(), "history");
     assert_eq!(
-        info.error_reasons,
+        info.series.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+        ["history", "thread"]
+    );
+    assert_eq!(
+        info.error_reasons
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>(),
         ["error_reply", "bad_reply", "no_responders", "request"]
     );
-    assert_eq!(info.default_steps, "200,500,1k,2k,5k");
+    assert_eq!(info.default_steps.as_str(), "200,500,1k,2k,5k");
     assert!(info.durables.is_empty(), "no JetStream backlog");
-    let declared: Vec<(&str, &str)> = info
-        .options
+    let (declared, all_have_help) = testing::declared_options::<History>();
+    let declared: Vec<(&str, &str)> = declared
         .iter()
-        .map(|o| (o.name.as_str(), o.default.as_str()))
+        .map(|(n, d)| (n.as_str(), d.as_str()))
         .collect();
     assert_eq!(
         declared,
@@ -38,9 +43,10 @@ fn describes_itself() {
             ("request_timeout", "5s"),
             ("max_in_flight", "10000"),
             ("site", ""),
+            ("worker_threads", "auto"),
         ]
     );
-    assert!(info.options.iter().all(|o| !o.help.is_empty()));
+    assert!(all_have_help);
 }
 
 /// Options are checked before anything connects: with every default (or a
@@ -102,7 +108,7 @@ fn options_are_checked_before_connecting() {
         (
             "page_limit",
             "-3",
-            "option 'page_limit': '-3' is not a number",
+            "option 'page_limit': '-3' is not a whole number",
         ),
         (
             "request_timeout",

@@ -1,15 +1,30 @@
-//! The plugin's options, checked once at start.
+//! The plugin's options, declared once, checked at start.
 
 use chat_fixtures::MessagePreset;
-use loadgen_plugin_api::sdk::{Info, Options};
+use loadgen_plugin_api::sdk::{Parsed, Positive};
+use loadgen_plugin_api::{option_choice, options};
 
-/// How messages enter the system.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Inject {
-    /// The client path: SendMessageRequest to the gatekeeper; E1 and E2.
-    Frontdoor,
-    /// JetStream publish of the canonical MessageEvent (bypasses the gatekeeper); E2 only.
-    Canonical,
+option_choice! {
+    /// How messages enter the system.
+    pub enum Inject {
+        /// The client path: SendMessageRequest to the gatekeeper; E1 and E2.
+        Frontdoor = "frontdoor",
+        /// JetStream publish of the canonical MessageEvent (bypasses the gatekeeper); E2 only.
+        Canonical = "canonical",
+    }
+}
+
+options! {
+    pub struct MessagesOptions {
+        /// fixtures: small | medium | large | realistic (must match the server's)
+        preset: Parsed<MessagePreset> = "medium",
+        /// frontdoor (gatekeeper; E1+E2) | canonical (JetStream publish; E2 only)
+        inject: Inject = "frontdoor",
+        /// ops awaiting their answers beyond which new ops are refused (saturation)
+        max_in_flight: Positive<usize> = "100000",
+        /// site id in subjects and stream names (default: $SITE_ID, else site-local)
+        site: String = "",
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -20,45 +35,14 @@ pub struct Config {
     pub site: String,
 }
 
-pub fn declare(info: Info) -> Info {
-    info.option(
-        "preset",
-        "medium",
-        "fixtures: small | medium | large | realistic (must match the server's)",
-    )
-    .option(
-        "inject",
-        "frontdoor",
-        "frontdoor (gatekeeper; E1+E2) | canonical (JetStream publish; E2 only)",
-    )
-    .option(
-        "max_in_flight",
-        "100000",
-        "ops awaiting their answers beyond which new ops are refused (saturation)",
-    )
-    .option(
-        "site",
-        "",
-        "site id in subjects and stream names (default: $SITE_ID, else site-local)",
-    )
-}
-
 impl Config {
-    pub fn from_options(o: &Options, env_site: Option<String>) -> Result<Config, String> {
-        let preset_name = o.str("preset")?;
-        let preset = preset_name
-            .parse::<MessagePreset>()
-            .map_err(|e| format!("option 'preset': {e}"))?;
-        let inject = match o.choice("inject", &["frontdoor", "canonical"])? {
-            "frontdoor" => Inject::Frontdoor,
-            _ => Inject::Canonical,
-        };
-        let site = chat_fixtures::site_id(o.str("site")?, env_site)
-            .map_err(|e| format!("option 'site': {e}"))?;
+    pub fn from_options(o: &MessagesOptions, env_site: Option<String>) -> Result<Config, String> {
+        let site =
+            chat_fixtures::site_id(&o.site, env_site).map_err(|e| format!("option 'site': {e}"))?;
         Ok(Config {
-            preset,
-            inject,
-            max_in_flight: o.positive("max_in_flight")?,
+            preset: o.preset.get(),
+            inject: o.inject,
+            max_in_flight: o.max_in_flight.get(),
             site,
         })
     }
@@ -67,9 +51,10 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use loadgen_plugin_api::sdk::PluginOptions;
 
-    fn options(pairs: &[(&str, &str)]) -> Result<Options, String> {
-        Options::resolve_pairs(&declare(Info::new("messages", "0", "")), pairs)
+    fn options(pairs: &[(&str, &str)]) -> Result<MessagesOptions, String> {
+        MessagesOptions::from_pairs(pairs)
     }
 
     #[test]
@@ -105,7 +90,9 @@ mod tests {
             ),
         ];
         for (key, value, want) in table {
-            let err = Config::from_options(&options(&[(key, value)]).unwrap(), None).unwrap_err();
+            let err = options(&[(key, value)])
+                .and_then(|o| Config::from_options(&o, None))
+                .unwrap_err();
             assert!(err.starts_with(want), "{key}={value}: {err}");
         }
     }

@@ -8,13 +8,12 @@
 //! # Layout
 //! - `config`: options. `ids`: ids that carry the op's sequence number.
 //! - `wire`: payloads. `shared`: building messages, recording samples.
-//! - `inflight`: ops awaiting answers, bounded by `max_in_flight` and the loss deadline.
+//! Ops awaiting answers live in the SDK's `InFlight` table (bound, loss deadline).
 //! - `link`: connecting, the testbed fixtures check, the preflight sends.
 //! - `receive`: reply and broadcast receivers, the loss sweeper. `tally`: counters.
 
 mod config;
 mod ids;
-mod inflight;
 mod link;
 mod receive;
 mod shared;
@@ -31,13 +30,9 @@ use chat_fixtures::Fixtures;
 use loadgen_plugin_api::export_plugin;
 use loadgen_plugin_api::sdk::*;
 
-use config::{Config, Inject};
-use inflight::Pending;
+use config::{Config, Inject, MessagesOptions};
 use shared::{Outgoing, Shared};
 use tally::bump;
-
-/// Used when the host sets no loss deadline.
-const DEFAULT_LOSS_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub struct Messages {
     shared: Arc<Shared>,
@@ -46,23 +41,25 @@ pub struct Messages {
 }
 
 impl Plugin for Messages {
+    type Options = MessagesOptions;
+
     fn info() -> Info {
-        config::declare(
-            Info::new(
-                "messages",
-                env!("CARGO_PKG_VERSION"),
-                "Chat message sends: E1 gatekeeper ack, E2 broadcast visibility, JetStream backlog.",
-            )
-            .series(&wire::SERIES)
-            .error_reasons(&wire::REASONS)
-            .default_steps("500,1k,2k,5k,10k")
-            .durable("MESSAGES_CANONICAL_{site}", "message-worker")
-            .durable("MESSAGES_CANONICAL_{site}", "broadcast-worker")
-            .durable("MESSAGES_{site}", "message-gatekeeper"),
+        Info::new(
+            "messages",
+            env!("CARGO_PKG_VERSION"),
+            "Chat message sends: E1 gatekeeper ack, E2 broadcast visibility, JetStream backlog.",
         )
+        .series(&wire::SERIES)
+        .error_reasons(&wire::REASONS)
+        .counters(tally::Tally::declare())
+        .counters(InFlight::<u64>::declare_counters())
+        .default_steps("500,1k,2k,5k,10k")
+        .durable("MESSAGES_CANONICAL_{site}", "message-worker")
+        .durable("MESSAGES_CANONICAL_{site}", "broadcast-worker")
+        .durable("MESSAGES_{site}", "message-gatekeeper")
     }
 
-    async fn start(ctx: Context) -> Result<Self, String> {
+    async fn start(ctx: Context<MessagesOptions>) -> Result<Self, String> {
         let config = Config::from_options(&ctx.options, std::env::var("SITE_ID").ok())?;
         let fixtures = Fixtures::build(config.preset, ctx.seed, &config.site);
         let tally = Arc::new(tally::Tally::default());
@@ -72,25 +69,17 @@ impl Plugin for Messages {
         if config.inject == Inject::Frontdoor {
             link::preflight(&client, &fixtures, nonce, &config.site).await?;
         }
-        let loss_timeout = if ctx.loss_timeout.is_zero() {
-            DEFAULT_LOSS_TIMEOUT
-        } else {
-            ctx.loss_timeout
-        };
         let shared = Arc::new(Shared {
+            inflight: ctx.in_flight(Limits::new(config.max_in_flight)),
             config,
             fixtures,
-            inflight: Default::default(),
             tally,
-            recorder: ctx.recorder,
             nonce,
             seed: ctx.seed,
             seq: Default::default(),
-            loss_timeout_ns: loss_timeout.as_nanos() as u64,
             last_in_room: Default::default(),
         });
         subscribe(&client, &shared).await?;
-        tokio::spawn(receive::sweep_lost(Arc::clone(&shared)));
         Ok(Messages {
             jetstream: jetstream::new(client.clone()),
             shared,
@@ -100,37 +89,33 @@ impl Plugin for Messages {
 
     fn fire(&self, batch: Batch) -> FireAck {
         let s = &self.shared;
-        let now = clock::now().0;
+        let now = clock::now();
         let frontdoor = s.config.inject == Inject::Frontdoor;
+        let awaits: &[Series] = if frontdoor {
+            &[wire::E1, wire::E2]
+        } else {
+            &[wire::E2]
+        };
         let mut outgoing = Vec::with_capacity(batch.count as usize);
-        let mut saturated = 0;
+        let mut ack = FireAck::default();
         for op in batch.ops() {
-            if s.inflight.len() >= s.config.max_in_flight {
-                saturated += 1;
+            let seq = s.seq.fetch_add(1, Ordering::Relaxed);
+            if s.inflight
+                .start_awaiting(seq, op.sent_at(now), awaits)
+                .is_err()
+            {
+                ack.saturated += 1;
                 continue;
             }
-            let seq = s.seq.fetch_add(1, Ordering::Relaxed);
-            let pending = Pending {
-                intended: op.intended.0,
-                sent: now,
-                need_e1: frontdoor,
-                need_e2: true,
-            };
+            ack.accepted += 1;
             match s.build(seq) {
-                Ok(out) => {
-                    s.inflight
-                        .insert(seq, pending, op.intended.0 + s.loss_timeout_ns);
-                    outgoing.push(out);
-                }
+                Ok(out) => outgoing.push(out),
                 Err(_) => {
                     bump(&s.tally.marshal);
-                    s.fail(&pending, Outcome::Error, wire::MARSHAL, MonoNanos(now));
+                    s.inflight.complete(&seq, Answer::Error(wire::MARSHAL), now);
                 }
             }
         }
-        s.tally
-            .saturated
-            .fetch_add(saturated as u64, Ordering::Relaxed);
         if frontdoor {
             tokio::spawn(publish_core(self.client.clone(), Arc::clone(s), outgoing));
         } else {
@@ -140,14 +125,13 @@ impl Plugin for Messages {
                 outgoing,
             ));
         }
-        FireAck {
-            accepted: batch.count - saturated,
-            saturated,
-        }
+        ack
     }
 
     fn counters(&self) -> Vec<Counter> {
-        self.shared.tally.counters()
+        let mut counters = self.shared.tally.counters();
+        counters.extend(self.shared.inflight.counters());
+        counters
     }
 
     fn pending_targets(&self) -> Vec<PendingTarget> {
@@ -166,7 +150,7 @@ impl Plugin for Messages {
         targets
     }
 
-    fn series_in_use(&self) -> Vec<u16> {
+    fn series_in_use(&self) -> Vec<Series> {
         match self.shared.config.inject {
             Inject::Frontdoor => vec![wire::E1, wire::E2],
             Inject::Canonical => vec![wire::E2],
@@ -231,9 +215,8 @@ async fn publish_jetstream(js: jetstream::Context, s: Arc<Shared>, outgoing: Vec
 
 fn publish_failed(s: &Shared, seq: u64) {
     bump(&s.tally.publish);
-    if let Some(op) = s.inflight.remove(seq) {
-        s.fail(&op, Outcome::Error, wire::PUBLISH, clock::now());
-    }
+    s.inflight
+        .complete(&seq, Answer::Error(wire::PUBLISH), clock::now());
 }
 
 /// Distinct per process and start time.

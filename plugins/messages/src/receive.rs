@@ -1,20 +1,16 @@
-//! The receivers: gatekeeper replies (E1), room broadcasts (E2), and the
-//! sweeper that reports ops unanswered by their deadline as Lost.
+//! The receivers: gatekeeper replies (E1) and room broadcasts (E2). Ops
+//! unanswered by their deadline are recorded Lost by the SDK's in-flight table.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_nats::Subscriber;
 use futures::StreamExt;
-use loadgen_plugin_api::sdk::{clock, MonoNanos, Outcome};
+use loadgen_plugin_api::sdk::{clock, Answer};
 
 use crate::ids;
-use crate::inflight::Answered;
 use crate::shared::Shared;
 use crate::tally::bump;
 use crate::wire::{self, Reply, BAD_REPLY, E1, E2, GATEKEEPER};
-
-const SWEEP_EVERY: Duration = Duration::from_millis(10);
 
 /// `chat.user.*.response.*`: the gatekeeper's answer to each send.
 pub async fn replies(mut sub: Subscriber, s: Arc<Shared>) {
@@ -26,22 +22,21 @@ pub async fn replies(mut sub: Subscriber, s: Arc<Shared>) {
         };
         match wire::parse_reply(&msg.payload) {
             Reply::Stored => {
-                if let Answered::First(op) = s.inflight.answer(seq, true) {
-                    s.ok(E1, &op, done);
-                }
+                s.inflight.complete_series(&seq, E1, done);
             }
-            // A rejected message is never broadcast: fail both series now.
+            // A rejected message is never broadcast: the op fails now.
             Reply::Rejected(_) => {
-                if let Some(op) = s.inflight.remove(seq) {
+                if s.inflight.complete(&seq, Answer::Error(GATEKEEPER), done) {
                     bump(&s.tally.gatekeeper);
-                    s.fail(&op, Outcome::Error, GATEKEEPER, done);
                 }
             }
-            // The message may still have been stored and broadcast: keep waiting for E2.
+            // The op failed (one failure per op): a broadcast that may still
+            // come is ignored rather than counted as a second outcome.
             Reply::Malformed => {
-                if let Answered::First(op) = s.inflight.answer(seq, true) {
+                if s.inflight.awaits(&seq, E1)
+                    && s.inflight.complete(&seq, Answer::Error(BAD_REPLY), done)
+                {
                     bump(&s.tally.bad_reply);
-                    s.fail(&op, Outcome::Error, BAD_REPLY, done);
                 }
             }
         }
@@ -61,22 +56,6 @@ pub async fn broadcasts(rooms: Subscriber, users: Subscriber, s: Arc<Shared>) {
         let Some(seq) = ids::parse_message_id(s.nonce, &id) else {
             continue;
         };
-        if let Answered::First(op) = s.inflight.answer(seq, false) {
-            s.ok(E2, &op, done);
-        }
-    }
-}
-
-/// Report as Lost whatever is unanswered at its deadline.
-pub async fn sweep_lost(s: Arc<Shared>) {
-    let mut tick = tokio::time::interval(SWEEP_EVERY);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        for op in s.inflight.expire(clock::now().0) {
-            bump(&s.tally.lost);
-            let deadline = MonoNanos(op.intended + s.loss_timeout_ns);
-            s.fail(&op, Outcome::Lost, 0, deadline);
-        }
+        s.inflight.complete_series(&seq, E2, done);
     }
 }

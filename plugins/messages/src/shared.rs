@@ -1,4 +1,4 @@
-//! [`Shared`]: what the sender, the receivers and the loss sweeper share.
+//! [`Shared`]: what the sender and the receivers share.
 
 use std::collections::HashMap;
 use std::sync::atomic::AtomicU64;
@@ -6,27 +6,25 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use chat_fixtures::{Fixtures, Rng};
-use loadgen_plugin_api::sdk::{MonoNanos, Outcome, Recorder, Sample};
+use loadgen_plugin_api::sdk::InFlight;
 
 use crate::config::{Config, Inject};
 use crate::ids;
-use crate::inflight::{InFlight, Pending};
 use crate::tally::Tally;
-use crate::wire::{self, E1, E2};
+use crate::wire;
 
 pub struct Shared {
     pub config: Config,
     pub fixtures: Fixtures,
-    pub inflight: InFlight,
+    /// Ops awaiting E1 and/or E2, keyed by sequence number.
+    pub inflight: Arc<InFlight<u64>>,
     /// Shared with the connection's event callback (slow-consumer drops).
     pub tally: Arc<Tally>,
-    pub recorder: Recorder,
     /// Makes this run's ids unique among everything the server stored.
     pub nonce: u32,
     pub seed: u64,
     /// Next op sequence number (the engine's op index restarts every step).
     pub seq: AtomicU64,
-    pub loss_timeout_ns: u64,
     /// Last message id sent per room: thread replies need a parent.
     pub last_in_room: Mutex<HashMap<u32, String>>,
 }
@@ -103,28 +101,5 @@ impl Shared {
         };
         last.insert(room, message_id.to_string());
         parent
-    }
-
-    pub fn ok(&self, series: u16, op: &Pending, done: MonoNanos) {
-        self.recorder.record(Sample::ok(
-            series,
-            MonoNanos(op.intended),
-            MonoNanos(op.sent),
-            done,
-        ));
-    }
-
-    /// Record the op as failed (or lost) once, on the first series it was
-    /// still waiting for: the engine counts failed ops, not failed series.
-    pub fn fail(&self, op: &Pending, outcome: Outcome, reason: u16, done: MonoNanos) {
-        let series = if op.need_e1 { E1 } else { E2 };
-        self.recorder.record(Sample::failed(
-            series,
-            outcome,
-            reason,
-            MonoNanos(op.intended),
-            MonoNanos(op.sent),
-            done,
-        ));
     }
 }

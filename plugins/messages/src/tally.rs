@@ -1,23 +1,23 @@
-//! The plugin's counters (PROTOCOL.md): attempted = published + publish +
-//! marshal; failed = publish + marshal + gatekeeper + bad_reply.
+//! The plugin's counters (PROTOCOL.md). With the in-flight table's
+//! `saturated`, `timeouts` and `lost`, they explain a step's errors by cause.
 
 pub use loadgen_plugin_api::sdk::bump;
 
 loadgen_plugin_api::counter_set! {
     pub struct Tally {
-        published: Attempted,
-        /// Client publish failed.
-        publish: AttemptedAndFailed,
-        marshal: AttemptedAndFailed,
-        /// The gatekeeper replied `{"error": …}`.
-        gatekeeper: Failed,
-        /// A reply that is not valid JSON.
-        bad_reply: Failed,
-        saturated: Info,
-        lost: Info,
+        /// Messages published (core NATS) or acked by JetStream.
+        published,
+        /// Client publish failed (an error).
+        publish,
+        /// A message could not be encoded (an error).
+        marshal,
+        /// The gatekeeper replied `{"error": …}` (an error).
+        gatekeeper,
+        /// A reply that is not valid JSON (an error).
+        bad_reply,
         /// A broadcast that is not valid JSON (its op will be lost).
-        bad_broadcast: Info,
+        bad_broadcast,
         /// Messages the NATS client dropped because a subscription fell behind.
-        slow_consumer: Info,
+        slow_consumer,
     }
 }

@@ -4,17 +4,18 @@ use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
-/// Series indices, in `Info::series` order.
-pub const E1: u16 = 0;
-pub const E2: u16 = 1;
-pub const SERIES: [&str; 2] = ["E1", "E2"];
+use loadgen_plugin_api::sdk::{Reason, Series};
 
-/// Error reasons, in `Info::error_reasons` order.
-pub const PUBLISH: u16 = 0;
-pub const MARSHAL: u16 = 1;
-pub const GATEKEEPER: u16 = 2;
-pub const BAD_REPLY: u16 = 3;
-pub const REASONS: [&str; 4] = ["publish", "marshal", "gatekeeper", "bad_reply"];
+/// E1: publish → the gatekeeper's reply. E2: publish → the first broadcast.
+pub const E1: Series = Series::new(0, "E1");
+pub const E2: Series = Series::new(1, "E2");
+pub const SERIES: [Series; 2] = [E1, E2];
+
+pub const PUBLISH: Reason = Reason::new(0, "publish");
+pub const MARSHAL: Reason = Reason::new(1, "marshal");
+pub const GATEKEEPER: Reason = Reason::new(2, "gatekeeper");
+pub const BAD_REPLY: Reason = Reason::new(3, "bad_reply");
+pub const REASONS: [Reason; 4] = [PUBLISH, MARSHAL, GATEKEEPER, BAD_REPLY];
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]

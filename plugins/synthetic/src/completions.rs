@@ -74,10 +74,15 @@ impl Completions {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use loadgen_plugin_api::sdk::Sample;
+    use loadgen_plugin_api::sdk::{Op, Sample, Series};
 
     fn done_at(ns: u64) -> Sample {
-        Sample::ok(0, MonoNanos(0), MonoNanos(0), MonoNanos(ns))
+        let op = Op {
+            index: 0,
+            intended: MonoNanos(0),
+        };
+        op.sent_at(MonoNanos(0))
+            .ok(Series::new(0, "op"), MonoNanos(ns))
     }
 
     #[test]

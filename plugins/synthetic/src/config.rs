@@ -1,9 +1,27 @@
-//! The plugin's options: their names, defaults and help (declared once, here)
-//! and their validation into a [`Config`].
+//! The plugin's options, declared once ([`SyntheticOptions`]: name, default,
+//! help and type), and their validation into the model's [`Config`].
 
 use std::time::Duration;
 
-use loadgen_plugin_api::sdk::{Info, Options};
+use loadgen_plugin_api::options;
+use loadgen_plugin_api::sdk::{Fraction, Positive};
+
+options! {
+    pub struct SyntheticOptions {
+        /// ops/s the server completes while busy (whole number > 0): one FIFO server, service time 1/capacity
+        capacity: Positive<u64> = "1000",
+        /// added to every op after its service (time outside the queue), e.g. 500us, 2ms
+        base_latency: Duration = "1ms",
+        /// fraction 0..1 of ops answered with error 'synthetic' (the same ops for the same --seed)
+        error_rate: Fraction = "0",
+        /// the server stops serving every this long, from workload start (0s = never)
+        stall_every: Duration = "0s",
+        /// length of each stall (0s = no stalls); must be shorter than stall_every
+        stall_for: Duration = "0s",
+        /// ops in the system (queued, in service or in base latency) beyond which new ops are refused as saturation (0 = unlimited)
+        max_in_flight: u64 = "0",
+    }
+}
 
 /// What the server model needs, validated. All times in ns.
 #[derive(Clone, Debug, PartialEq)]
@@ -20,69 +38,27 @@ pub struct Config {
     /// Ops in the system beyond which arrivals are refused; 0 = unlimited.
     pub max_in_flight: u64,
     /// Ops answered later than this after their intended time are Lost (the
-    /// engine's drain window); 0 = never (a host that sets no deadline would
-    /// otherwise see every op lost).
+    /// engine's drain window); 0 = never (unit tests of the model).
     pub loss_timeout_ns: u64,
 }
 
 /// The declared defaults, so tests name only what differs from them.
 impl Default for Config {
     fn default() -> Config {
-        Config {
-            capacity: 1000,
-            base_latency_ns: 1_000_000,
-            error_rate: 0.0,
-            stall_every_ns: 0,
-            stall_for_ns: 0,
-            max_in_flight: 0,
-            loss_timeout_ns: 0,
-        }
+        Config::from_options(&SyntheticOptions::default(), Duration::ZERO)
+            .expect("the declared defaults are valid")
     }
 }
 
-/// Add the options to the plugin's description.
-pub fn declare(info: Info) -> Info {
-    info.option(
-        "capacity",
-        "1000",
-        "ops/s the server completes while busy (whole number > 0): one FIFO server, service time 1/capacity",
-    )
-    .option(
-        "base_latency",
-        "1ms",
-        "added to every op after its service (time outside the queue), e.g. 500us, 2ms",
-    )
-    .option(
-        "error_rate",
-        "0",
-        "fraction 0..1 of ops answered with error 'synthetic' (the same ops for the same --seed)",
-    )
-    .option(
-        "stall_every",
-        "0s",
-        "the server stops serving every this long, from workload start (0s = never)",
-    )
-    .option(
-        "stall_for",
-        "0s",
-        "length of each stall (0s = no stalls); must be shorter than stall_every",
-    )
-    .option(
-        "max_in_flight",
-        "0",
-        "ops in the system (queued, in service or in base latency) beyond which new ops are refused as saturation (0 = unlimited)",
-    )
-}
-
 impl Config {
-    pub fn from_options(o: &Options, loss_timeout: Duration) -> Result<Config, String> {
+    pub fn from_options(o: &SyntheticOptions, loss_timeout: Duration) -> Result<Config, String> {
         let config = Config {
-            capacity: o.positive("capacity")?,
-            base_latency_ns: nanos("base_latency", o.duration("base_latency")?)?,
-            error_rate: o.fraction("error_rate")?,
-            stall_every_ns: nanos("stall_every", o.duration("stall_every")?)?,
-            stall_for_ns: nanos("stall_for", o.duration("stall_for")?)?,
-            max_in_flight: o.parse("max_in_flight", "a whole number (0 = unlimited)")?,
+            capacity: o.capacity.get(),
+            base_latency_ns: nanos("base_latency", o.base_latency)?,
+            error_rate: o.error_rate.get(),
+            stall_every_ns: nanos("stall_every", o.stall_every)?,
+            stall_for_ns: nanos("stall_for", o.stall_for)?,
+            max_in_flight: o.max_in_flight,
             loss_timeout_ns: nanos("loss timeout", loss_timeout)?,
         };
         if config.stall_for_ns > 0 {
@@ -92,8 +68,8 @@ impl Config {
             if config.stall_for_ns >= config.stall_every_ns {
                 return Err(format!(
                     "option 'stall_for' ({}) must be shorter than stall_every ({}): the server would never serve",
-                    o.str("stall_for")?.trim(),
-                    o.str("stall_every")?.trim()
+                    format!("{:?}", o.stall_for),
+                    format!("{:?}", o.stall_every)
                 ));
             }
         }
@@ -108,21 +84,20 @@ fn nanos(name: &str, d: Duration) -> Result<u64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeMap;
+    use loadgen_plugin_api::sdk::PluginOptions;
 
     fn parse(given: &[(&str, &str)]) -> Result<Config, String> {
-        let info = declare(Info::new("synthetic", "0", ""));
-        let given: BTreeMap<String, String> = given
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        let options = Options::resolve(&info, given)?;
-        Config::from_options(&options, Duration::ZERO)
+        Config::from_options(&SyntheticOptions::from_pairs(given)?, Duration::ZERO)
     }
 
     #[test]
     fn declared_defaults_parse_to_the_default_config() {
-        assert_eq!(parse(&[]).unwrap(), Config::default());
+        let c = parse(&[]).unwrap();
+        assert_eq!(
+            (c.capacity, c.base_latency_ns, c.max_in_flight),
+            (1000, 1_000_000, 0)
+        );
+        assert_eq!(c, Config::default());
     }
 
     #[test]
@@ -153,12 +128,12 @@ mod tests {
         let table: &[(&[(&str, &str)], &str)] = &[
             (
                 &[("capacity", "abc")],
-                "option 'capacity': 'abc' is not a number",
+                "option 'capacity': 'abc' is not a whole number",
             ),
             (&[("capacity", "0")], "option 'capacity' must be > 0"),
             (
                 &[("capacity", "-5")],
-                "option 'capacity': '-5' is not a number",
+                "option 'capacity': '-5' is not a whole number",
             ),
             (
                 &[("base_latency", "soon")],

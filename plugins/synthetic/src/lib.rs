@@ -2,7 +2,7 @@
 //! engine's ground truth for pacing and verdict tests (no network needed).
 //!
 //! # Layout
-//! - [`config`]: the options (names, defaults, help) and their validation.
+//! - [`config`]: the options, declared once, and their validation.
 //! - [`server`]: the FIFO server model; pure arithmetic on the ns times it is given.
 //! - [`completions`]: holds each sample until its `done` time, then delivers it.
 //!
@@ -15,12 +15,26 @@ pub mod server;
 
 use std::sync::{Arc, Mutex};
 
-use loadgen_plugin_api::export_plugin;
 use loadgen_plugin_api::sdk::*;
+use loadgen_plugin_api::{counter_set, export_plugin};
 
 use completions::Completions;
-use config::Config;
-use server::Server;
+use config::{Config, SyntheticOptions};
+use server::{Server, REASON_SYNTHETIC, SERIES_OP};
+
+counter_set! {
+    /// Read from the model's running totals when the engine asks.
+    pub struct Tally {
+        /// Ops admitted (each produces one sample).
+        attempted,
+        /// Admitted ops answered with error 'synthetic'.
+        errors,
+        /// Admitted ops answered after the loss deadline (recorded Lost).
+        lost,
+        /// Ops refused because max_in_flight ops were in the system.
+        saturated,
+    }
+}
 
 pub struct Synthetic {
     /// `fire` queues its samples before releasing this lock, so samples enter
@@ -30,18 +44,18 @@ pub struct Synthetic {
 }
 
 impl Plugin for Synthetic {
-    // One thread runs the completion task and the SDK's sample flusher.
-    const WORKER_THREADS: usize = 1;
+    type Options = SyntheticOptions;
 
     fn info() -> Info {
         let about = "A FIFO server with exact capacity, base latency, errors and stalls.";
-        config::declare(Info::new("synthetic", env!("CARGO_PKG_VERSION"), about))
-            .series(&["op"])
-            .error_reasons(&["synthetic"])
+        Info::new("synthetic", env!("CARGO_PKG_VERSION"), about)
+            .series(&[SERIES_OP])
+            .error_reasons(&[REASON_SYNTHETIC])
+            .counters(Tally::declare())
             .default_steps("1k,2k,5k,10k,20k")
     }
 
-    async fn start(ctx: Context) -> Result<Self, String> {
+    async fn start(ctx: Context<SyntheticOptions>) -> Result<Self, String> {
         let config = Config::from_options(&ctx.options, ctx.loss_timeout)?;
         let completions = Arc::new(Completions::default());
         let recorder = ctx.recorder;
@@ -69,12 +83,16 @@ impl Plugin for Synthetic {
 
     fn counters(&self) -> Vec<Counter> {
         let c = self.server.lock().unwrap().counts();
-        vec![
-            Counter::new("attempted", CounterKind::Attempted, c.attempted),
-            Counter::new("errors", CounterKind::Failed, c.errors),
-            Counter::new("lost", CounterKind::Info, c.lost),
-            Counter::new("saturated", CounterKind::Info, c.saturated),
-        ]
+        let tally = Tally::default();
+        for (counter, value) in [
+            (&tally.attempted, c.attempted),
+            (&tally.errors, c.errors),
+            (&tally.lost, c.lost),
+            (&tally.saturated, c.saturated),
+        ] {
+            counter.store(value, std::sync::atomic::Ordering::Relaxed);
+        }
+        tally.counters()
     }
 
     fn backlog(&self) -> Vec<Gauge> {

@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use loadgen_plugin_api::sdk::*;
 use loadgen_plugin_api::testing::{self, RecordingSink};
+use loadgen_plugin_synthetic::config::SyntheticOptions;
 use loadgen_plugin_synthetic::Synthetic;
 
 const LOSS: Duration = Duration::from_secs(10);
@@ -32,11 +33,11 @@ fn counter(workload: &loadgen_plugin_api::abi::WorkloadBox, name: &str) -> u64 {
 fn describes_itself_and_starts_with_its_defaults() {
     let info = Synthetic::info();
     assert_eq!(info.name, "synthetic");
-    assert_eq!(info.series, ["op"]);
-    assert_eq!(info.error_reasons, ["synthetic"]);
+    assert_eq!(info.series[0].name(), "op");
+    assert_eq!(info.error_reasons[0].name(), "synthetic");
     assert_eq!(info.default_steps, "1k,2k,5k,10k,20k");
-    let declared: Vec<(&str, &str)> = info
-        .options
+    let declared = SyntheticOptions::declare();
+    let declared: Vec<(&str, &str)> = declared
         .iter()
         .map(|o| (o.name.as_str(), o.default.as_str()))
         .collect();
@@ -51,7 +52,9 @@ fn describes_itself_and_starts_with_its_defaults() {
             ("max_in_flight", "0"),
         ]
     );
-    assert!(info.options.iter().all(|o| !o.help.is_empty()));
+    assert!(SyntheticOptions::declare()
+        .iter()
+        .all(|o| !o.help.is_empty()));
     let (workload, _sink) = testing::start::<Synthetic>(&[], LOSS).unwrap();
     workload.shutdown().unwrap();
 }
@@ -62,7 +65,7 @@ fn bad_options_are_refused_naming_the_option() {
         (
             "capacity",
             "abc",
-            "option 'capacity': 'abc' is not a number",
+            "option 'capacity': 'abc' is not a whole number",
         ),
         ("capacity", "0", "option 'capacity' must be > 0"),
         (

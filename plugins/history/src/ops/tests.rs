@@ -2,9 +2,9 @@
 //! clock, so timeouts take no real time.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::Ordering;
 
-use loadgen_plugin_api::sdk::{Info, Options};
+use loadgen_plugin_api::sdk::{Limits, Outcome, PluginOptions, Sample};
+use loadgen_plugin_api::testing::{capture, Captured};
 use serde_json::Value;
 
 use super::*;
@@ -13,26 +13,54 @@ use crate::fake::{Behaviour, Fake};
 
 const LOSS: Duration = Duration::from_secs(2);
 
-fn ops(pairs: &[(&str, &str)]) -> Ops<Fake> {
-    let info = config::declare(Info::new("history", "0", ""));
+/// Ops against the fake, with what their in-flight table records.
+struct Tested {
+    ops: Ops<Fake>,
+    captured: Captured,
+}
+
+impl std::ops::Deref for Tested {
+    type Target = Ops<Fake>;
+    fn deref(&self) -> &Ops<Fake> {
+        &self.ops
+    }
+}
+
+impl Tested {
+    /// Run op `seq` due at `intended` to its end; its one sample.
+    async fn run(&self, seq: u64, intended: MonoNanos) -> Sample {
+        let started = self.ops.begin(seq, intended).expect("not saturated");
+        self.ops.finish(started).await;
+        let samples = self.captured.drain();
+        assert_eq!(samples.len(), 1, "one sample per op: {samples:?}");
+        samples[0]
+    }
+}
+
+fn ops(pairs: &[(&str, &str)]) -> Tested {
     let given: BTreeMap<String, String> = pairs
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-    let config = Config::from_options(&Options::resolve(&info, given).unwrap(), None).unwrap();
+    let options = config::HistoryOptions::resolve("history", &given).unwrap();
+    let config = Config::from_options(&options, None).unwrap();
     let fixtures = HistoryFixtures::build(config.preset, 42, &config.site);
-    Ops::new(
+    let (recorder, captured) = capture();
+    let limits = Limits::new(config.max_in_flight).request_timeout(config.request_timeout);
+    let inflight = Arc::new(InFlight::new(limits, LOSS, recorder));
+    let ops = Ops::new(
         config,
         fixtures.clone(),
         Arc::default(),
         Fake::new(fixtures),
         42,
-        LOSS,
-    )
+        inflight,
+    );
+    Tested { ops, captured }
 }
 
 fn counter(ops: &Ops<Fake>, name: &str) -> u64 {
-    let counters = ops.tally.counters();
+    let counters = ops.counters();
     counters
         .iter()
         .find(|c| c.name.as_str() == name)
@@ -150,7 +178,7 @@ async fn answered_reads_are_ok_on_their_endpoints_series() {
         let sample = o.run(seq, clock::now()).await;
         assert_eq!(sample.outcome, Outcome::Ok, "{sample:?}");
         assert!(sample.done >= sample.sent && sample.sent >= sample.intended);
-        by_series[sample.series as usize] += 1;
+        by_series[usize::from(sample.series)] += 1;
     }
     assert!(by_series[0] > 60 && by_series[1] > 5, "{by_series:?}");
     assert_eq!(counter(&o, "requests"), 100);
@@ -237,25 +265,25 @@ async fn failures_are_counted_and_classified_never_panics() {
         (
             Behaviour::Error,
             Outcome::Error,
-            wire::ERROR_REPLY,
+            wire::ERROR_REPLY.index(),
             "error_reply",
         ),
         (
             Behaviour::Malformed,
             Outcome::Error,
-            wire::BAD_REPLY,
+            wire::BAD_REPLY.index(),
             "bad_reply",
         ),
         (
             Behaviour::NoResponders,
             Outcome::Error,
-            wire::NO_RESPONDERS,
+            wire::NO_RESPONDERS.index(),
             "no_responders",
         ),
         (
             Behaviour::Fail,
             Outcome::Error,
-            wire::REQUEST,
+            wire::REQUEST.index(),
             "request_failed",
         ),
         (Behaviour::Hang, Outcome::Timeout, 0, "timeouts"),
@@ -321,26 +349,6 @@ async fn the_earlier_deadline_names_the_outcome() {
         "{waited:?}"
     );
     assert_eq!((counter(&o, "lost"), counter(&o, "timeouts")), (0, 1));
-    assert_eq!(o.tally.timeouts.load(Ordering::Relaxed), 1);
-}
-
-#[test]
-fn deadlines() {
-    let s = 1_000_000_000;
-    let table = [
-        // (sent, intended, request timeout, loss timeout) → deadline
-        ((s, s, 5 * s, Some(2 * s)), (3 * s, Expiry::Lost)),
-        ((s, s, s / 10, Some(2 * s)), (s + s / 10, Expiry::Timeout)),
-        ((3 * s, s, s, Some(2 * s)), (3 * s, Expiry::Lost)),
-        ((s, s, 5 * s, None), (6 * s, Expiry::Timeout)),
-    ];
-    for ((sent, intended, timeout, loss), want) in table {
-        assert_eq!(
-            deadline(sent, intended, timeout, loss),
-            want,
-            "{sent} {intended} {timeout} {loss:?}"
-        );
-    }
 }
 
 #[test]

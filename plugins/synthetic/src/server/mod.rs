@@ -16,16 +16,16 @@ mod tests;
 
 use std::collections::VecDeque;
 
-use loadgen_plugin_api::sdk::{MonoNanos, Outcome, Sample};
+use loadgen_plugin_api::sdk::{MonoNanos, Op, Reason, Sample, Series};
 
 use crate::config::Config;
 use rng::SplitMix64;
 use timeline::{Timeline, SERVICE_TICKS};
 
-/// `Sample::series` of the one declared series, `op`.
-pub const SERIES_OP: u16 = 0;
-/// `Sample::reason` of the one declared error reason, `synthetic`.
-pub const REASON_SYNTHETIC: u16 = 0;
+/// The one latency series.
+pub const SERIES_OP: Series = Series::new(0, "op");
+/// The one error reason.
+pub const REASON_SYNTHETIC: Reason = Reason::new(0, "synthetic");
 
 /// Running totals since the workload started.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -95,25 +95,17 @@ impl Server {
         // only on the seed and the order of admission.
         let failed = self.rng.chance(self.config.error_rate);
 
-        let (intended, sent) = (MonoNanos(intended_ns), MonoNanos(now_ns));
+        let intended = MonoNanos(intended_ns);
+        let sent = Op { index: 0, intended }.sent_at(MonoNanos(now_ns));
         let loss = self.config.loss_timeout_ns;
         let sample = if loss > 0 && done.saturating_sub(intended_ns) > loss {
             self.counts.lost += 1;
-            let given_up = intended.add_ns(loss);
-            Sample::failed(SERIES_OP, Outcome::Lost, 0, intended, sent, given_up)
+            sent.lost(SERIES_OP, intended.add_ns(loss))
         } else if failed {
             self.counts.errors += 1;
-            let done = MonoNanos(done);
-            Sample::failed(
-                SERIES_OP,
-                Outcome::Error,
-                REASON_SYNTHETIC,
-                intended,
-                sent,
-                done,
-            )
+            sent.error(SERIES_OP, REASON_SYNTHETIC, MonoNanos(done))
         } else {
-            Sample::ok(SERIES_OP, intended, sent, MonoNanos(done))
+            sent.ok(SERIES_OP, MonoNanos(done))
         };
         Some(sample)
     }

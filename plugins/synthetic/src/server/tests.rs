@@ -2,6 +2,7 @@
 //! definition (service k of a busy period ends k/C after it began).
 
 use super::*;
+use loadgen_plugin_api::sdk::Outcome;
 
 const MS: u64 = 1_000_000;
 const SEC: u64 = 1_000_000_000;
@@ -206,7 +207,7 @@ fn error_rate_fails_that_fraction_of_ops() {
         let errors = burst(&mut s, T0, N as usize)
             .iter()
             .filter(|x| x.outcome == Outcome::Error)
-            .inspect(|x| assert_eq!(x.reason, REASON_SYNTHETIC))
+            .inspect(|x| assert_eq!(x.reason, REASON_SYNTHETIC.index()))
             .count() as f64;
         // Four binomial standard deviations (the seed is fixed, so this is
         // about the generator's quality, not about flakiness).

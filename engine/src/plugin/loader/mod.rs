@@ -1,9 +1,16 @@
 //! Finding and loading plugin libraries.
 //!
-//! Each library is loaded through its own header
+//! A file is checked before it is opened ([`elf`]): only a whole ELF library
+//! for this machine that exports the loadgen root module is ever `dlopen`ed,
+//! so a truncated copy or a stray library never crashes the host. Each library
+//! is then loaded through its own header
 //! (`lib_header_from_path(..)?.init_root_module()`), never
 //! `RootModule::load_from_file`, which caches one module per root-module type
-//! and would hand back the first plugin for every later one.
+//! and would hand back the first plugin for every later one. abi_stable's
+//! refusals (hundreds of lines of layout dump) become one line ([`refusal`]).
+
+mod elf;
+mod refusal;
 
 use std::path::{Path, PathBuf};
 
@@ -111,7 +118,9 @@ pub enum LoadError {
     NoSuchFile { path: PathBuf },
     #[error("{} is not a loadgen plugin: {detail}", path.display())]
     NotAPlugin { path: PathBuf, detail: String },
-    #[error("{} was built against an incompatible plugin interface: {summary}", path.display())]
+    #[error("{} cannot be loaded: {detail}", path.display())]
+    Damaged { path: PathBuf, detail: String },
+    #[error("{} was built against an incompatible plugin interface ({summary})", path.display())]
     Incompatible { path: PathBuf, summary: String },
     #[error("plugin {} failed: {message}", path.display())]
     Plugin { path: PathBuf, message: String },
@@ -147,6 +156,17 @@ impl std::fmt::Debug for LoadedPlugin {
 
 /// Load one library (libraries are never unloaded) and ask it to describe itself.
 pub fn load(path: &Path) -> Result<LoadedPlugin, LoadError> {
+    elf::check(path).map_err(|e| {
+        let path = path.to_path_buf();
+        match e {
+            elf::NotLoadable::NotALibrary(detail) => LoadError::NotAPlugin { path, detail },
+            elf::NotLoadable::NoRootModule => LoadError::NotAPlugin {
+                path,
+                detail: NO_ROOT_MODULE.into(),
+            },
+            elf::NotLoadable::Damaged(detail) => LoadError::Damaged { path, detail },
+        }
+    })?;
     let module = lib_header_from_path(path)
         .and_then(|header| header.init_root_module::<PluginModRef>())
         .map_err(|e| classify(path, e))?;
@@ -165,6 +185,9 @@ pub(crate) fn ffi_result<T>(path: &Path, r: RResult<T, RString>) -> Result<T, Lo
     })
 }
 
+const NO_ROOT_MODULE: &str =
+    "it exports no loadgen root module (was it built with export_plugin!?)";
+
 /// Turn abi_stable's (often thousands of lines long) error into one line.
 fn classify(path: &Path, err: LibraryError) -> LoadError {
     let path = path.to_path_buf();
@@ -175,28 +198,12 @@ fn classify(path: &Path, err: LibraryError) -> LoadError {
         },
         LibraryError::GetSymbolError { .. } => LoadError::NotAPlugin {
             path,
-            detail: "it exports no loadgen root module (was it built with export_plugin!?)".into(),
+            detail: NO_ROOT_MODULE.into(),
         },
-        other => {
-            let text = other.to_string();
-            let errors: Vec<&str> = text
-                .lines()
-                .map(str::trim)
-                .filter(|l| l.starts_with("Error:"))
-                .collect();
-            let summary = if errors.is_empty() {
-                first_line(&text)
-            } else {
-                let mut unique: Vec<&str> = Vec::new();
-                for e in errors {
-                    if !unique.contains(&e) {
-                        unique.push(e);
-                    }
-                }
-                unique.join("; ")
-            };
-            LoadError::Incompatible { path, summary }
-        }
+        other => LoadError::Incompatible {
+            path,
+            summary: refusal::summarize(&other),
+        },
     }
 }
 

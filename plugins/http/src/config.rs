@@ -1,0 +1,250 @@
+//! The `http` plugin's options, checked once at start: every mistake is one
+//! line naming the option, before any load.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{HeaderName, HeaderValue};
+use http::{HeaderMap, Method, Uri};
+use loadgen_plugin_api::sdk::{redact_url, Parsed, Positive};
+
+use crate::status::ExpectStatus;
+
+loadgen_plugin_api::options! {
+    /// The `-o` options, as declared (`loadgen plugins info http`).
+    pub struct HttpOptions {
+        /// the URL to load (http:// or https://); required
+        url: String = "",
+        /// the request method
+        method: String = "GET",
+        /// a request header 'Name: value'; repeatable (one per line)
+        header: String = "",
+        /// the request body
+        body: String = "",
+        /// read the request body from this file
+        body_file: String = "",
+        /// statuses that count as success: codes and classes, e.g. 200,204 or 2xx
+        expect_status: Parsed<ExpectStatus> = "2xx",
+        /// give up on a request this long after its send (a Timeout, failed); 0s: wait to the drain (Lost)
+        timeout: Duration = "0s",
+        /// ops in flight at most; more are refused (saturation)
+        max_in_flight: Positive<usize> = "4096",
+        /// connections at most (HTTP/1.1: one request each at a time; HTTP/2: multiplexed)
+        connections: Positive<usize> = "64",
+        /// speak HTTP/2 (h2 by ALPN over https, prior knowledge over http)
+        http2: bool = "false",
+        /// accept any server certificate (self-signed test servers)
+        insecure: bool = "false",
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct HttpConfig {
+    pub uri: Uri,
+    pub method: Method,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    pub expect: ExpectStatus,
+    pub timeout: Option<Duration>,
+    pub max_in_flight: usize,
+    pub connections: usize,
+    pub http2: bool,
+    pub insecure: bool,
+}
+
+impl HttpConfig {
+    pub fn https(&self) -> bool {
+        self.uri.scheme_str() == Some("https")
+    }
+
+    /// The URL for messages: credentials never shown.
+    pub fn shown_url(&self) -> String {
+        redact_url(&self.uri.to_string())
+    }
+
+    /// `host:port` the client connects to.
+    pub fn address(&self) -> String {
+        let host = self.uri.host().unwrap_or_default();
+        let port = self
+            .uri
+            .port_u16()
+            .unwrap_or(if self.https() { 443 } else { 80 });
+        format!("{host}:{port}")
+    }
+}
+
+pub fn parse(o: &HttpOptions) -> Result<HttpConfig, String> {
+    Ok(HttpConfig {
+        uri: url(&o.url)?,
+        method: method(&o.method)?,
+        headers: headers(&o.header)?,
+        body: body(&o.body, &o.body_file)?,
+        expect: (*o.expect_status).clone(),
+        timeout: Some(o.timeout).filter(|d| !d.is_zero()),
+        max_in_flight: o.max_in_flight.get(),
+        connections: o.connections.get(),
+        http2: o.http2,
+        insecure: o.insecure,
+    })
+}
+
+fn url(raw: &str) -> Result<Uri, String> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Err("option 'url' is required, e.g. -o url=http://127.0.0.1:8080/".into());
+    }
+    let shown = redact_url(raw);
+    let uri: Uri = raw
+        .parse()
+        .map_err(|e| format!("option 'url': '{shown}' is not a URL ({e})"))?;
+    match uri.scheme_str() {
+        Some("http" | "https") => {}
+        Some(other) => {
+            return Err(format!(
+                "option 'url': unknown scheme '{other}' in '{shown}' (http or https)"
+            ))
+        }
+        None => {
+            return Err(format!(
+                "option 'url': '{shown}' has no scheme (http:// or https://)"
+            ))
+        }
+    }
+    if uri.host().is_none_or(str::is_empty) {
+        return Err(format!("option 'url': '{shown}' has no host"));
+    }
+    Ok(uri)
+}
+
+fn method(raw: &str) -> Result<Method, String> {
+    let raw = raw.trim();
+    Method::from_bytes(raw.to_ascii_uppercase().as_bytes())
+        .map_err(|_| format!("option 'method': '{raw}' is not an HTTP method"))
+}
+
+/// `Name: value` lines (a repeated `-o header=` arrives one per line).
+fn headers(raw: &str) -> Result<HeaderMap, String> {
+    let mut map = HeaderMap::new();
+    for line in raw.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let bad = |why: &str| format!("option 'header': '{line}' {why} (expected 'Name: value')");
+        let (name, value) = line.split_once(':').ok_or_else(|| bad("has no ':'"))?;
+        let name = HeaderName::from_bytes(name.trim().as_bytes())
+            .map_err(|_| bad("has an invalid name"))?;
+        let value = HeaderValue::from_str(value.trim()).map_err(|_| bad("has an invalid value"))?;
+        map.append(name, value);
+    }
+    Ok(map)
+}
+
+fn body(inline: &str, file: &str) -> Result<Bytes, String> {
+    match (inline.is_empty(), file.trim().is_empty()) {
+        (_, true) => Ok(Bytes::copy_from_slice(inline.as_bytes())),
+        (true, false) => std::fs::read(file.trim())
+            .map(Bytes::from)
+            .map_err(|e| format!("option 'body_file': cannot read '{}': {e}", file.trim())),
+        (false, false) => Err("options 'body' and 'body_file' exclude each other".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use loadgen_plugin_api::sdk::PluginOptions;
+
+    fn options(pairs: &[(&str, &str)]) -> Result<HttpConfig, String> {
+        parse(&HttpOptions::from_pairs(pairs)?)
+    }
+
+    #[test]
+    fn defaults_and_given_values() {
+        let c = options(&[("url", "http://127.0.0.1:8080/x")]).unwrap();
+        assert_eq!(c.method, Method::GET);
+        assert_eq!(c.address(), "127.0.0.1:8080");
+        assert_eq!((c.connections, c.max_in_flight), (64, 4096));
+        assert!(!c.http2 && !c.insecure && c.timeout.is_none() && c.body.is_empty());
+        let c = options(&[
+            ("url", "https://example.test/"),
+            ("method", "post"),
+            ("header", "X-A: 1\nContent-Type: text/plain; charset=utf-8"),
+            ("body", "{}"),
+            ("timeout", "250ms"),
+        ])
+        .unwrap();
+        assert_eq!(c.method, Method::POST);
+        assert_eq!(c.address(), "example.test:443");
+        assert_eq!(c.headers.len(), 2);
+        assert_eq!(c.headers["content-type"], "text/plain; charset=utf-8");
+        assert_eq!(c.body, Bytes::from_static(b"{}"));
+        assert_eq!(c.timeout, Some(Duration::from_millis(250)));
+    }
+
+    #[test]
+    fn bad_input_is_one_line_naming_the_option() {
+        let table: &[(&[(&str, &str)], &str)] = &[
+            (&[], "option 'url' is required"),
+            (
+                &[("url", "http://a b/")],
+                "option 'url': 'http://a b/' is not a URL",
+            ),
+            (
+                &[("url", "ftp://host/")],
+                "option 'url': unknown scheme 'ftp'",
+            ),
+            (
+                &[("url", "/just/a/path")],
+                "option 'url': '/just/a/path' has no scheme",
+            ),
+            (
+                &[("url", "ftp://u:secret@host/")],
+                "option 'url': unknown scheme 'ftp' in 'ftp://***@host/'",
+            ),
+            (
+                &[("url", "http://h/"), ("method", "GE T")],
+                "option 'method'",
+            ),
+            (
+                &[("url", "http://h/"), ("header", "NoColon")],
+                "option 'header': 'NoColon' has no ':'",
+            ),
+            (
+                &[("url", "http://h/"), ("header", "Bad Name: v")],
+                "option 'header'",
+            ),
+            (
+                &[("url", "http://h/"), ("body_file", "/nonexistent/body")],
+                "option 'body_file': cannot read '/nonexistent/body'",
+            ),
+            (
+                &[
+                    ("url", "http://h/"),
+                    ("body", "x"),
+                    ("body_file", "/etc/hostname"),
+                ],
+                "options 'body' and 'body_file'",
+            ),
+            (
+                &[("url", "http://h/"), ("expect_status", "ok")],
+                "option 'expect_status'",
+            ),
+            (
+                &[("url", "http://h/"), ("connections", "0")],
+                "option 'connections' must be > 0",
+            ),
+            (&[("url", "http://h/"), ("http2", "yes")], "option 'http2'"),
+            (
+                &[("url", "http://h/"), ("timeout", "soon")],
+                "option 'timeout'",
+            ),
+        ];
+        for (pairs, want) in table {
+            let err = options(pairs).unwrap_err();
+            assert!(
+                err.starts_with(want),
+                "{pairs:?}: {err:?} should start with {want:?}"
+            );
+            assert!(!err.contains('\n'), "{err:?} is one line");
+            assert!(!err.contains("secret"), "{err:?} shows a password");
+        }
+    }
+}
