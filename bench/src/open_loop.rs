@@ -16,12 +16,12 @@ pub fn intended(start_ns: u64, rate: u64, k: u64) -> u64 {
     start_ns + (k as u128 * 1_000_000_000 / rate as u128) as u64
 }
 
-/// How many ops are due at or before `t`.
+/// How many ops are due at or before `t` (the `k` with `intended(k) <= t`).
 pub fn due_by(start_ns: u64, rate: u64, t: u64) -> u64 {
     if t < start_ns {
         return 0;
     }
-    ((t - start_ns) as u128 * rate as u128 / 1_000_000_000) as u64 + 1
+    ((t - start_ns + 1) as u128 * rate as u128).div_ceil(1_000_000_000) as u64
 }
 
 /// Calls `fire(intended_ns)` for every op due in `[start, start + duration)`,
