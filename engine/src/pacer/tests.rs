@@ -1,20 +1,20 @@
-//! The pacer's arithmetic: intended times, burst bound, underrun.
+//! The pacer's arithmetic: intended times, wake-ups, burst bound, underrun.
 
+use loadgen_plugin_api::abi::MonoNanos;
+
+use super::schedule::batch_window;
 use super::*;
 
 const MS: u64 = 1_000_000;
 
 /// 1000 ops/s: one op per ms, burst = 8 ops. Warmup 100ms, hold 1s.
 fn thousand_per_sec() -> Schedule {
-    Schedule::new(
-        StepTimes {
-            rps: 1000,
-            start: 1_000 * MS,
-            hold_start: 1_100 * MS,
-            stop: 2_100 * MS,
-        },
-        TICK,
-    )
+    Schedule::new(StepTimes {
+        rps: 1000,
+        start: 1_000 * MS,
+        hold_start: 1_100 * MS,
+        stop: 2_100 * MS,
+    })
 }
 
 fn released(r: &Release) -> u64 {
@@ -23,15 +23,12 @@ fn released(r: &Release) -> u64 {
 
 #[test]
 fn intended_times_are_absolute() {
-    let s = Schedule::new(
-        StepTimes {
-            rps: 3,
-            start: 0,
-            hold_start: 0,
-            stop: 10_000 * MS,
-        },
-        TICK,
-    );
+    let s = Schedule::new(StepTimes {
+        rps: 3,
+        start: 0,
+        hold_start: 0,
+        stop: 10_000 * MS,
+    });
     // 10⁹/3 does not divide: op k is at floor(k·10⁹/3), no drift over many ops.
     assert_eq!(s.intended(0), 0);
     assert_eq!(s.intended(1), 333_333_333);
@@ -116,33 +113,129 @@ fn nothing_is_due_at_or_after_stop() {
 
 #[test]
 fn high_rates_batch_many_ops_per_tick() {
-    let mut s = Schedule::new(
-        StepTimes {
-            rps: 100_000,
-            start: 0,
-            hold_start: 0,
-            stop: 1_000 * MS,
-        },
-        TICK,
-    );
+    let mut s = Schedule::new(StepTimes {
+        rps: 100_000,
+        start: 0,
+        hold_start: 0,
+        stop: 1_000 * MS,
+    });
     let r = s.release(MS - 1);
     assert_eq!(released(&r), 100, "ops 0..=99 due within the first ms");
     assert_eq!(r.batches[0].interval_ns, 10_000);
 }
 
 #[test]
+fn the_batch_window_is_fixed_up_to_the_window_rate_then_grows_with_it() {
+    let table: &[(u64, u64)] = &[
+        // (rps, window µs)
+        (1, 50),
+        (1_000, 50),
+        (100_000, 50),
+        (200_000, 50),
+        (1_000_000, 250),
+        (4_000_000, 1_000),
+    ];
+    for &(rps, want_us) in table {
+        assert_eq!(batch_window(rps).as_micros() as u64, want_us, "{rps} ops/s");
+    }
+}
+
+#[test]
+fn wakeups_come_at_each_op_at_low_rates_and_per_window_at_high_rates() {
+    const US: u64 = 1_000;
+    // (rps, last wake-up offset from start in µs or None before the first, ops already released, want offset µs)
+    let table: &[(&str, u64, Option<u64>, u64, Option<u64>)] = &[
+        ("first op wakes at start", 1_000, None, 0, Some(0)),
+        (
+            "1k/s: each op at its own time",
+            1_000,
+            Some(0),
+            1,
+            Some(1_000),
+        ),
+        (
+            "1k/s: a late wake-up does not delay the next op",
+            1_000,
+            Some(300),
+            1,
+            Some(1_000),
+        ),
+        (
+            "10k/s: each op at its own time",
+            10_000,
+            Some(0),
+            1,
+            Some(100),
+        ),
+        (
+            "100k/s: one window after the last wake-up",
+            100_000,
+            Some(0),
+            1,
+            Some(50),
+        ),
+        ("1M/s: a 250 µs window", 1_000_000, Some(10), 11, Some(260)),
+        (
+            "all released: no more wake-ups",
+            1_000,
+            Some(999_000),
+            1_000,
+            None,
+        ),
+    ];
+    for &(name, rps, last, released_ops, want) in table {
+        let start = 1_000 * MS;
+        let mut s = Schedule::new(StepTimes {
+            rps,
+            start,
+            hold_start: start,
+            stop: start + 1_000 * MS,
+        });
+        if released_ops > 0 {
+            s.release(s.intended(released_ops - 1));
+        }
+        let last_wake = last.map_or(0, |us| start + us * US);
+        let got = s.next_wake(last_wake).map(|t| (t - start) / US);
+        assert_eq!(got, want, "{name}");
+    }
+}
+
+#[test]
+fn releasing_at_every_wakeup_keeps_each_op_within_one_window_of_its_time() {
+    // Drive the schedule as the thread does, waking exactly on time.
+    for rps in [1_000, 10_000, 100_000, 1_000_000] {
+        let mut s = Schedule::new(StepTimes {
+            rps,
+            start: 1_000 * MS,
+            hold_start: 1_000 * MS,
+            stop: 1_100 * MS,
+        });
+        let window = batch_window(rps).as_nanos() as u64;
+        let (mut last, mut released, mut worst_late) = (0, 0, 0);
+        while let Some(wake) = s.next_wake(last) {
+            let r = s.release(wake);
+            assert_eq!(r.underrun, 0);
+            for b in &r.batches {
+                worst_late = worst_late.max(wake - b.first_intended.0);
+                released += b.count as u64;
+            }
+            last = wake;
+        }
+        assert_eq!(released, rps / 10, "{rps} ops/s: every op of 100 ms");
+        assert!(worst_late < window, "{rps} ops/s: {worst_late} ns late");
+    }
+}
+
+#[test]
 fn a_batch_larger_than_u32_is_split_never_truncated() {
     // Far above what the CLI accepts (100M ops/s): the arithmetic still holds.
     let rps = 10_000_000_000_000;
-    let mut s = Schedule::new(
-        StepTimes {
-            rps,
-            start: 0,
-            hold_start: 0,
-            stop: 1_000 * MS,
-        },
-        TICK,
-    );
+    let mut s = Schedule::new(StepTimes {
+        rps,
+        start: 0,
+        hold_start: 0,
+        stop: 1_000 * MS,
+    });
     let r = s.release(MS - 1);
     assert_eq!(released(&r), rps / 1_000, "every op due in the first ms");
     assert!(r.batches.len() > 1);

@@ -1,0 +1,16 @@
+//! Programs for `bench/peers`: the target they all load, and the plain
+//! async-nats references loadgen's workloads are held against.
+//!
+//! Layout:
+//! - [`stall`]: the server's "stall S every P" pattern and the true latency
+//!   quantiles it implies for an open-loop client (the coordinated-omission row).
+//! - [`open_loop`]: fire op *k* at `start + k/rate` from a dedicated thread.
+//! - [`measure`]: process CPU time, the monotonic clock, and the one-line
+//!   `key=value` result every program prints for the script.
+//!
+//! Binaries (`src/bin`): `bench-http-server`, `bench-nats-requester`,
+//! `bench-nats-responder`.
+
+pub mod measure;
+pub mod open_loop;
+pub mod stall;

@@ -1,0 +1,158 @@
+//! The pacing arithmetic of one step: intended times, when to wake, what a
+//! wake-up releases. Plain functions of the clock (passed in as `now`).
+
+use std::time::Duration;
+
+use loadgen_plugin_api::abi::{Batch, MonoNanos};
+
+const NS_PER_SEC: u128 = 1_000_000_000;
+/// A late wake-up releases at most this much schedule at once; older ops are
+/// emit underrun (the load box could not keep up, and releasing them in one
+/// burst would hit the service with a load it was never asked to take).
+pub const BURST: Duration = Duration::from_millis(8);
+/// Shortest time between two wake-ups at rates up to [`WINDOW_RATE`]: below
+/// 20k ops/s every op gets its own wake-up, above it ops are released in
+/// batches at most this late, so the wake-ups stay at 20k/s.
+pub const MIN_WINDOW: Duration = Duration::from_micros(50);
+/// Above this rate the window grows in proportion to the rate (1 ms at 4M ops/s),
+/// so wake-ups become rarer as ops become more numerous: the pacer's CPU per op
+/// falls, and the p99 added stays a fraction of a millisecond.
+pub const WINDOW_RATE: u64 = 200_000;
+
+/// The times of one step, all in `CLOCK_MONOTONIC` ns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StepTimes {
+    pub rps: u64,
+    /// When op 0 is due (warmup begins).
+    pub start: u64,
+    /// Ops due from here on are measured.
+    pub hold_start: u64,
+    /// No op is due at or after this (hold end).
+    pub stop: u64,
+}
+
+/// What one wake-up should do.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Release {
+    /// Batches to fire; none straddles `hold_start`, so each is wholly warmup or hold.
+    pub batches: Vec<Batch>,
+    /// Ops skipped because they were too late, and how many of them were hold ops.
+    pub underrun: u64,
+    pub underrun_in_hold: u64,
+}
+
+/// The shortest gap between two wake-ups at `rps`: [`MIN_WINDOW`] up to
+/// [`WINDOW_RATE`], then `MIN_WINDOW · rps / WINDOW_RATE`.
+pub fn batch_window(rps: u64) -> Duration {
+    let scaled = MIN_WINDOW.as_nanos() * rps as u128 / WINDOW_RATE as u128;
+    Duration::from_nanos(scaled.max(MIN_WINDOW.as_nanos()) as u64)
+}
+
+/// The pacing arithmetic for one step.
+#[derive(Clone, Debug)]
+pub struct Schedule {
+    times: StepTimes,
+    /// The next op not yet released or skipped.
+    next: u64,
+    /// First op due in the hold.
+    hold_first: u64,
+    /// First op not due at all (at or after `stop`).
+    end: u64,
+    /// Most ops one wake-up may release.
+    burst: u64,
+    /// Shortest gap between wake-ups, ns.
+    window: u64,
+}
+
+impl Schedule {
+    pub fn new(times: StepTimes) -> Schedule {
+        assert!(times.rps > 0, "rate must be > 0");
+        let mut s = Schedule {
+            times,
+            next: 0,
+            hold_first: 0,
+            end: 0,
+            burst: 0,
+            window: batch_window(times.rps).as_nanos() as u64,
+        };
+        s.hold_first = s.ops_before(times.hold_start);
+        s.end = s.ops_before(times.stop);
+        let per_burst = times.rps as u128 * BURST.as_nanos();
+        s.burst = per_burst.div_ceil(NS_PER_SEC).max(1) as u64;
+        s
+    }
+
+    /// When op `k` is due.
+    pub fn intended(&self, k: u64) -> u64 {
+        self.times.start + (k as u128 * NS_PER_SEC / self.times.rps as u128) as u64
+    }
+
+    /// How many ops are due strictly before `t`.
+    fn ops_before(&self, t: u64) -> u64 {
+        let elapsed = t.saturating_sub(self.times.start) as u128;
+        (elapsed * self.times.rps as u128).div_ceil(NS_PER_SEC) as u64
+    }
+
+    /// Ops due in the hold window.
+    pub fn hold_ops(&self) -> u64 {
+        self.end - self.hold_first
+    }
+
+    pub fn finished(&self) -> bool {
+        self.next >= self.end
+    }
+
+    /// When to wake next, given the last wake-up at `last_wake` (0 before the
+    /// first): when the next op is due, but no sooner than one batch window
+    /// after the last wake-up. `None` once every op is released.
+    pub fn next_wake(&self, last_wake: u64) -> Option<u64> {
+        if self.finished() {
+            return None;
+        }
+        Some(self.intended(self.next).max(last_wake + self.window))
+    }
+
+    /// What to release at `now`.
+    pub fn release(&mut self, now: u64) -> Release {
+        let due = self.ops_before(now + 1).min(self.end);
+        let mut out = Release::default();
+        if due <= self.next {
+            return out;
+        }
+        let missed = due - self.next;
+        if missed > self.burst {
+            let skip_to = due - self.burst;
+            out.underrun = skip_to - self.next;
+            out.underrun_in_hold = skip_to - self.next.max(self.hold_first).min(skip_to);
+            self.next = skip_to;
+        }
+        if self.next < self.hold_first && due > self.hold_first {
+            self.push_batches(&mut out.batches, self.next, self.hold_first);
+            self.push_batches(&mut out.batches, self.hold_first, due);
+        } else {
+            self.push_batches(&mut out.batches, self.next, due);
+        }
+        self.next = due;
+        out
+    }
+
+    pub fn is_hold_batch(&self, batch: &Batch) -> bool {
+        batch.first_op >= self.hold_first
+    }
+
+    /// Ops `from..to` as batches; a batch counts at most `u32::MAX` ops (the
+    /// ABI's width), so a longer run is split, never truncated.
+    fn push_batches(&self, out: &mut Vec<Batch>, from: u64, to: u64) {
+        let mut first = from;
+        while first < to {
+            let count = u32::try_from(to - first).unwrap_or(u32::MAX);
+            out.push(Batch {
+                first_op: first,
+                first_intended: MonoNanos(self.intended(first)),
+                interval_ns: (NS_PER_SEC / self.times.rps as u128) as u64,
+                count,
+            });
+            first += count as u64;
+        }
+    }
+}
