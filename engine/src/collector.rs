@@ -77,17 +77,32 @@ pub struct SeriesStats {
     pub answered_in_hold: u64,
 }
 
+impl SeriesStats {
+    /// Samples of ops whose intended time lies in the hold: answered, failed or lost.
+    pub fn hold_ops(&self) -> u64 {
+        self.latency.count + self.errors + self.timeouts + self.lost
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CollectorStats {
     pub series: Vec<SeriesStats>,
 }
 
 impl CollectorStats {
-    /// Answers completed in the hold of the first series in `in_use` (the
-    /// op's own answer; later series may fan out).
-    pub fn answered_in_hold(&self, in_use: &[u16]) -> Option<u64> {
-        let first = *in_use.iter().min()?;
-        self.series.get(first as usize).map(|s| s.answered_in_hold)
+    /// The share of its offered ops the service answered within the hold:
+    /// answers done in the hold over the hold's ops, in the series (of those
+    /// in use) with the most hold ops. ≈1 while the service keeps up. Taken per
+    /// series because ops may split between series (history: `history` or
+    /// `thread`) or fan out into several (messages: E1 and E2).
+    pub fn answered_share(&self, in_use: &[u16]) -> Option<f64> {
+        let busiest = in_use
+            .iter()
+            .filter_map(|&i| self.series.get(i as usize))
+            .max_by_key(|s| s.hold_ops())?;
+        let ops = busiest.hold_ops();
+        (ops > 0 && busiest.answered_in_hold > 0)
+            .then(|| busiest.answered_in_hold as f64 / ops as f64)
     }
 
     /// Hold ops lost (plugins record one Lost sample per lost op).

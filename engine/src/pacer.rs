@@ -31,8 +31,6 @@ pub struct PacerCounts {
     pub emit_underrun: u64,
     /// Hold ops whose `fire` call returned an error (they count as failed).
     pub fire_errors: u64,
-    /// Ops due in the hold according to the schedule.
-    pub scheduled: u64,
 }
 
 pub enum PacerMsg {

@@ -84,10 +84,18 @@ pub async fn run(
     cancel: impl Future<Output = ()> + Send,
 ) -> Result<RunReport, RunError> {
     let (search, upcoming) = resume_search(&spec.config, &spec.resumed)?;
-    let targets =
-        ReportTargets::open(&spec.config.outputs, spec.console).map_err(RunError::Config)?;
     let collector = spec.collector.clone();
     let workload = start_workload(&spec, collector.clone()).await?;
+    // Outputs are created once the workload has started (a refused start
+    // leaves no empty files behind) and before the first step (a bad path is
+    // refused before any load).
+    let targets = match ReportTargets::open(&spec.config.outputs, spec.console) {
+        Ok(targets) => targets,
+        Err(e) => {
+            stop_workload(workload).await;
+            return Err(RunError::Config(e));
+        }
+    };
     let journal = spec.journal.take();
     let metrics = match spec.metrics.take() {
         Some(listener) => Some(start_metrics(listener).await?),

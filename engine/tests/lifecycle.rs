@@ -87,7 +87,6 @@ fake_actor!(PacerMsg, u64, |me, m, rps| {
                 ..PacerCounts::default()
             });
         }
-        PacerMsg::Tick { .. } => {}
     }
 });
 

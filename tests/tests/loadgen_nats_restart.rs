@@ -31,7 +31,9 @@ async fn a_nats_restart_mid_run_is_judged_and_the_run_goes_on() -> anyhow::Resul
 
         let steps = out.steps();
         let rates: Vec<u64> = steps.iter().map(|s| s.target_rps).collect();
-        assert_eq!(rates, [200, 300, 400], "every step ran: {out}");
+        assert_eq!(rates[..3], [200, 300, 400], "every step ran: {out}");
+        // A TRIP below a PASS is re-probed once (the ladder's noise rule).
+        assert!(rates.len() == 3 || rates[3..] == [300], "{out}");
         assert_eq!(steps[0].verdict.label(), "PASS", "{out}");
         assert_ne!(
             steps[1].verdict.label(),

@@ -179,7 +179,7 @@ async fn jetstream_mode_gates_a_durables_backlog() -> anyhow::Result<()> {
             .args(["-o", "durable=ORDERS/worker", "--slo-pending-growth", "100"])
             .run()
             .await?;
-        let step = out.tripped_step("worker");
+        let step = out.tripped_step("ORDERS/worker");
         assert!(
             step.reasons().iter().any(|r| r.contains("pending +")),
             "{:?}",

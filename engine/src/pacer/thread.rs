@@ -115,12 +115,8 @@ impl Pacing {
     fn handle(&mut self, command: Command) {
         match command {
             Command::Start(times) => {
-                let schedule = Schedule::new(times);
-                self.counts = PacerCounts {
-                    scheduled: schedule.hold_ops(),
-                    ..PacerCounts::default()
-                };
-                self.schedule = Some(schedule);
+                self.counts = PacerCounts::default();
+                self.schedule = Some(Schedule::new(times));
                 self.last_wake = 0;
                 self.fire_error_logged = false;
             }

@@ -274,7 +274,7 @@ impl StepMachine {
             &inputs,
             &self.config.slo,
             &verdict,
-            extras.goodput_rps(inputs.hold),
+            extras.goodput_rps(inputs.attempted, inputs.hold),
             &cur.during,
         );
         let report = step_report(&cur, &inputs, &extras, &verdict, &measurement);

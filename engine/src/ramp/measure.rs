@@ -171,11 +171,12 @@ pub(super) fn step_report(
 }
 
 impl Extras {
-    /// Answers completed per second of the hold (`None` if none were counted:
-    /// a collector that restarted, or a plugin that answers nothing).
-    pub(super) fn goodput_rps(&self, hold: std::time::Duration) -> Option<f64> {
-        let answered = self.stats.answered_in_hold(&self.in_use)?;
-        (answered > 0 && hold > std::time::Duration::ZERO)
-            .then(|| answered as f64 / hold.as_secs_f64())
+    /// Answers completed per second of the hold: the offered rate times the
+    /// share answered within the hold (`None` if none were counted: a
+    /// collector that restarted, or a plugin that answers nothing).
+    pub(super) fn goodput_rps(&self, attempted: u64, hold: std::time::Duration) -> Option<f64> {
+        let share = self.stats.answered_share(&self.in_use)?;
+        (hold > std::time::Duration::ZERO)
+            .then(|| share.min(1.0) * attempted as f64 / hold.as_secs_f64())
     }
 }

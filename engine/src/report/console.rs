@@ -102,7 +102,7 @@ pub fn print_answer<W: Write>(w: &mut W, report: &RunReport) -> io::Result<()> {
 /// `plugin=…, preset=…[, interrupted: partial results]`.
 fn context(report: &RunReport) -> String {
     let s = &report.settings;
-    let mut context = format!("plugin={}", s.plugin);
+    let mut context = format!("plugin={}", plugin_label(&s.plugin));
     if let Some(preset) = &s.preset {
         context.push_str(&format!(", preset={preset}"));
     }
@@ -110,6 +110,16 @@ fn context(report: &RunReport) -> String {
         context.push_str(", interrupted: partial results");
     }
     context
+}
+
+/// The plugin as the user knows it: `--plugin ./x/libloadgen_plugin_NAME.so`
+/// reads as `NAME`, a bare name as itself.
+fn plugin_label(plugin: &str) -> &str {
+    let file = std::path::Path::new(plugin)
+        .file_stem()
+        .and_then(|f| f.to_str())
+        .unwrap_or(plugin);
+    file.strip_prefix("libloadgen_plugin_").unwrap_or(file)
 }
 
 fn print_ladder_answer<W: Write>(w: &mut W, report: &RunReport) -> io::Result<()> {

@@ -55,14 +55,18 @@ async fn flush_loop(
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let until = tokio::time::Instant::now() + linger;
+        // Sleep through the linger, then take what arrived: waiting on the
+        // channel instead would wake this task for every sample of a trickle.
+        tokio::time::sleep(linger).await;
         let mut open = true;
-        while open && batch.len() < MAX_BATCH {
-            let room = MAX_BATCH - batch.len();
-            match tokio::time::timeout_at(until, rx.recv_many(&mut batch, room)).await {
-                Ok(0) => open = false,
-                Ok(_) => {}
-                Err(_elapsed) => break,
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(sample) => batch.push(sample),
+                Err(mpsc::error::TryRecvError::Empty) => break,
+                Err(mpsc::error::TryRecvError::Disconnected) => {
+                    open = false;
+                    break;
+                }
             }
         }
         deliver(&batch);
