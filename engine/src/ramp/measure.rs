@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use crate::collector::CollectorStats;
 use crate::counters::CounterSnapshot;
+use crate::disturbance::{self, Disturbance};
 use crate::pacer::PacerCounts;
 use crate::report::{ms_value, SeriesReport, StepReport};
 use crate::search::{Measurement, StepSearch};
@@ -21,6 +22,8 @@ pub struct Measured {
     pub stats: Result<CollectorStats, String>,
     /// The series the plugin records (others are not judged).
     pub in_use: Result<Vec<u16>, String>,
+    /// What the plugin reported disturbed since the step was activated.
+    pub disturbances: Result<Vec<Disturbance>, String>,
 }
 
 /// What the report shows beyond the verdict's inputs.
@@ -39,6 +42,14 @@ pub(super) fn step_inputs(cur: &Current, config: &RunConfig, m: Measured) -> (St
     let mut note = |e: String| {
         failure.get_or_insert(e);
     };
+    match &m.disturbances {
+        Ok(reported) => {
+            if let Some(reason) = disturbance::step_reason(reported, cur.times.start) {
+                note(reason);
+            }
+        }
+        Err(e) => note(format!("disturbance signal unavailable: {e}")),
+    }
     if let Some(Err(e)) = &cur.pending_begin {
         note(format!("backlog signal unavailable: {e}"));
     }
