@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use common::{loadgen, run_bounded, text};
+use common::{adaptive_synthetic, run_bounded, text};
 use loadgen_engine::report::RunReport;
 
 const CAPACITY: u64 = 2_000;
@@ -23,39 +23,24 @@ const RUN_LIMIT: Duration = Duration::from_secs(100);
 
 fn search(seed: u64, dir: &Path) -> (RunReport, String) {
     let json = dir.join(format!("seed-{seed}.json"));
-    let capacity = format!("capacity={CAPACITY}");
-    let seed_text = seed.to_string();
+    let seed = seed.to_string();
     let out = run_bounded(
-        loadgen(&[
-            "max-rps",
-            "--plugin",
-            "synthetic",
-            "-o",
-            &capacity,
-            "-o",
-            "capacity_jitter=0.05",
-            "-o",
-            "worker_threads=1",
-            "--seed",
-            &seed_text,
-            "--search",
-            "adaptive",
-            "--start-rps",
-            "500",
-            "--warmup",
-            "1s",
-            "--hold",
-            "2s",
-            "--drain",
-            "1s",
-            "--cooldown",
-            "0s",
-            "--slo-pending-growth",
-            "50",
-            "--quiet",
-            "--json",
-            json.to_str().unwrap(),
-        ]),
+        adaptive_synthetic(
+            CAPACITY,
+            &json,
+            &[
+                "-o",
+                "capacity_jitter=0.05",
+                "-o",
+                "worker_threads=1",
+                "--seed",
+                &seed,
+                "--hold",
+                "2s",
+                "--drain",
+                "1s",
+            ],
+        ),
         RUN_LIMIT,
     );
     let stdout = text(&out.stdout);
