@@ -42,13 +42,11 @@ pub(super) fn step_inputs(cur: &Current, config: &RunConfig, m: Measured) -> (St
     let mut note = |e: String| {
         failure.get_or_insert(e);
     };
-    match &m.disturbances {
-        Ok(reported) => {
-            if let Some(reason) = disturbance::step_reason(reported, cur.times.start) {
-                note(reason);
-            }
+    // What the plugin says disturbed the step explains the signals it broke.
+    if let Ok(reported) = &m.disturbances {
+        if let Some(reason) = disturbance::step_reason(reported, cur.times.start) {
+            note(reason);
         }
-        Err(e) => note(format!("disturbance signal unavailable: {e}")),
     }
     if let Some(Err(e)) = &cur.pending_begin {
         note(format!("backlog signal unavailable: {e}"));
@@ -96,6 +94,9 @@ pub(super) fn step_inputs(cur: &Current, config: &RunConfig, m: Measured) -> (St
         note(format!("plugin unavailable: {e}"));
         Vec::new()
     });
+    if let Err(e) = &m.disturbances {
+        note(format!("disturbance signal unavailable: {e}"));
+    }
     let inputs = StepInputs {
         target_rps: cur.rps,
         hold: config.phases.hold,
