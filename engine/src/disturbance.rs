@@ -13,35 +13,37 @@ pub struct Disturbance {
 }
 
 /// The Collector keeps at most this many per step: an outage reported every
-/// second must not grow without bound, and the verdict needs only the first few.
+/// second must not grow without bound (a longer one still shows how it began).
 pub const KEPT_PER_STEP: usize = 64;
 
-/// Distinct reasons named in a step's INCONCLUSIVE reason; the rest are counted.
-const NAMED: usize = 3;
-
 /// The INCONCLUSIVE reason for a step that began at `step_start_ns`, if any
-/// of `disturbances` happened since: the distinct reasons in order (at most
-/// three, then how many more) and when the first came, e.g. `connection lost:
-/// disconnected from NATS; connection lost: disconnected from NATS for 3.0s,
-/// reconnected (from 4.2s into the step)`.
+/// of `disturbances` happened since: the first report, the last one if it
+/// differs (how an outage began and how it ended), how many there were and
+/// when the first came, e.g. `connection lost: disconnected from NATS; …;
+/// connection lost: disconnected from NATS for 4.1s, reconnected (6 reports
+/// from 1.0s into the step)`.
 pub fn step_reason(disturbances: &[Disturbance], step_start_ns: u64) -> Option<String> {
     let during: Vec<&Disturbance> = disturbances
         .iter()
         .filter(|d| d.at_ns >= step_start_ns)
         .collect();
-    let first = during.first()?;
-    let mut distinct: Vec<&str> = Vec::new();
-    for d in &during {
-        if !distinct.contains(&d.reason.as_str()) {
-            distinct.push(&d.reason);
-        }
-    }
-    let mut text = distinct[..distinct.len().min(NAMED)].join("; ");
-    if distinct.len() > NAMED {
-        text.push_str(&format!("; +{} more", distinct.len() - NAMED));
-    }
+    let (first, last) = (during.first()?, during.last()?);
     let secs = (first.at_ns - step_start_ns) as f64 / 1e9;
-    Some(format!("{text} (from {secs:.1}s into the step)"))
+    Some(match during.len() {
+        1 => format!("{} (at {secs:.1}s into the step)", first.reason),
+        2 if first.reason != last.reason => format!(
+            "{}; {} (2 reports from {secs:.1}s into the step)",
+            first.reason, last.reason
+        ),
+        n if first.reason != last.reason => format!(
+            "{}; …; {} ({n} reports from {secs:.1}s into the step)",
+            first.reason, last.reason
+        ),
+        n => format!(
+            "{} ({n} reports from {secs:.1}s into the step)",
+            first.reason
+        ),
+    })
 }
 
 #[cfg(test)]
@@ -67,27 +69,36 @@ mod tests {
             (
                 "one, in the hold",
                 vec![d(14 * S + S / 2, lost)],
-                Some(format!("{lost} (from 4.5s into the step)")),
+                Some(format!("{lost} (at 4.5s into the step)")),
             ),
             (
                 "at the very start counts",
                 vec![d(10 * S, lost)],
-                Some(format!("{lost} (from 0.0s into the step)")),
+                Some(format!("{lost} (at 0.0s into the step)")),
             ),
             (
-                "an outage: earlier ones ignored, repeats named once",
+                "the same twice",
+                vec![d(11 * S, lost), d(12 * S, lost)],
+                Some(format!("{lost} (2 reports from 1.0s into the step)")),
+            ),
+            (
+                "lost and back",
+                vec![d(12 * S, lost), d(15 * S, back)],
+                Some(format!(
+                    "{lost}; {back} (2 reports from 2.0s into the step)"
+                )),
+            ),
+            (
+                "an outage: earlier ones ignored, how it began and ended named",
                 vec![
                     d(9 * S, lost),
                     d(12 * S, lost),
-                    d(13 * S, lost),
+                    d(13 * S, "connection lost: still disconnected after 1.0s"),
                     d(15 * S, back),
                 ],
-                Some(format!("{lost}; {back} (from 2.0s into the step)")),
-            ),
-            (
-                "many distinct reasons: three named, the rest counted",
-                (0..5).map(|i| d(11 * S + i, &format!("r{i}"))).collect(),
-                Some("r0; r1; r2; +2 more (from 1.0s into the step)".into()),
+                Some(format!(
+                    "{lost}; …; {back} (3 reports from 2.0s into the step)"
+                )),
             ),
         ];
         for (case, disturbances, want) in table {

@@ -82,6 +82,7 @@ async fn a_nats_outage_in_a_hold_is_inconclusive_rerun_and_the_answer_is_unmoved
             "the outage's step is re-run, never a TRIP: {out}"
         );
         let disturbed = &out.steps()[1];
+        eprintln!("the disturbed step: {:?}", disturbed.reasons());
         assert!(
             disturbed.reasons()[0].starts_with("connection lost"),
             "the plugin's reason: {:?}",

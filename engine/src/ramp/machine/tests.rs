@@ -440,8 +440,7 @@ fn a_disturbed_step_is_inconclusive_never_a_trip_and_its_clean_rerun_decides() {
             .collect();
         (steps, outcome.bracket.pass)
     };
-    let inconclusive =
-        |at: &str| Verdict::Inconclusive(format!("{LOST} (from {at} into the step)"));
+    let inconclusive = |at: &str| Verdict::Inconclusive(format!("{LOST} (at {at} into the step)"));
     let table: Vec<(&str, Vec<(u32, i64)>, Vec<(u64, u32, Verdict)>)> = vec![
         (
             "undisturbed",
