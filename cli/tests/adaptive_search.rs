@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
-use common::{loadgen, run_bounded, text};
+use common::{adaptive_synthetic, loadgen, run_bounded, text};
 use loadgen_engine::report::RunReport;
 use loadgen_engine::search::{ChosenBy, Plan, Stop, Trials};
 
@@ -23,33 +23,11 @@ const RUN_LIMIT: Duration = Duration::from_secs(150);
 /// The settings the issue names: start 500, precision 1%, warmup 1s, hold
 /// 3s, drain 1s, cooldown 0s, and a backlog gate of 50.
 fn adaptive(capacity: u64, json: &Path) -> std::process::Command {
-    let capacity = format!("capacity={capacity}");
-    loadgen(&[
-        "max-rps",
-        "--plugin",
-        "synthetic",
-        "-o",
-        &capacity,
-        "--search",
-        "adaptive",
-        "--start-rps",
-        "500",
-        "--precision",
-        "0.01",
-        "--warmup",
-        "1s",
-        "--hold",
-        "3s",
-        "--drain",
-        "1s",
-        "--cooldown",
-        "0s",
-        "--slo-pending-growth",
-        "50",
-        "--quiet",
-        "--json",
-        json.to_str().unwrap(),
-    ])
+    adaptive_synthetic(
+        capacity,
+        json,
+        &["--precision", "0.01", "--hold", "3s", "--drain", "1s"],
+    )
 }
 
 fn read_report(json: &Path, out: &Output) -> RunReport {

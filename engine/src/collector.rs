@@ -13,6 +13,7 @@ use hdrhistogram::Histogram;
 use loadgen_plugin_api::abi::{Outcome, Sample};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 
+use crate::disturbance::{Disturbance, KEPT_PER_STEP};
 use crate::report::histograms::{self, StepHistogram};
 use crate::report::per_second::SeriesInterval;
 use crate::verdict::SeriesLatency;
@@ -41,6 +42,15 @@ impl CollectorHandle {
             let _ = collector.send_message(CollectorMsg::Samples(samples));
         }
     }
+
+    /// Non-blocking, like [`CollectorHandle::send`]. A disturbance sent while
+    /// the collector restarts is lost, but that step is INCONCLUSIVE anyway.
+    pub fn disturbed(&self, disturbance: Disturbance) {
+        let guard = self.0.read().unwrap_or_else(|e| e.into_inner());
+        if let Some(collector) = guard.as_ref() {
+            let _ = collector.send_message(CollectorMsg::Disturbed(disturbance));
+        }
+    }
 }
 
 /// Highest latency tracked exactly; slower samples are clamped to it.
@@ -49,6 +59,10 @@ const MAX_TRACKABLE_NS: u64 = 3_600 * 1_000_000_000;
 pub enum CollectorMsg {
     /// A batch from the plugin's sink.
     Samples(Vec<Sample>),
+    /// The plugin says the measurement environment was disturbed.
+    Disturbed(Disturbance),
+    /// The disturbances since the last `Window` (the step's start), in order.
+    Disturbances(RpcReplyPort<Vec<Disturbance>>),
     /// Start a new hold window `[hold_start, hold_end)` (ns); forget the last one.
     Window { hold_start: u64, hold_end: u64 },
     /// The window's statistics so far.
@@ -234,6 +248,8 @@ pub struct CollectorState {
     /// `None` until the first window: everything before it is discarded.
     window: Option<(u64, u64)>,
     series: Vec<SeriesHistograms>,
+    /// Since the last `Window` (sent when a step is activated).
+    disturbances: Vec<Disturbance>,
 }
 
 impl Collector {
@@ -258,6 +274,7 @@ impl Actor for Collector {
         Ok(CollectorState {
             window: None,
             series: self.fresh(),
+            disturbances: Vec::new(),
         })
     }
 
@@ -293,6 +310,15 @@ impl Actor for Collector {
             } => {
                 state.window = Some((hold_start, hold_end));
                 state.series = self.fresh();
+                state.disturbances.clear();
+            }
+            CollectorMsg::Disturbed(disturbance) => {
+                if state.disturbances.len() < KEPT_PER_STEP {
+                    state.disturbances.push(disturbance);
+                }
+            }
+            CollectorMsg::Disturbances(reply) => {
+                let _ = reply.send(state.disturbances.clone());
             }
             CollectorMsg::Snapshot(reply) => {
                 let series = state
@@ -404,6 +430,35 @@ mod tests {
             100,
             "intervals never drain the step's histogram"
         );
+        actor.stop(None);
+        handle.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn disturbances_are_kept_from_one_window_to_the_next() {
+        let (actor, handle) = Actor::spawn(None, Collector { series: vec![] }, ())
+            .await
+            .unwrap();
+        let disturbance = |at_ns| Disturbance {
+            at_ns,
+            reason: "connection lost".into(),
+        };
+        let window = || CollectorMsg::Window {
+            hold_start: 0,
+            hold_end: 1,
+        };
+        actor.send_message(window()).unwrap();
+        for at in 0..(KEPT_PER_STEP as u64 + 10) {
+            actor
+                .send_message(CollectorMsg::Disturbed(disturbance(at)))
+                .unwrap();
+        }
+        let kept = ractor::call!(actor, CollectorMsg::Disturbances).unwrap();
+        assert_eq!(kept.len(), KEPT_PER_STEP, "bounded");
+        assert_eq!(kept[0], disturbance(0), "the first ones, in order");
+        actor.send_message(window()).unwrap();
+        let kept = ractor::call!(actor, CollectorMsg::Disturbances).unwrap();
+        assert_eq!(kept, [], "a new step starts clean");
         actor.stop(None);
         handle.await.unwrap();
     }

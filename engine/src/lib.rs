@@ -18,6 +18,8 @@
 //! Plain logic, no actors:
 //! - [`config`]: `RunConfig`, one run's settings (flags, `--config`, journal, JSON).
 //! - [`verdict`]: `judge(&StepInputs, &Slo) -> Verdict`.
+//! - [`disturbance`]: a plugin's "the environment was disturbed", as a step's
+//!   INCONCLUSIVE reason.
 //! - [`search`]: `Search`, the next rate from the last verdict: a fixed ladder
 //!   or range finding + bisection (`--search adaptive`).
 //! - [`steps`]: `StepList` (`500,1k,2k`).
@@ -30,6 +32,7 @@ pub mod clock;
 pub mod collector;
 pub mod config;
 pub mod counters;
+pub mod disturbance;
 pub mod gates;
 mod http;
 pub mod journal;

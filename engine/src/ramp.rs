@@ -216,6 +216,12 @@ impl RampController {
                         .and_then(|r| r),
                     stats: ask(&c.collector, "collector snapshot", CollectorMsg::Snapshot).await,
                     in_use: self.plugin.series_in_use(),
+                    disturbances: ask(
+                        &c.collector,
+                        "collector disturbances",
+                        CollectorMsg::Disturbances,
+                    )
+                    .await,
                 };
                 Some(Event::Measured { seq, measured })
             }

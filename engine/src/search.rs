@@ -209,8 +209,9 @@ pub enum Stop {
     MaxRps { max_rps: u64 },
     /// Adaptive: even 1 ops/s tripped; the service fails the SLO at any rate.
     TripAtStart { rps: u64 },
-    /// Adaptive: a rate stayed INCONCLUSIVE after its re-runs: the load box, not
-    /// the service, was the limit there.
+    /// Adaptive: a rate stayed INCONCLUSIVE after its re-runs: it could not be
+    /// measured (the load box fell behind, the plugin's connection kept
+    /// dropping, …; the reason says which). The name predates disturbances.
     LoadBoxLimit { rps: u64, reason: String },
     /// The run was cancelled before the search ended.
     Interrupted,

@@ -112,6 +112,9 @@ fake_actor!(CollectorMsg, (), |me, m, _s| {
                 }],
             });
         }
+        CollectorMsg::Disturbances(reply) => {
+            let _ = reply.send(Vec::new());
+        }
         _ => {}
     }
 });

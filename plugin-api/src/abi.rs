@@ -22,7 +22,7 @@ use abi_stable::{
     library::RootModule,
     package_version_strings, sabi_trait,
     sabi_types::VersionStrings,
-    std_types::{RBox, RResult, RSlice, RString, RVec},
+    std_types::{RBox, RResult, RSlice, RStr, RString, RVec},
     StableAbi,
 };
 
@@ -231,6 +231,19 @@ pub trait Workload: Send + Sync {
 pub trait SampleSink: Send + Sync {
     #[sabi(last_prefix_field)]
     fn record(&self, samples: RSlice<'_, Sample>);
+
+    /// The measurement environment was disturbed at `at` — the client lost its
+    /// connection, reconnected, … — for the reason given (`connection lost:
+    /// …`). A step during which this happens (warmup to drain end) is
+    /// INCONCLUSIVE with that reason and re-run: its figures say nothing
+    /// about the service. Rare and cheap: call it once per event.
+    ///
+    /// Since plugin-api 0.3. Appended after the last prefix field, with a
+    /// default body: a host without it (none can load a 0.3 plugin today, but
+    /// the rule keeps future hosts safe) ignores the call instead of aborting.
+    fn disturbed(&self, at: MonoNanos, reason: RStr<'_>) {
+        let _ = (at, reason);
+    }
 }
 
 /// The host-implemented sink as it crosses the boundary.

@@ -12,7 +12,10 @@
 //!   [`export_plugin!`] macro, which owns the plugin's tokio runtime, the batching
 //!   sample sink, `catch_unwind` around every exported call and option parsing;
 //!   [`options!`], [`counter_set!`], `Series`/`Reason`, the `Sent` sample
-//!   builder and the `InFlight` table.
+//!   builder and the `InFlight` table. `Recorder::disturbed` tells the host
+//!   the measurement environment was disturbed (a lost connection): that
+//!   step is INCONCLUSIVE and re-run (`sdk::nats::ConnectionWatch` reports
+//!   NATS connection events so).
 //! - [`clock`]: the `CLOCK_MONOTONIC` nanosecond clock shared by host and plugins.
 //! - [`testing`]: run a plugin in-process against a recording sink.
 //!

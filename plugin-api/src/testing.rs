@@ -8,9 +8,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use abi_stable::sabi_trait::TD_Opaque;
-use abi_stable::std_types::{RResult, RSlice};
+use abi_stable::std_types::{RResult, RSlice, RStr};
 
-use crate::abi::{HostConfig, PluginInfo, Sample, SampleSink, SampleSink_TO, WorkloadBox};
+use crate::abi::{
+    HostConfig, MonoNanos, PluginInfo, Sample, SampleSink, SampleSink_TO, WorkloadBox,
+};
+use crate::sdk::recorder::KeptDisturbances;
 use crate::sdk::{describe, new_workload, Plugin, Recorder};
 
 /// What `P` tells the host about itself, through the FFI glue: its options
@@ -34,13 +37,20 @@ pub fn declared_options<P: Plugin>() -> (Vec<(String, String)>, bool) {
 /// A [`Recorder`] whose samples stay in the returned [`Captured`], with no
 /// runtime and no host: for unit tests (e.g. of an [`InFlight`](crate::sdk::InFlight) table).
 pub fn capture() -> (Recorder, Captured) {
-    let (recorder, rx) = Recorder::channel();
-    (recorder, Captured { rx: Mutex::new(rx) })
+    let (recorder, rx, disturbances) = Recorder::channel();
+    (
+        recorder,
+        Captured {
+            rx: Mutex::new(rx),
+            disturbances,
+        },
+    )
 }
 
 /// What a [`capture`]d recorder recorded.
 pub struct Captured {
     rx: Mutex<tokio::sync::mpsc::UnboundedReceiver<Sample>>,
+    disturbances: KeptDisturbances,
 }
 
 impl Captured {
@@ -49,17 +59,28 @@ impl Captured {
         let mut rx = self.rx.lock().unwrap();
         std::iter::from_fn(|| rx.try_recv().ok()).collect()
     }
+
+    /// Every disturbance reported so far, with its time.
+    pub fn disturbances(&self) -> Vec<(MonoNanos, String)> {
+        self.disturbances.lock().unwrap().clone()
+    }
 }
 
-/// A sink that keeps every sample it is given.
+/// A sink that keeps every sample and disturbance it is given.
 #[derive(Clone, Default)]
 pub struct RecordingSink {
     samples: Arc<Mutex<Vec<Sample>>>,
+    disturbances: Arc<Mutex<Vec<(MonoNanos, String)>>>,
 }
 
 impl RecordingSink {
     pub fn samples(&self) -> Vec<Sample> {
         self.samples.lock().unwrap().clone()
+    }
+
+    /// Every disturbance the plugin reported, with its time.
+    pub fn disturbances(&self) -> Vec<(MonoNanos, String)> {
+        self.disturbances.lock().unwrap().clone()
     }
 
     /// Poll until at least `n` samples arrived or `timeout` passed.
@@ -81,6 +102,13 @@ impl SampleSink for RecordingSink {
             .lock()
             .unwrap()
             .extend_from_slice(samples.as_slice());
+    }
+
+    fn disturbed(&self, at: MonoNanos, reason: RStr<'_>) {
+        self.disturbances
+            .lock()
+            .unwrap()
+            .push((at, reason.to_string()));
     }
 }
 

@@ -14,7 +14,8 @@ loadgen_plugin_api::options! {
     }
 }
 
-/// Answers every op at once; panics when asked to fire op 13.
+/// Answers every op at once; panics when asked to fire op 13; reports a
+/// disturbance when asked to fire op 7.
 struct Brittle {
     recorder: Recorder,
     fired: std::sync::atomic::AtomicU64,
@@ -42,6 +43,9 @@ impl Plugin for Brittle {
         for op in batch.ops() {
             if op.index == 13 {
                 panic!("op 13 is unlucky");
+            }
+            if op.index == 7 {
+                recorder.disturbed("connection lost: op 7 unplugged the cable");
             }
             let recorder = recorder.clone();
             // Spawning proves fire runs inside the plugin's runtime.
@@ -121,4 +125,18 @@ fn fire_returns_at_once() {
     workload.fire(batch(100, 5_000)).unwrap();
     assert!(started.elapsed() < Duration::from_millis(500));
     assert_eq!(sink.wait_for(5_000, Duration::from_secs(5)).len(), 5_000);
+}
+
+#[test]
+fn disturbances_reach_the_sink_at_once_with_their_time() {
+    let (workload, sink) = testing::start::<Brittle>(&[], Duration::from_secs(1)).unwrap();
+    let before = clock::now();
+    workload.fire(batch(5, 5)).unwrap();
+    let disturbances = sink.disturbances();
+    assert_eq!(disturbances.len(), 1, "delivered before fire returned");
+    let (at, reason) = &disturbances[0];
+    assert_eq!(reason, "connection lost: op 7 unplugged the cable");
+    assert!(*at >= before && *at <= clock::now());
+    assert_eq!(sink.wait_for(5, Duration::from_secs(5)).len(), 5);
+    workload.shutdown().unwrap();
 }

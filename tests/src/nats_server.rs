@@ -81,6 +81,21 @@ impl NatsServer {
         self.launch().await
     }
 
+    /// SIGKILL, as a crash would: no goodbye to clients, the store left in
+    /// place for [`Self::start_again`].
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            process::kill_now(&mut child);
+        }
+    }
+
+    /// Starts a stopped or killed server again on the same port with the same
+    /// store, and waits until it is healthy.
+    pub async fn start_again(&mut self) -> anyhow::Result<()> {
+        anyhow::ensure!(self.child.is_none(), "nats-server is still running");
+        self.launch().await
+    }
+
     /// Stops the server, leaving the store in place.
     pub async fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {

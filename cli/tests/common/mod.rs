@@ -85,3 +85,32 @@ pub fn quick_ramp(extra: &[&str]) -> Vec<String> {
     args.extend(extra.iter().map(|s| s.to_string()));
     args
 }
+
+/// `max-rps --search adaptive --start-rps 500` on the synthetic plugin with
+/// `capacity`, warmup 1 s, no cooldown, a backlog gate of 50, quiet, the JSON
+/// report to `json`; then `extra` (hold, drain, plugin options …).
+pub fn adaptive_synthetic(capacity: u64, json: &std::path::Path, extra: &[&str]) -> Command {
+    let capacity = format!("capacity={capacity}");
+    let mut cmd = loadgen(&[
+        "max-rps",
+        "--plugin",
+        "synthetic",
+        "-o",
+        &capacity,
+        "--search",
+        "adaptive",
+        "--start-rps",
+        "500",
+        "--warmup",
+        "1s",
+        "--cooldown",
+        "0s",
+        "--slo-pending-growth",
+        "50",
+        "--quiet",
+        "--json",
+        json.to_str().expect("a UTF-8 temp path"),
+    ]);
+    cmd.args(extra);
+    cmd
+}

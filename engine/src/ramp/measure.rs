@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use crate::collector::CollectorStats;
 use crate::counters::CounterSnapshot;
+use crate::disturbance::{self, Disturbance};
 use crate::pacer::PacerCounts;
 use crate::report::{ms_value, SeriesReport, StepReport};
 use crate::search::{Measurement, StepSearch};
@@ -21,6 +22,8 @@ pub struct Measured {
     pub stats: Result<CollectorStats, String>,
     /// The series the plugin records (others are not judged).
     pub in_use: Result<Vec<u16>, String>,
+    /// What the plugin reported disturbed since the step was activated.
+    pub disturbances: Result<Vec<Disturbance>, String>,
 }
 
 /// What the report shows beyond the verdict's inputs.
@@ -39,6 +42,12 @@ pub(super) fn step_inputs(cur: &Current, config: &RunConfig, m: Measured) -> (St
     let mut note = |e: String| {
         failure.get_or_insert(e);
     };
+    // What the plugin says disturbed the step explains the signals it broke.
+    if let Ok(reported) = &m.disturbances {
+        if let Some(reason) = disturbance::step_reason(reported, cur.times.start) {
+            note(reason);
+        }
+    }
     if let Some(Err(e)) = &cur.pending_begin {
         note(format!("backlog signal unavailable: {e}"));
     }
@@ -85,6 +94,9 @@ pub(super) fn step_inputs(cur: &Current, config: &RunConfig, m: Measured) -> (St
         note(format!("plugin unavailable: {e}"));
         Vec::new()
     });
+    if let Err(e) = &m.disturbances {
+        note(format!("disturbance signal unavailable: {e}"));
+    }
     let inputs = StepInputs {
         target_rps: cur.rps,
         hold: config.phases.hold,

@@ -201,7 +201,9 @@ fn print_search_answer<W: Write>(
                     a.next_limit.join("; ")
                 ),
                 Stop::LoadBoxLimit { rps, reason } => {
-                    format!("the load box, not the service, was the limit at {rps} RPS: {reason}")
+                    format!(
+                        "{rps} RPS could not be measured, INCONCLUSIVE after its re-run: {reason}"
+                    )
                 }
                 _ => match report.steps.first() {
                     None => "no probe finished".to_string(),
@@ -256,8 +258,8 @@ fn stop_line(search: &SearchReport, answered: bool) -> Option<String> {
             "every probe passed up to --max-rps {max_rps}: the limit lies higher (raise --max-rps)"
         ),
         (Stop::LoadBoxLimit { rps, reason }, _) if answered => format!(
-            "stopped: the load box, not the service, was the limit at {rps} RPS \
-             (INCONCLUSIVE after its re-run: {reason}); the answer is the highest rate measured"
+            "stopped: {rps} RPS could not be measured (INCONCLUSIVE after its re-run: \
+             {reason}); the answer is the highest rate measured"
         ),
         (Stop::Interrupted, _) => "interrupted before the search ended".to_string(),
         _ => return None,
@@ -392,7 +394,7 @@ mod tests {
                     None,
                     Stop::LoadBoxLimit { rps: 500, reason: "emit underrun 90 ops".into() },
                 ),
-                &["ANSWER: no rate passed (the load box, not the service, was the limit at 500 RPS: emit underrun 90 ops; plugin=synthetic, 2 probes)\n"],
+                &["ANSWER: no rate passed (500 RPS could not be measured, INCONCLUSIVE after its re-run: emit underrun 90 ops; plugin=synthetic, 2 probes)\n"],
             ),
             (
                 "load box above a pass",
@@ -404,7 +406,7 @@ mod tests {
                 ),
                 &[
                     "ANSWER: max RPS = 1000 (plugin=synthetic, no TRIP found, 3 probes)\n",
-                    "        Search: stopped: the load box, not the service, was the limit at 2000 RPS (INCONCLUSIVE after its re-run: emit underrun 90 ops); the answer is the highest rate measured\n",
+                    "        Search: stopped: 2000 RPS could not be measured (INCONCLUSIVE after its re-run: emit underrun 90 ops); the answer is the highest rate measured\n",
                 ],
             ),
         ];

@@ -6,7 +6,9 @@
 //! [`Reason`] constants, counters with [`counter_set!`](crate::counter_set).
 //! The glue here owns:
 //! - the plugin's own tokio runtime (`-o worker_threads=N`, default `auto`);
-//! - the batching [`Recorder`] that delivers samples to the host's sink;
+//! - the batching [`Recorder`] that delivers samples to the host's sink, and
+//!   disturbances ([`Recorder::disturbed`]: a lost connection makes the step
+//!   INCONCLUSIVE and re-run, never a TRIP);
 //! - `catch_unwind` around every exported call, so a panic comes back as an error
 //!   instead of aborting the process;
 //! - option parsing and validation against the declared options;
@@ -25,7 +27,7 @@ mod info;
 pub mod nats;
 mod nats_env;
 mod options;
-mod recorder;
+pub(crate) mod recorder;
 mod sample;
 mod series;
 

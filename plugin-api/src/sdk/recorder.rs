@@ -7,37 +7,84 @@
 //! alone) still forms batches: at 20k req/s this cut the host's wake-ups from
 //! thousands a second per thread to about a thousand, and total CPU by ≈25%.
 //! Samples carry their own times, so the linger never shows in latency.
+//!
+//! Disturbances ([`Recorder::disturbed`]) are rare and must not wait behind a
+//! batch: they go straight to the host sink.
 
+use std::fmt;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use abi_stable::std_types::RSlice;
+use abi_stable::std_types::{RSlice, RStr};
 use tokio::sync::mpsc;
 
-use crate::abi::{Sample, SinkBox};
+use crate::abi::{MonoNanos, Sample, SinkBox};
 
 /// Largest batch handed to the host sink in one call.
 const MAX_BATCH: usize = 4096;
 /// How long a batch waits for company after its first sample.
 pub const LINGER: Duration = Duration::from_millis(1);
 
-#[derive(Clone, Debug)]
+/// Where [`Recorder::disturbed`] reports go.
+type DisturbanceSink = Arc<dyn Fn(MonoNanos, &str) + Send + Sync>;
+
+/// Disturbances a [`Recorder::channel`] recorder kept (for tests).
+pub(crate) type KeptDisturbances = Arc<Mutex<Vec<(MonoNanos, String)>>>;
+
+#[derive(Clone)]
 pub struct Recorder {
     tx: mpsc::UnboundedSender<Sample>,
+    disturbances: DisturbanceSink,
+}
+
+impl fmt::Debug for Recorder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Recorder").finish_non_exhaustive()
+    }
 }
 
 impl Recorder {
     /// Create a recorder and the future that drains it into `sink`; spawn the
     /// future on the plugin's runtime.
     pub fn new(sink: SinkBox) -> (Recorder, impl std::future::Future<Output = ()> + Send) {
+        let sink = Arc::new(sink);
         let (tx, rx) = mpsc::unbounded_channel();
-        let deliver = move |batch: &[Sample]| sink.record(RSlice::from_slice(batch));
-        (Recorder { tx }, flush_loop(rx, deliver, LINGER))
+        let samples_sink = Arc::clone(&sink);
+        let deliver = move |batch: &[Sample]| samples_sink.record(RSlice::from_slice(batch));
+        let disturbances: DisturbanceSink =
+            Arc::new(move |at, reason: &str| sink.disturbed(at, RStr::from_str(reason)));
+        (
+            Recorder { tx, disturbances },
+            flush_loop(rx, deliver, LINGER),
+        )
     }
 
-    /// A recorder whose samples wait in the returned receiver (for tests).
-    pub(crate) fn channel() -> (Recorder, mpsc::UnboundedReceiver<Sample>) {
+    /// A recorder whose samples wait in the returned receiver and whose
+    /// disturbances are kept in the returned list (for tests).
+    pub(crate) fn channel() -> (Recorder, mpsc::UnboundedReceiver<Sample>, KeptDisturbances) {
         let (tx, rx) = mpsc::unbounded_channel();
-        (Recorder { tx }, rx)
+        let kept = KeptDisturbances::default();
+        let keep = Arc::clone(&kept);
+        let disturbances: DisturbanceSink = Arc::new(move |at, reason: &str| {
+            keep.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push((at, reason.to_string()))
+        });
+        (Recorder { tx, disturbances }, rx, kept)
+    }
+
+    /// Tell the host the measurement environment was disturbed now: the
+    /// client lost its connection, reconnected, … The step in progress is
+    /// INCONCLUSIVE with `reason` (say what happened first: `connection
+    /// lost: …`) and re-run, never judged from what the disturbance did to
+    /// its figures. Never blocks.
+    pub fn disturbed(&self, reason: &str) {
+        self.disturbed_at(crate::clock::now(), reason);
+    }
+
+    /// [`Recorder::disturbed`] at a known time (e.g. when an outage began).
+    pub fn disturbed_at(&self, at: MonoNanos, reason: &str) {
+        (self.disturbances)(at, reason);
     }
 
     /// Queue one sample for the host. Never blocks.

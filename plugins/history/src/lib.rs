@@ -36,6 +36,7 @@ use std::time::Duration;
 use async_nats::Client;
 use chat_fixtures::HistoryFixtures;
 use loadgen_plugin_api::export_plugin;
+use loadgen_plugin_api::sdk::nats::ConnectionWatch;
 use loadgen_plugin_api::sdk::*;
 
 use config::{Config, HistoryOptions};
@@ -69,7 +70,8 @@ impl Plugin for History {
         let config = Config::from_options(&ctx.options, std::env::var("SITE_ID").ok())?;
         let fixtures = HistoryFixtures::build(config.preset, ctx.seed, &config.site);
         let tally = Arc::new(tally::Tally::default());
-        let client = link::connect(Arc::clone(&tally)).await?;
+        let watch = ConnectionWatch::new(ctx.recorder.clone());
+        let client = link::connect(Arc::clone(&tally), watch).await?;
         link::check_testbed(&client, &fixtures, &config.site).await?;
         let limits = Limits::new(config.max_in_flight).request_timeout(config.request_timeout);
         let inflight = ctx.in_flight(limits);

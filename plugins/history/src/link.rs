@@ -7,6 +7,7 @@ use std::time::Duration;
 use async_nats::{Client, Event, RequestErrorKind};
 use bytes::Bytes;
 use chat_fixtures::HistoryFixtures;
+use loadgen_plugin_api::sdk::nats::ConnectionWatch;
 use serde::Deserialize;
 
 use crate::ops::{SendError, Transport};
@@ -17,13 +18,15 @@ use crate::tally::{bump, Tally};
 const INFO_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Connect (see `sdk::nats::connect`); slow-consumer drops are counted.
-/// Requests have no client-side timeout: every op bounds its own wait.
-pub async fn connect(tally: Arc<Tally>) -> Result<Client, String> {
+/// Requests have no client-side timeout: every op bounds its own wait. A lost
+/// connection is reported to the host (`watch`).
+pub async fn connect(tally: Arc<Tally>, watch: ConnectionWatch) -> Result<Client, String> {
     loadgen_plugin_api::sdk::nats::connect("loadgen-history", |options| {
         options
             .subscription_capacity(1 << 20)
             .request_timeout(None)
             .event_callback(move |event| {
+                watch.on_event(&event);
                 let tally = Arc::clone(&tally);
                 async move {
                     if let Event::SlowConsumer(_) = event {

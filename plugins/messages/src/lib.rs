@@ -28,6 +28,7 @@ use async_nats::jetstream;
 use async_nats::Client;
 use chat_fixtures::Fixtures;
 use loadgen_plugin_api::export_plugin;
+use loadgen_plugin_api::sdk::nats::ConnectionWatch;
 use loadgen_plugin_api::sdk::*;
 
 use config::{Config, Inject, MessagesOptions};
@@ -63,7 +64,8 @@ impl Plugin for Messages {
         let config = Config::from_options(&ctx.options, std::env::var("SITE_ID").ok())?;
         let fixtures = Fixtures::build(config.preset, ctx.seed, &config.site);
         let tally = Arc::new(tally::Tally::default());
-        let client = link::connect(Arc::clone(&tally)).await?;
+        let watch = ConnectionWatch::new(ctx.recorder.clone());
+        let client = link::connect(Arc::clone(&tally), watch).await?;
         link::check_testbed(&client, &fixtures).await?;
         let nonce = run_nonce();
         if config.inject == Inject::Frontdoor {

@@ -8,6 +8,7 @@ use async_nats::{Client, Event};
 use bytes::Bytes;
 use chat_fixtures::{Fixtures, Rng};
 use futures::StreamExt;
+use loadgen_plugin_api::sdk::nats::ConnectionWatch;
 use serde::Deserialize;
 
 use crate::ids;
@@ -20,12 +21,14 @@ const INFO_TIMEOUT: Duration = Duration::from_secs(1);
 const PREFLIGHT_SENDS: u64 = 3;
 const PREFLIGHT_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// Connect (see `sdk::nats::connect`); slow-consumer drops are counted.
-pub async fn connect(tally: Arc<Tally>) -> Result<Client, String> {
+/// Connect (see `sdk::nats::connect`); slow-consumer drops are counted, and a
+/// lost connection is reported to the host (`watch`).
+pub async fn connect(tally: Arc<Tally>, watch: ConnectionWatch) -> Result<Client, String> {
     loadgen_plugin_api::sdk::nats::connect("loadgen-messages", |options| {
         options
             .subscription_capacity(1 << 20)
             .event_callback(move |event| {
+                watch.on_event(&event);
                 let tally = Arc::clone(&tally);
                 async move {
                     if let Event::SlowConsumer(_) = event {

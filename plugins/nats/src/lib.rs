@@ -28,6 +28,7 @@ use std::sync::Arc;
 
 use async_nats::{Client, ConnectOptions, Event, Subject};
 use loadgen_plugin_api::export_plugin;
+use loadgen_plugin_api::sdk::nats::ConnectionWatch;
 use loadgen_plugin_api::sdk::*;
 
 use config::{Mode, NatsConfig, NatsOptions};
@@ -71,7 +72,8 @@ impl Plugin for Nats {
     async fn start(ctx: Context<NatsOptions>) -> Result<Self, String> {
         let config: NatsConfig = config::parse(&ctx.options)?;
         let slow_consumer = Arc::new(AtomicU64::new(0));
-        let client = connect(Arc::clone(&slow_consumer)).await?;
+        let watch = ConnectionWatch::new(ctx.recorder.clone());
+        let client = connect(Arc::clone(&slow_consumer), watch).await?;
         let shared = Arc::new(Shared {
             client: client.clone(),
             subject: Subject::from(config.subject.as_str()),
@@ -153,11 +155,14 @@ impl Plugin for Nats {
     }
 }
 
-async fn connect(slow_consumer: Arc<AtomicU64>) -> Result<Client, String> {
+/// Connect; slow-consumer drops are counted, and a lost connection is
+/// reported to the host (`watch`).
+async fn connect(slow_consumer: Arc<AtomicU64>, watch: ConnectionWatch) -> Result<Client, String> {
     loadgen_plugin_api::sdk::nats::connect("loadgen-nats", move |options: ConnectOptions| {
         options
             .subscription_capacity(SUBSCRIPTION_CAPACITY)
             .event_callback(move |event| {
+                watch.on_event(&event);
                 let slow_consumer = Arc::clone(&slow_consumer);
                 async move {
                     if let Event::SlowConsumer(_) = event {

@@ -40,7 +40,13 @@ struct World {
     restart_at: Option<usize>,
     /// A backlog `queue` growing by this much per second of the hold.
     backlog_per_sec: i64,
+    /// Disturbances the plugin reports: (activation, 1-based; ms from that
+    /// step's start, negative = before it, delivered once it began). A
+    /// disturbed step also loses every op, as a real outage would.
+    disturbances: Vec<(u32, i64)>,
 }
+
+const LOST: &str = "connection lost: disconnected from NATS";
 
 fn healthy(rps: u64) -> Measured {
     Measured {
@@ -67,6 +73,7 @@ fn healthy(rps: u64) -> Measured {
             }],
         }),
         in_use: Ok(vec![0]),
+        disturbances: Ok(Vec::new()),
     }
 }
 
@@ -90,6 +97,7 @@ fn simulate(m: &mut StepMachine, world: &World, stop_after: usize) -> Run {
     }];
     let mut rps = 0;
     let mut executed = 0;
+    let (mut activation, mut step_start) = (0u32, 0u64);
     loop {
         while let Some(event) = events.pop() {
             for command in m.on(event, now) {
@@ -104,6 +112,8 @@ fn simulate(m: &mut StepMachine, world: &World, stop_after: usize) -> Run {
                 let name = match &command {
                     Command::Activate { times, .. } => {
                         rps = times.rps;
+                        activation += 1;
+                        step_start = times.start;
                         format!("activate {}", times.rps)
                     }
                     Command::Arm { .. } => String::new(),
@@ -146,6 +156,21 @@ fn simulate(m: &mut StepMachine, world: &World, stop_after: usize) -> Run {
                         if let Some(why) = &world.pacer {
                             measured.counts = Err(why.clone());
                         }
+                        let reported: Vec<_> = world
+                            .disturbances
+                            .iter()
+                            .filter(|(a, _)| *a == activation)
+                            .map(|(_, ms)| crate::disturbance::Disturbance {
+                                at_ns: step_start.saturating_add_signed(ms * MS as i64),
+                                reason: LOST.into(),
+                            })
+                            .collect();
+                        if reported.iter().any(|d| d.at_ns >= step_start) {
+                            let stats = measured.stats.as_mut().unwrap();
+                            stats.series[0].lost = rps * 5 / 2;
+                            stats.series[0].latency.count = 0;
+                        }
+                        measured.disturbances = Ok(reported);
                         events.push(Event::Measured {
                             seq: *seq,
                             measured,
@@ -399,4 +424,83 @@ fn a_backlog_rising_through_the_hold_makes_a_passing_step_too_high() {
     let (outcome, _) = run.finished.unwrap();
     assert_eq!(outcome.bracket.trip, Some(100));
     assert_eq!(outcome.bracket.pass, None);
+}
+
+#[test]
+fn a_disturbed_step_is_inconclusive_never_a_trip_and_its_clean_rerun_decides() {
+    let verdicts = |world: &World| {
+        let c = config();
+        let mut m = machine(&c);
+        let run = simulate(&mut m, world, usize::MAX);
+        let (outcome, _) = run.finished.expect("the run ends");
+        let steps: Vec<(u64, u32, Verdict)> = run
+            .steps
+            .iter()
+            .map(|s| (s.target_rps, s.attempt, s.verdict.clone()))
+            .collect();
+        (steps, outcome.bracket.pass)
+    };
+    let inconclusive = |at: &str| Verdict::Inconclusive(format!("{LOST} (at {at} into the step)"));
+    let table: Vec<(&str, Vec<(u32, i64)>, Vec<(u64, u32, Verdict)>)> = vec![
+        (
+            "undisturbed",
+            vec![],
+            vec![(100, 1, Verdict::Pass), (200, 1, Verdict::Pass)],
+        ),
+        (
+            "in the first hold: re-run, the clean re-run decides",
+            vec![(1, 1500)],
+            vec![
+                (100, 1, inconclusive("1.5s")),
+                (100, 2, Verdict::Pass),
+                (200, 1, Verdict::Pass),
+            ],
+        ),
+        (
+            "in the warmup",
+            vec![(2, 100)],
+            vec![
+                (100, 1, Verdict::Pass),
+                (200, 1, inconclusive("0.1s")),
+                (200, 2, Verdict::Pass),
+            ],
+        ),
+        (
+            // Drain ends 3.3 s after the start; the verdict comes then.
+            "in the drain",
+            vec![(1, 3200)],
+            vec![
+                (100, 1, inconclusive("3.2s")),
+                (100, 2, Verdict::Pass),
+                (200, 1, Verdict::Pass),
+            ],
+        ),
+        (
+            "before the step began: not this step's",
+            vec![(1, -50)],
+            vec![(100, 1, Verdict::Pass), (200, 1, Verdict::Pass)],
+        ),
+        (
+            "the re-run disturbed too: the ladder moves on",
+            vec![(1, 1000), (2, 2000)],
+            vec![
+                (100, 1, inconclusive("1.0s")),
+                (100, 2, inconclusive("2.0s")),
+                (200, 1, Verdict::Pass),
+            ],
+        ),
+    ];
+    for (case, disturbances, want) in table {
+        let world = World {
+            disturbances,
+            ..World::default()
+        };
+        let (steps, answer) = verdicts(&world);
+        assert_eq!(steps, want, "{case}");
+        assert_eq!(
+            answer,
+            Some(200),
+            "{case}: the answer of an undisturbed run"
+        );
+    }
 }

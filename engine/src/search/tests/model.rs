@@ -268,3 +268,43 @@ fn resuming_replays_the_recorded_measurements() {
         },
     );
 }
+
+#[test]
+fn a_disturbed_probe_is_rerun_and_never_steers_the_search() {
+    // Whichever probe the outage hits, its measurement (half the ops lost,
+    // a goodput far under the rate) is INCONCLUSIVE: the search re-runs that
+    // rate, the clean re-run decides, and the run is the undisturbed one.
+    let model = fifo(4_500);
+    let fresh = || search(precise(500)).confirm(1);
+    let (calm, calm_outcome) = drive_measured(fresh(), |s| model.measure(s));
+    for n in 0..calm.len() as u32 {
+        let (steps, o) = drive_measured(fresh(), |s| {
+            let clean = model.measure(s);
+            if s.probe != n {
+                return clean;
+            }
+            Measurement {
+                verdict: Verdict::Inconclusive(
+                    "connection lost: disconnected from NATS (at 1.5s into the step)".into(),
+                ),
+                goodput_rps: Some(s.rps as f64 / 2.0),
+                ..clean
+            }
+        });
+        let rerun = &steps[n as usize + 1];
+        assert_eq!(
+            (rerun.rps, rerun.attempt),
+            (steps[n as usize].rps, 2),
+            "probe {n} is re-run"
+        );
+        let mut undisturbed = steps.clone();
+        undisturbed.remove(n as usize);
+        assert_eq!(
+            undisturbed.iter().map(|s| s.rps).collect::<Vec<_>>(),
+            calm.iter().map(|s| s.rps).collect::<Vec<_>>(),
+            "probe {n}: the same rates as the undisturbed search"
+        );
+        assert_eq!(o.bracket, calm_outcome.bracket, "probe {n}");
+        assert_eq!(o.trials, calm_outcome.trials, "probe {n}");
+    }
+}
