@@ -30,6 +30,7 @@ pub mod clock;
 pub mod collector;
 pub mod config;
 pub mod counters;
+pub mod distributed;
 pub mod gates;
 mod http;
 pub mod journal;

@@ -1,0 +1,7 @@
+//! Distributed generation: one ramp driven by many `loadgen agent` processes,
+//! coordinated over NATS request/reply (ractor stays inside each process).
+//!
+//! # Layout
+//! - [`protocol`]: subjects and message bodies (serde JSON), the histogram
+//!   wire format and the exact merge. No I/O.
+pub mod protocol;
