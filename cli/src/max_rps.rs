@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use anyhow::{anyhow, Context};
 use clap::ArgMatches;
 use loadgen_engine::config::RunConfig;
+use loadgen_engine::distributed::join::FleetOptions;
 use loadgen_engine::journal::{Journal, JournalHeader};
 use loadgen_engine::plugin::{loader, PluginSearch};
 use loadgen_engine::report::StepReport;
@@ -77,7 +78,9 @@ pub fn run(args: MaxRpsArgs, user: &[OsString], matches: &ArgMatches) -> Result<
             None => (None, Vec::new()),
         },
     };
+    let fleet = fleet_options(&args)?;
     let spec = RunSpec {
+        fleet,
         journal,
         resumed: finished,
         console: true,
@@ -103,6 +106,35 @@ pub fn run(args: MaxRpsArgs, user: &[OsString], matches: &ArgMatches) -> Result<
         Err(RunError::Config(e)) => Err(usage(anyhow!(e))),
         Err(e) => Err(Failure::Run(e.into())),
     }
+}
+
+/// `--agents N` and its companions, checked; `None` for a local run.
+fn fleet_options(args: &MaxRpsArgs) -> Result<Option<FleetOptions>, Failure> {
+    let d = &args.distributed;
+    let Some(agents) = d.agents else {
+        return Ok(None);
+    };
+    if d.min_agents > agents {
+        return Err(usage(anyhow!(
+            "--min-agents {} is more than --agents {agents}",
+            d.min_agents
+        )));
+    }
+    Ok(Some(FleetOptions {
+        control_url: d.control_url.clone().unwrap_or_else(default_nats_url),
+        prefix: d.control_prefix.clone(),
+        agents,
+        min_agents: d.min_agents,
+        timeout: d.agents_timeout,
+    }))
+}
+
+/// `$NATS_URL`, else the local default.
+pub(crate) fn default_nats_url() -> String {
+    std::env::var("NATS_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+        .unwrap_or_else(|| "nats://127.0.0.1:4222".into())
 }
 
 /// A resumed run must be the journal's run: same plugin (and version) and
@@ -165,7 +197,7 @@ fn metrics_listener(addr: std::net::SocketAddr) -> Result<std::net::TcpListener,
 }
 
 /// Resolves on the first SIGINT or SIGTERM.
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = match signal(SignalKind::terminate()) {
         Ok(s) => s,

@@ -10,17 +10,20 @@ use tokio::sync::oneshot;
 use crate::clock::Monotonic;
 use crate::collector::CollectorHandle;
 use crate::config::RunConfig;
+use crate::distributed::coordinator::{self, Coordinated, FleetEngine};
+use crate::distributed::fleet::FleetMsg;
+use crate::distributed::join::FleetOptions;
 use crate::journal::Journal;
 use crate::metrics::{Metrics, MetricsMsg};
 use crate::pending::{BacklogSource, Durable};
 use crate::plugin::sink::HostSink;
 use crate::plugin::{LoadError, LoadedPlugin, Workload};
 use crate::ramp::machine::StepMachine;
-use crate::ramp::{RampArgs, RampController, RampMsg, RampOutcome};
+use crate::ramp::{RampArgs, RampController, RampMsg, RampOutcome, SeriesInUse};
 use crate::report::{search_answer, RunReport, SearchReport, StepReport};
 use crate::reporter::{ReportTargets, Reporter, ReporterMsg};
 use crate::search::{Bracket, Outcome, Probe, Search, Stop};
-use crate::supervisor::{Restarted, Supervisor, SupervisorMsg};
+use crate::supervisor::{Children, Restarted, Supervisor, SupervisorMsg};
 
 /// How long a plugin may take to shut down before the run stops waiting.
 const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
@@ -44,6 +47,9 @@ pub struct RunSpec {
     /// The live Prometheus endpoint's socket (`--metrics-addr`), bound by the
     /// caller; served while the run lasts.
     pub metrics: Option<std::net::TcpListener>,
+    /// Drive `loadgen agent`s over NATS rather than a workload in this
+    /// process (`--agents N`).
+    pub fleet: Option<FleetOptions>,
 }
 
 impl RunSpec {
@@ -57,6 +63,48 @@ impl RunSpec {
             console: false,
             collector: CollectorHandle::default(),
             metrics: None,
+            fleet: None,
+        }
+    }
+}
+
+/// Where the load comes from: this process's workload, or agents'.
+enum Generator {
+    Local(Arc<Workload>),
+    Fleet(Box<Coordinated>),
+}
+
+impl Generator {
+    async fn start(spec: &RunSpec, collector: CollectorHandle) -> Result<Generator, RunError> {
+        Ok(match &spec.fleet {
+            None => Generator::Local(start_workload(&spec.plugin, &spec.config, collector).await?),
+            Some(options) => Generator::Fleet(Box::new(
+                coordinator::start(options, &spec.plugin, &spec.config)
+                    .await
+                    .map_err(RunError::Config)?,
+            )),
+        })
+    }
+
+    async fn stop(self) {
+        match self {
+            Generator::Local(workload) => stop_workload(workload).await,
+            Generator::Fleet(coordinated) => coordinated.stop().await,
+        }
+    }
+
+    /// The JetStream durables the workload feeds, if it names any.
+    fn durables(&self) -> Result<Vec<Durable>, String> {
+        match self {
+            Generator::Local(workload) => Ok(workload
+                .pending_targets()?
+                .into_iter()
+                .map(|t| Durable {
+                    stream: t.stream.into_string(),
+                    durable: t.durable.into_string(),
+                })
+                .collect()),
+            Generator::Fleet(coordinated) => Ok(coordinated.durables.clone()),
         }
     }
 }
@@ -85,14 +133,14 @@ pub async fn run(
 ) -> Result<RunReport, RunError> {
     let (search, upcoming) = resume_search(&spec.config, &spec.resumed)?;
     let collector = spec.collector.clone();
-    let workload = start_workload(&spec, collector.clone()).await?;
+    let generator = Generator::start(&spec, collector.clone()).await?;
     // Outputs are created once the workload has started (a refused start
     // leaves no empty files behind) and before the first step (a bad path is
     // refused before any load).
     let targets = match ReportTargets::open(&spec.config.outputs, spec.console) {
         Ok(targets) => targets,
         Err(e) => {
-            stop_workload(workload).await;
+            generator.stop().await;
             return Err(RunError::Config(e));
         }
     };
@@ -101,14 +149,14 @@ pub async fn run(
         Some(listener) => Some(start_metrics(listener).await?),
         None => None,
     };
-    let result = match backlog_source(&workload).await {
+    let result = match backlog_source(&generator).await {
         Ok(backlog) => {
             let machine = StepMachine::new(spec.config.clone(), search, upcoming);
             let parts = Parts {
                 targets,
                 journal,
                 machine,
-                workload: Arc::clone(&workload),
+                generator: &generator,
                 collector,
                 backlog,
                 metrics: metrics.as_ref().map(|(actor, _)| actor.clone()),
@@ -122,7 +170,7 @@ pub async fn run(
         actor.stop(None);
         let _ = handle.await;
     }
-    stop_workload(workload).await;
+    generator.stop().await;
     result
 }
 
@@ -160,13 +208,15 @@ fn resume_search(config: &RunConfig, resumed: &[StepReport]) -> Result<(Search, 
     Ok((search, next))
 }
 
-async fn start_workload(
-    spec: &RunSpec,
+/// Start `plugin`'s workload with `config`'s options; its samples go to `collector`.
+pub(crate) async fn start_workload(
+    plugin: &LoadedPlugin,
+    config: &RunConfig,
     collector: CollectorHandle,
 ) -> Result<Arc<Workload>, RunError> {
     let (plugin, host, sink) = (
-        spec.plugin.clone(),
-        spec.config.host_config(),
+        plugin.clone(),
+        config.host_config(),
         HostSink::new(collector),
     );
     // `start` blocks while the plugin connects: keep it off the async workers.
@@ -176,7 +226,7 @@ async fn start_workload(
         .map_err(RunError::Start)
 }
 
-async fn stop_workload(workload: Arc<Workload>) {
+pub(crate) async fn stop_workload(workload: Arc<Workload>) {
     let stopping = tokio::task::spawn_blocking(move || workload.shutdown());
     match tokio::time::timeout(SHUTDOWN_TIMEOUT, stopping).await {
         Ok(Ok(Ok(()))) => {}
@@ -187,15 +237,8 @@ async fn stop_workload(workload: Arc<Workload>) {
 }
 
 /// The JetStream durables the workload feeds, if it names any.
-async fn backlog_source(workload: &Workload) -> Result<Option<Arc<BacklogSource>>, String> {
-    let durables: Vec<Durable> = workload
-        .pending_targets()?
-        .into_iter()
-        .map(|t| Durable {
-            stream: t.stream.into_string(),
-            durable: t.durable.into_string(),
-        })
-        .collect();
+async fn backlog_source(generator: &Generator) -> Result<Option<Arc<BacklogSource>>, String> {
+    let durables = generator.durables()?;
     if durables.is_empty() {
         return Ok(None);
     }
@@ -207,11 +250,11 @@ async fn backlog_source(workload: &Workload) -> Result<Option<Arc<BacklogSource>
 }
 
 /// What the ramp and the reporter are built from.
-struct Parts {
+struct Parts<'a> {
     targets: ReportTargets,
     journal: Option<Journal>,
     machine: StepMachine,
-    workload: Arc<Workload>,
+    generator: &'a Generator,
     collector: CollectorHandle,
     backlog: Option<Arc<BacklogSource>>,
     metrics: Option<ActorRef<MetricsMsg>>,
@@ -219,7 +262,7 @@ struct Parts {
 
 async fn ramp_and_report(
     spec: &RunSpec,
-    parts: Parts,
+    parts: Parts<'_>,
     cancel: impl Future<Output = ()> + Send,
 ) -> Result<RunReport, RunError> {
     let engine_err =
@@ -233,29 +276,50 @@ async fn ramp_and_report(
             .await
             .map_err(|e| engine_err(&e))?;
     let restarts = Arc::new(OutputPort::default());
-    let supervisor = Supervisor {
-        workload: Arc::clone(&parts.workload),
-        series: parts.workload.description.series.clone(),
-        collector: parts.collector,
-        backlog: parts.backlog,
-        scrape_urls: spec.config.scrape.clone(),
-        restarts: Arc::clone(&restarts),
+    let engine = match parts.generator {
+        Generator::Local(workload) => {
+            let supervisor = Supervisor {
+                workload: Arc::clone(workload),
+                series: workload.description.series.clone(),
+                collector: parts.collector,
+                backlog: parts.backlog,
+                scrape_urls: spec.config.scrape.clone(),
+                restarts: Arc::clone(&restarts),
+            };
+            let (supervisor, supervisor_handle) = Actor::spawn(None, supervisor, ())
+                .await
+                .map_err(|e| engine_err(&e))?;
+            let children = ractor::call_t!(
+                supervisor,
+                SupervisorMsg::Children,
+                ASK_TIMEOUT.as_millis() as u64
+            )
+            .map_err(|e| engine_err(&e))?;
+            Engine::Local {
+                children,
+                series: Arc::clone(workload) as Arc<dyn SeriesInUse>,
+                supervisor,
+                supervisor_handle,
+            }
+        }
+        Generator::Fleet(coordinated) => Engine::Fleet(
+            coordinated
+                .engine(
+                    spec.plugin.description.series.clone(),
+                    spec.config.scrape.clone(),
+                    parts.backlog,
+                )
+                .await
+                .map_err(|e| engine_err(&e))?,
+        ),
     };
-    let (supervisor, supervisor_handle) = Actor::spawn(None, supervisor, ())
-        .await
-        .map_err(|e| engine_err(&e))?;
-    let children = ractor::call_t!(
-        supervisor,
-        SupervisorMsg::Children,
-        ASK_TIMEOUT.as_millis() as u64
-    )
-    .map_err(|e| engine_err(&e))?;
+    let children = engine.children().clone();
     let first = children.clone();
 
     let (done_tx, mut done_rx) = oneshot::channel();
     let ramp = RampController {
         reporter: reporter.clone(),
-        plugin: parts.workload,
+        plugin: engine.series(),
         clock: Arc::new(Monotonic),
     };
     let args = RampArgs {
@@ -267,14 +331,7 @@ async fn ramp_and_report(
     let ramp_ref: Option<ActorRef<RampMsg>> = match Actor::spawn(None, ramp, args).await {
         Ok((ramp, _)) => {
             restarts.subscribe(ramp.clone(), |r| Some(RampMsg::ChildRestarted(r)));
-            // A restart between the first answer and the subscription would
-            // be missed: ask again (restarts after this one are announced).
-            let now = ractor::call_t!(
-                supervisor,
-                SupervisorMsg::Children,
-                ASK_TIMEOUT.as_millis() as u64
-            );
-            if let Some(now) = now.ok().filter(|now| !now.same_refs(&first)) {
+            if let Some(now) = engine.children_now(&ramp, &first).await {
                 let _ = ramp.send_message(RampMsg::ChildRestarted(Restarted {
                     child: "a measuring actor",
                     reason: "restarted while the run started".into(),
@@ -299,8 +356,7 @@ async fn ramp_and_report(
         },
         None => None,
     };
-    let _ = ractor::call_t!(supervisor, SupervisorMsg::Shutdown, 10_000);
-    let _ = supervisor_handle.await;
+    engine.shutdown().await;
 
     // A ramp that died still leaves the steps it finished: write them.
     let failed = outcome.is_none();
@@ -335,6 +391,68 @@ async fn ramp_and_report(
         ));
     }
     Ok(report)
+}
+
+/// The actors the ramp talks to, by where the load comes from.
+enum Engine {
+    Local {
+        children: Children,
+        series: Arc<dyn SeriesInUse>,
+        supervisor: ActorRef<SupervisorMsg>,
+        supervisor_handle: tokio::task::JoinHandle<()>,
+    },
+    Fleet(FleetEngine),
+}
+
+impl Engine {
+    fn children(&self) -> &Children {
+        match self {
+            Engine::Local { children, .. } => children,
+            Engine::Fleet(fleet) => &fleet.children,
+        }
+    }
+
+    fn series(&self) -> Arc<dyn SeriesInUse> {
+        match self {
+            Engine::Local { series, .. } => Arc::clone(series),
+            Engine::Fleet(fleet) => Arc::clone(&fleet.series),
+        }
+    }
+
+    /// Once the ramp runs: children restarted since `first` was read (a
+    /// restart between the first answer and the ramp's subscription would
+    /// be missed; later ones are announced), and the fleet's loss reports
+    /// go to the ramp.
+    async fn children_now(&self, ramp: &ActorRef<RampMsg>, first: &Children) -> Option<Children> {
+        match self {
+            Engine::Local { supervisor, .. } => {
+                let now = ractor::call_t!(
+                    supervisor,
+                    SupervisorMsg::Children,
+                    ASK_TIMEOUT.as_millis() as u64
+                );
+                now.ok().filter(|now| !now.same_refs(first))
+            }
+            Engine::Fleet(fleet) => {
+                let _ = fleet.fleet.send_message(FleetMsg::Watch(ramp.clone()));
+                None
+            }
+        }
+    }
+
+    async fn shutdown(self) {
+        match self {
+            Engine::Local {
+                supervisor,
+                supervisor_handle,
+                ..
+            } => {
+                let _ = ractor::call_t!(supervisor, SupervisorMsg::Shutdown, 10_000);
+                let _ = supervisor_handle.await;
+            }
+            Engine::Fleet(fleet) => fleet.stop(),
+        }
+    }
 }
 
 /// What a run whose ramp died has: the steps the reporter saw, interrupted.

@@ -167,7 +167,10 @@ impl Request for Report {
 
 /// The collector's window so far, per series, and the series in use.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Parts;
+pub struct Parts {
+    /// The step's final reading (the one its report keeps).
+    pub step_end: bool,
+}
 impl Request for Parts {
     const CMD: &'static str = "parts";
     type Reply = WireParts;
