@@ -52,7 +52,7 @@ pub fn run(args: AgentArgs) -> Result<ExitCode, Failure> {
         .context("cannot start the async runtime")
         .map_err(Failure::Run)?;
     runtime
-        .block_on(serve(options, crate::max_rps::shutdown_signal()))
+        .block_on(serve(options, crate::max_rps::signal_received()))
         .map_err(|e| usage(anyhow!(e)))?;
     Ok(ExitCode::SUCCESS)
 }

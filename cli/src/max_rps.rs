@@ -196,8 +196,14 @@ fn metrics_listener(addr: std::net::SocketAddr) -> Result<std::net::TcpListener,
     Ok(listener)
 }
 
+/// Resolves on the first SIGINT or SIGTERM, saying what a run does then.
+async fn shutdown_signal() {
+    signal_received().await;
+    eprintln!("interrupted: stopping load, reporting the steps that finished");
+}
+
 /// Resolves on the first SIGINT or SIGTERM.
-pub(crate) async fn shutdown_signal() {
+pub(crate) async fn signal_received() {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = match signal(SignalKind::terminate()) {
         Ok(s) => s,
@@ -207,7 +213,6 @@ pub(crate) async fn shutdown_signal() {
         _ = tokio::signal::ctrl_c() => {}
         _ = term.recv() => {}
     }
-    eprintln!("interrupted: stopping load, reporting the steps that finished");
 }
 
 #[cfg(test)]

@@ -168,3 +168,51 @@ async fn an_agent_killed_mid_hold_makes_that_step_inconclusive_and_the_run_goes_
     })
     .await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fewer_agents_than_min_agents_stops_the_run_with_its_report() -> anyhow::Result<()> {
+    let _alone = exclusive().await;
+    bounded(Duration::from_secs(120), async {
+        let server = HttpServer::start(HttpServerOptions::fifo(2_000)).await?;
+        let control = NatsServer::start().await?;
+        let dump = tempfile::tempdir()?;
+        let mut agents = agents(&control, &["b1", "b2"], dump.path()).await?;
+        let mut run = distributed(
+            Loadgen::standalone()
+                .args(["max-rps", "--plugin", "http", "-o"])
+                .arg(format!("url={}", server.url()))
+                .short_phases("2s", "1s")
+                .args(["--steps", "100,150,200,250", "--cooldown", "0s"]),
+            &control,
+            2,
+        )
+        .args(["--min-agents", "2"])
+        .spawn()?;
+        // Kill b2 once the first step has finished (its line is on stderr
+        // only without --quiet: wait for the second step's agents instead).
+        run.wait_for_stderr("the agents joining", Duration::from_secs(30), |l| {
+            l.contains("agent b2 joined")
+        })
+        .await?;
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        let victim = agents.pop().expect("two agents");
+        // SAFETY: kill(2) on the PID of a child this test started.
+        unsafe { libc::kill(victim.pid().expect("running") as i32, libc::SIGKILL) };
+        let out = run.finish().await?;
+        out.assert_no_panic();
+        assert!(
+            out.stderr
+                .contains("fewer than --min-agents 2 agents remain: stopping"),
+            "{out}"
+        );
+        let report = out.report()?;
+        assert!(report.interrupted, "{out}");
+        assert!(
+            !report.steps.is_empty() && report.steps.len() < 4,
+            "the steps measured before are reported: {out}"
+        );
+        assert!(report.steps.iter().all(|s| s.verdict.is_pass()), "{out}");
+        Ok(())
+    })
+    .await
+}

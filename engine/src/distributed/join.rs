@@ -106,7 +106,7 @@ pub async fn join(options: &FleetOptions, plugin: &PluginDescription) -> Result<
         let Ok(announce) = serde_json::from_slice::<Announce>(&msg.payload) else {
             continue;
         };
-        if announce.busy || joined.iter().any(|a| a.name == announce.name) {
+        if joined.iter().any(|a| a.name == announce.name) {
             continue;
         }
         check_agent(&announce, plugin)?;
@@ -116,10 +116,15 @@ pub async fn join(options: &FleetOptions, plugin: &PluginDescription) -> Result<
     for a in &joined {
         let (offset_ns, rtt) = clock_offset(&client, &subjects, &a.name).await?;
         eprintln!(
-            "agent {} joined ({}, {} cores): clock offset {:+}µs, rtt {}µs",
+            "agent {} joined ({}, {} cores{}): clock offset {:+}µs, rtt {}µs",
             a.name,
             a.host,
             a.cores,
+            if a.busy {
+                "; its previous run's workload is replaced"
+            } else {
+                ""
+            },
             offset_ns / 1_000,
             rtt / 1_000
         );

@@ -91,7 +91,9 @@ pub struct Announce {
     pub plugin_api_version: String,
     pub plugins: Vec<PluginVersion>,
     pub cores: usize,
-    /// Running another coordinator's workload: not free to join.
+    /// Running a workload already (a coordinator that died without
+    /// stopping it): a new coordinator's `start` replaces it. One
+    /// coordinator per control prefix at a time.
     pub busy: bool,
 }
 
