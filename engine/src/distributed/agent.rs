@@ -12,6 +12,7 @@
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_nats::{Client, Message};
 use futures::StreamExt;
@@ -149,7 +150,8 @@ pub async fn serve(
     }
     actor.stop(None);
     let _ = handle.await;
-    let _ = client.flush().await;
+    // Bounded: with the control NATS gone, a flush would wait for it forever.
+    let _ = tokio::time::timeout(Duration::from_secs(2), client.flush()).await;
     Ok(())
 }
 

@@ -67,7 +67,15 @@ impl Control {
             let r = request(i, n, m);
             async move { (m.name.clone(), self.ask(&m.name, &r).await) }
         });
-        join_all(asks).await
+        let began = std::time::Instant::now();
+        let answers = join_all(asks).await;
+        tracing::debug!(
+            cmd = R::CMD,
+            agents = n,
+            us = began.elapsed().as_micros() as u64,
+            "control round"
+        );
+        answers
     }
 }
 

@@ -109,7 +109,7 @@ impl Coordinated {
             )
         });
         join_all(stops).await;
-        let _ = j.client.flush().await;
+        let _ = tokio::time::timeout(REQUEST_TIMEOUT, j.client.flush()).await;
     }
 
     /// The proxies, the fleet and the backlog poller the ramp will use.
