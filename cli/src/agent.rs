@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use anyhow::{anyhow, Context};
+use anyhow::anyhow;
 use loadgen_engine::distributed::agent::{serve, AgentOptions};
 use loadgen_engine::plugin::{loader, PluginSearch};
 
@@ -45,13 +45,7 @@ pub fn run(args: AgentArgs) -> Result<ExitCode, Failure> {
         plugins,
         dump_dir: args.dump_windows,
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")
-        .map_err(Failure::Run)?;
-    runtime
+    crate::max_rps::runtime()?
         .block_on(serve(options, crate::max_rps::signal_received()))
         .map_err(|e| usage(anyhow!(e)))?;
     Ok(ExitCode::SUCCESS)

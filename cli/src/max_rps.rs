@@ -92,12 +92,7 @@ pub fn run(args: MaxRpsArgs, user: &[OsString], matches: &ArgMatches) -> Result<
         ..RunSpec::new(plugin, config)
     };
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")
-        .map_err(Failure::Run)?;
+    let runtime = runtime()?;
     let report = runtime.block_on(loadgen_engine::run(spec, shutdown_signal()));
     match report {
         Ok(report) if report.answer.max_rps.is_some() => Ok(ExitCode::SUCCESS),
@@ -106,6 +101,16 @@ pub fn run(args: MaxRpsArgs, user: &[OsString], matches: &ArgMatches) -> Result<
         Err(RunError::Config(e)) => Err(usage(anyhow!(e))),
         Err(e) => Err(Failure::Run(e.into())),
     }
+}
+
+/// The async runtime a command runs on.
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+        .map_err(Failure::Run)
 }
 
 /// `--agents N` and its companions, checked; `None` for a local run.

@@ -11,7 +11,7 @@ use std::time::Duration;
 use hdrhistogram::Histogram;
 use loadgen_e2e::loadgen::{Loadgen, Running};
 use loadgen_e2e::{bounded, exclusive, HttpServer, HttpServerOptions, NatsServer};
-use loadgen_engine::distributed::protocol::{self, WireSeries};
+use loadgen_engine::distributed::protocol::WireSeries;
 use loadgen_engine::report::{histograms, ms_value};
 
 /// The FIFO capacity of the test server (requests/s).
@@ -90,7 +90,7 @@ async fn three_agents_answer_as_one_process_and_merge_percentiles_exactly() -> a
             let mut counts = 0;
             for name in names {
                 let series = dumped(dump.path(), name, i + 1)?;
-                let latency = protocol::decode(&series[0].latency).map_err(anyhow::Error::msg)?;
+                let latency = histograms::decode(&series[0].latency).map_err(anyhow::Error::msg)?;
                 counts += latency.len();
                 match union.as_mut() {
                     Some(u) => u.add(&latency)?,

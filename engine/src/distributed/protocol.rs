@@ -12,16 +12,13 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
-use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
-use hdrhistogram::Histogram;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::collector::{SeriesCounts, SeriesParts};
 use crate::config::RunConfig;
 use crate::pacer::{PacerCounts, Slice, StepTimes};
+use crate::report::histograms::{decode, encode_deflated as encode};
 use crate::report::per_second::SeriesInterval;
 
 /// How often an agent says it is alive.
@@ -263,25 +260,6 @@ pub struct Stop;
 impl Request for Stop {
     const CMD: &'static str = "stop";
     type Reply = ();
-}
-
-/// A histogram as base64 of its V2 + deflate serialization (compact on the wire).
-pub fn encode(h: &Histogram<u64>) -> String {
-    let mut bytes = Vec::new();
-    V2DeflateSerializer::new()
-        .serialize(h, &mut bytes)
-        .expect("serializing into memory cannot fail");
-    STANDARD.encode(bytes)
-}
-
-/// The histogram [`encode`] wrote.
-pub fn decode(text: &str) -> Result<Histogram<u64>, String> {
-    let bytes = STANDARD
-        .decode(text)
-        .map_err(|e| format!("histogram is not base64: {e}"))?;
-    Deserializer::new()
-        .deserialize(&mut bytes.as_slice())
-        .map_err(|e| format!("histogram is not HdrHistogram V2: {e:?}"))
 }
 
 /// The merged window of several agents' series: histograms added, counts
