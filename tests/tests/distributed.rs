@@ -216,3 +216,53 @@ async fn fewer_agents_than_min_agents_stops_the_run_with_its_report() -> anyhow:
     })
     .await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_coordinator_resumes_from_its_journal_with_the_same_agents() -> anyhow::Result<()>
+{
+    let _alone = exclusive().await;
+    bounded(Duration::from_secs(180), async {
+        let server = HttpServer::start(HttpServerOptions::fifo(2_000)).await?;
+        let control = NatsServer::start().await?;
+        let dump = tempfile::tempdir()?;
+        let _agents = agents(&control, &["c1", "c2"], dump.path()).await?;
+        let journal = dump.path().join("run.journal");
+        let journal = journal.to_str().expect("utf-8 temp path");
+        let coordinator = |extra: &[&str]| {
+            Loadgen::standalone()
+                .args(["max-rps", "--agents", "2", "--control-url", &control.url()])
+                .args(extra)
+        };
+        let mut first = coordinator(&["--plugin", "http", "-o"])
+            .arg(format!("url={}", server.url()))
+            .args(["--steps", "100,150,200", "--warmup", "1s", "--hold", "2s"])
+            .args(["--drain", "1s", "--cooldown", "0s", "--journal", journal])
+            .spawn()?;
+        first
+            .wait_for_stderr("the first step", Duration::from_secs(60), |l| {
+                l.starts_with("step 100 rps: PASS")
+            })
+            .await?;
+        // SAFETY: kill(2) on the PID of a child this test started.
+        unsafe { libc::kill(first.pid().expect("running") as i32, libc::SIGKILL) };
+        drop(first);
+
+        let out = coordinator(&["--resume", journal, "--quiet"])
+            .json()
+            .run()
+            .await?;
+        out.assert_no_panic();
+        assert!(
+            out.stderr.contains("resuming after 1 finished steps"),
+            "{out}"
+        );
+        assert_eq!(
+            out.final_verdicts(),
+            vec![(100, "PASS"), (150, "PASS"), (200, "PASS")],
+            "{out}"
+        );
+        assert_eq!(out.report()?.answer.max_rps, Some(200), "{out}");
+        Ok(())
+    })
+    .await
+}
