@@ -10,20 +10,22 @@ use tokio::sync::oneshot;
 use crate::clock::Monotonic;
 use crate::collector::CollectorHandle;
 use crate::config::RunConfig;
-use crate::distributed::coordinator::{self, Coordinated, FleetEngine};
-use crate::distributed::fleet::FleetMsg;
 use crate::distributed::join::FleetOptions;
 use crate::journal::Journal;
 use crate::metrics::{Metrics, MetricsMsg};
-use crate::pending::{BacklogSource, Durable};
-use crate::plugin::sink::HostSink;
-use crate::plugin::{LoadError, LoadedPlugin, Workload};
+use crate::pending::BacklogSource;
+use crate::plugin::{LoadError, LoadedPlugin};
 use crate::ramp::machine::StepMachine;
-use crate::ramp::{RampArgs, RampController, RampMsg, RampOutcome, SeriesInUse};
+use crate::ramp::{RampArgs, RampController, RampMsg, RampOutcome};
 use crate::report::{search_answer, RunReport, SearchReport, StepReport};
 use crate::reporter::{ReportTargets, Reporter, ReporterMsg};
 use crate::search::{Bracket, Outcome, Probe, Search, Stop};
-use crate::supervisor::{Children, Restarted, Supervisor, SupervisorMsg};
+use crate::supervisor::Restarted;
+
+mod generator;
+
+pub(crate) use generator::{start_workload, stop_workload};
+use generator::{Engine, Generator};
 
 /// How long a plugin may take to shut down before the run stops waiting.
 const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
@@ -64,47 +66,6 @@ impl RunSpec {
             collector: CollectorHandle::default(),
             metrics: None,
             fleet: None,
-        }
-    }
-}
-
-/// Where the load comes from: this process's workload, or agents'.
-enum Generator {
-    Local(Arc<Workload>),
-    Fleet(Box<Coordinated>),
-}
-
-impl Generator {
-    async fn start(spec: &RunSpec, collector: CollectorHandle) -> Result<Generator, RunError> {
-        Ok(match &spec.fleet {
-            None => Generator::Local(start_workload(&spec.plugin, &spec.config, collector).await?),
-            Some(options) => Generator::Fleet(Box::new(
-                coordinator::start(options, &spec.plugin, &spec.config)
-                    .await
-                    .map_err(RunError::Config)?,
-            )),
-        })
-    }
-
-    async fn stop(self) {
-        match self {
-            Generator::Local(workload) => stop_workload(workload).await,
-            Generator::Fleet(coordinated) => coordinated.stop().await,
-        }
-    }
-
-    /// The JetStream durables the workload feeds, if it names any.
-    fn durables(&self) -> Result<Vec<Durable>, String> {
-        match self {
-            Generator::Local(workload) => Ok(workload
-                .pending_targets()?
-                .into_iter()
-                .map(|t| Durable {
-                    stream: t.stream.into_string(),
-                    durable: t.durable.into_string(),
-                })
-                .collect()),
-            Generator::Fleet(coordinated) => Ok(coordinated.durables.clone()),
         }
     }
 }
@@ -208,34 +169,6 @@ fn resume_search(config: &RunConfig, resumed: &[StepReport]) -> Result<(Search, 
     Ok((search, next))
 }
 
-/// Start `plugin`'s workload with `config`'s options; its samples go to `collector`.
-pub(crate) async fn start_workload(
-    plugin: &LoadedPlugin,
-    config: &RunConfig,
-    collector: CollectorHandle,
-) -> Result<Arc<Workload>, RunError> {
-    let (plugin, host, sink) = (
-        plugin.clone(),
-        config.host_config(),
-        HostSink::new(collector),
-    );
-    // `start` blocks while the plugin connects: keep it off the async workers.
-    tokio::task::spawn_blocking(move || Workload::start(&plugin, &host, sink))
-        .await
-        .map_err(|e| RunError::Engine(format!("plugin start panicked: {e}")))?
-        .map_err(RunError::Start)
-}
-
-pub(crate) async fn stop_workload(workload: Arc<Workload>) {
-    let stopping = tokio::task::spawn_blocking(move || workload.shutdown());
-    match tokio::time::timeout(SHUTDOWN_TIMEOUT, stopping).await {
-        Ok(Ok(Ok(()))) => {}
-        Ok(Ok(Err(e))) => tracing::warn!("plugin shutdown failed: {e}"),
-        Ok(Err(e)) => tracing::warn!("plugin shutdown panicked: {e}"),
-        Err(_) => tracing::warn!("plugin did not shut down within {SHUTDOWN_TIMEOUT:?}"),
-    }
-}
-
 /// The JetStream durables the workload feeds, if it names any.
 async fn backlog_source(generator: &Generator) -> Result<Option<Arc<BacklogSource>>, String> {
     let durables = generator.durables()?;
@@ -276,43 +209,15 @@ async fn ramp_and_report(
             .await
             .map_err(|e| engine_err(&e))?;
     let restarts = Arc::new(OutputPort::default());
-    let engine = match parts.generator {
-        Generator::Local(workload) => {
-            let supervisor = Supervisor {
-                workload: Arc::clone(workload),
-                series: workload.description.series.clone(),
-                collector: parts.collector,
-                backlog: parts.backlog,
-                scrape_urls: spec.config.scrape.clone(),
-                restarts: Arc::clone(&restarts),
-            };
-            let (supervisor, supervisor_handle) = Actor::spawn(None, supervisor, ())
-                .await
-                .map_err(|e| engine_err(&e))?;
-            let children = ractor::call_t!(
-                supervisor,
-                SupervisorMsg::Children,
-                ASK_TIMEOUT.as_millis() as u64
-            )
-            .map_err(|e| engine_err(&e))?;
-            Engine::Local {
-                children,
-                series: Arc::clone(workload) as Arc<dyn SeriesInUse>,
-                supervisor,
-                supervisor_handle,
-            }
-        }
-        Generator::Fleet(coordinated) => Engine::Fleet(
-            coordinated
-                .engine(
-                    spec.plugin.description.series.clone(),
-                    spec.config.scrape.clone(),
-                    parts.backlog,
-                )
-                .await
-                .map_err(|e| engine_err(&e))?,
-        ),
-    };
+    let engine = Engine::spawn(
+        spec,
+        parts.generator,
+        parts.collector,
+        parts.backlog,
+        &restarts,
+    )
+    .await
+    .map_err(|e| engine_err(&e))?;
     let children = engine.children().clone();
     let first = children.clone();
 
@@ -391,68 +296,6 @@ async fn ramp_and_report(
         ));
     }
     Ok(report)
-}
-
-/// The actors the ramp talks to, by where the load comes from.
-enum Engine {
-    Local {
-        children: Children,
-        series: Arc<dyn SeriesInUse>,
-        supervisor: ActorRef<SupervisorMsg>,
-        supervisor_handle: tokio::task::JoinHandle<()>,
-    },
-    Fleet(FleetEngine),
-}
-
-impl Engine {
-    fn children(&self) -> &Children {
-        match self {
-            Engine::Local { children, .. } => children,
-            Engine::Fleet(fleet) => &fleet.children,
-        }
-    }
-
-    fn series(&self) -> Arc<dyn SeriesInUse> {
-        match self {
-            Engine::Local { series, .. } => Arc::clone(series),
-            Engine::Fleet(fleet) => Arc::clone(&fleet.series),
-        }
-    }
-
-    /// Once the ramp runs: children restarted since `first` was read (a
-    /// restart between the first answer and the ramp's subscription would
-    /// be missed; later ones are announced), and the fleet's loss reports
-    /// go to the ramp.
-    async fn children_now(&self, ramp: &ActorRef<RampMsg>, first: &Children) -> Option<Children> {
-        match self {
-            Engine::Local { supervisor, .. } => {
-                let now = ractor::call_t!(
-                    supervisor,
-                    SupervisorMsg::Children,
-                    ASK_TIMEOUT.as_millis() as u64
-                );
-                now.ok().filter(|now| !now.same_refs(first))
-            }
-            Engine::Fleet(fleet) => {
-                let _ = fleet.fleet.send_message(FleetMsg::Watch(ramp.clone()));
-                None
-            }
-        }
-    }
-
-    async fn shutdown(self) {
-        match self {
-            Engine::Local {
-                supervisor,
-                supervisor_handle,
-                ..
-            } => {
-                let _ = ractor::call_t!(supervisor, SupervisorMsg::Shutdown, 10_000);
-                let _ = supervisor_handle.await;
-            }
-            Engine::Fleet(fleet) => fleet.stop(),
-        }
-    }
 }
 
 /// What a run whose ramp died has: the steps the reporter saw, interrupted.
