@@ -1,6 +1,7 @@
 //! `loadgen`: parse, run, map the outcome to an exit code (0 a step passed,
 //! 1 none passed or the run failed, 2 usage or configuration error).
 
+mod agent;
 mod args;
 mod failure;
 mod layers;
@@ -60,6 +61,7 @@ fn run(cli: Cli, argv: &[OsString], matches: &ArgMatches) -> Result<ExitCode, Fa
             // The arguments after `max-rps` (loadgen has no global flags).
             max_rps::run(*args, argv.get(2..).unwrap_or_default(), sub)
         }
+        Command::Agent(args) => agent::run(args),
         Command::Report(args) => report_cmd::run(args),
         Command::Plugins {
             command: PluginsCommand::List,

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use anyhow::{anyhow, Context};
 use clap::ArgMatches;
 use loadgen_engine::config::RunConfig;
+use loadgen_engine::distributed::join::FleetOptions;
 use loadgen_engine::journal::{Journal, JournalHeader};
 use loadgen_engine::plugin::{loader, PluginSearch};
 use loadgen_engine::report::StepReport;
@@ -77,7 +78,9 @@ pub fn run(args: MaxRpsArgs, user: &[OsString], matches: &ArgMatches) -> Result<
             None => (None, Vec::new()),
         },
     };
+    let fleet = fleet_options(&args)?;
     let spec = RunSpec {
+        fleet,
         journal,
         resumed: finished,
         console: true,
@@ -89,12 +92,7 @@ pub fn run(args: MaxRpsArgs, user: &[OsString], matches: &ArgMatches) -> Result<
         ..RunSpec::new(plugin, config)
     };
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")
-        .map_err(Failure::Run)?;
+    let runtime = runtime()?;
     let report = runtime.block_on(loadgen_engine::run(spec, shutdown_signal()));
     match report {
         Ok(report) if report.answer.max_rps.is_some() => Ok(ExitCode::SUCCESS),
@@ -103,6 +101,45 @@ pub fn run(args: MaxRpsArgs, user: &[OsString], matches: &ArgMatches) -> Result<
         Err(RunError::Config(e)) => Err(usage(anyhow!(e))),
         Err(e) => Err(Failure::Run(e.into())),
     }
+}
+
+/// The async runtime a command runs on.
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+        .map_err(Failure::Run)
+}
+
+/// `--agents N` and its companions, checked; `None` for a local run.
+fn fleet_options(args: &MaxRpsArgs) -> Result<Option<FleetOptions>, Failure> {
+    let d = &args.distributed;
+    let Some(agents) = d.agents else {
+        return Ok(None);
+    };
+    if d.min_agents > agents {
+        return Err(usage(anyhow!(
+            "--min-agents {} is more than --agents {agents}",
+            d.min_agents
+        )));
+    }
+    Ok(Some(FleetOptions {
+        control_url: d.control_url.clone().unwrap_or_else(default_nats_url),
+        prefix: d.control_prefix.clone(),
+        agents,
+        min_agents: d.min_agents,
+        timeout: d.agents_timeout,
+    }))
+}
+
+/// `$NATS_URL`, else the local default.
+pub(crate) fn default_nats_url() -> String {
+    std::env::var("NATS_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+        .unwrap_or_else(|| "nats://127.0.0.1:4222".into())
 }
 
 /// A resumed run must be the journal's run: same plugin (and version) and
@@ -164,8 +201,14 @@ fn metrics_listener(addr: std::net::SocketAddr) -> Result<std::net::TcpListener,
     Ok(listener)
 }
 
-/// Resolves on the first SIGINT or SIGTERM.
+/// Resolves on the first SIGINT or SIGTERM, saying what a run does then.
 async fn shutdown_signal() {
+    signal_received().await;
+    eprintln!("interrupted: stopping load, reporting the steps that finished");
+}
+
+/// Resolves on the first SIGINT or SIGTERM.
+pub(crate) async fn signal_received() {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = match signal(SignalKind::terminate()) {
         Ok(s) => s,
@@ -175,7 +218,6 @@ async fn shutdown_signal() {
         _ = tokio::signal::ctrl_c() => {}
         _ = term.recv() => {}
     }
-    eprintln!("interrupted: stopping load, reporting the steps that finished");
 }
 
 #[cfg(test)]

@@ -72,6 +72,9 @@ pub enum CollectorMsg {
     Interval(RpcReplyPort<Vec<SeriesInterval>>),
     /// The window's histograms, serialized for the report.
     Histograms(RpcReplyPort<Vec<StepHistogram>>),
+    /// The window's raw parts per series, for merging with other collectors'
+    /// (a distributed run's agents).
+    Parts(RpcReplyPort<Vec<SeriesParts>>),
     /// Fail on purpose: lets tests prove that supervision works.
     #[doc(hidden)]
     InjectFailure(String),
@@ -96,6 +99,93 @@ impl SeriesStats {
     pub fn hold_ops(&self) -> u64 {
         self.latency.count + self.errors + self.timeouts + self.lost
     }
+}
+
+/// What a series counted besides its histograms, over one hold window.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SeriesCounts {
+    pub errors: u64,
+    pub timeouts: u64,
+    pub lost: u64,
+    /// See [`SeriesStats::answered_in_hold`].
+    pub answered_in_hold: u64,
+}
+
+impl SeriesCounts {
+    pub fn add(&mut self, other: &SeriesCounts) {
+        self.errors += other.errors;
+        self.timeouts += other.timeouts;
+        self.lost += other.lost;
+        self.answered_in_hold += other.answered_in_hold;
+    }
+}
+
+/// One series' whole window: what [`SeriesStats`] are read from. Windows of
+/// several collectors merge exactly (histograms add, counts sum).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeriesParts {
+    pub name: String,
+    pub latency: Histogram<u64>,
+    pub service: Histogram<u64>,
+    pub counts: SeriesCounts,
+}
+
+impl SeriesParts {
+    pub fn empty(name: &str) -> SeriesParts {
+        SeriesParts {
+            name: name.to_string(),
+            latency: new_histogram(),
+            service: new_histogram(),
+            counts: SeriesCounts::default(),
+        }
+    }
+
+    /// Add `other` (same series) into this one.
+    pub fn merge(&mut self, other: &SeriesParts) -> Result<(), String> {
+        let add = |into: &mut Histogram<u64>, from: &Histogram<u64>| {
+            into.add(from)
+                .map_err(|e| format!("series {}: histograms do not merge: {e:?}", other.name))
+        };
+        add(&mut self.latency, &other.latency)?;
+        add(&mut self.service, &other.service)?;
+        self.counts.add(&other.counts);
+        Ok(())
+    }
+
+    /// The series' figures: the one place percentiles are read from a window.
+    pub fn stats(&self) -> SeriesStats {
+        let q =
+            |h: &Histogram<u64>, quantile: f64| Duration::from_nanos(h.value_at_quantile(quantile));
+        SeriesStats {
+            latency: SeriesLatency {
+                name: self.name.clone(),
+                count: self.latency.len(),
+                p50: q(&self.latency, 0.50),
+                p95: q(&self.latency, 0.95),
+                p99: q(&self.latency, 0.99),
+                max: Duration::from_nanos(self.latency.max()),
+            },
+            service_p99: q(&self.service, 0.99),
+            errors: self.counts.errors,
+            timeouts: self.counts.timeouts,
+            lost: self.counts.lost,
+            answered_in_hold: self.counts.answered_in_hold,
+        }
+    }
+
+    /// Serialized for the report.
+    pub fn serialized(&self) -> StepHistogram {
+        StepHistogram {
+            series: self.name.clone(),
+            latency: histograms::encode(&self.latency),
+            service: histograms::encode(&self.service),
+        }
+    }
+}
+
+/// An empty histogram of the collector's range and precision.
+pub fn new_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, MAX_TRACKABLE_NS, 3).expect("valid bounds")
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -148,12 +238,7 @@ pub struct Collector {
 }
 
 struct SeriesHistograms {
-    latency: Histogram<u64>,
-    service: Histogram<u64>,
-    errors: u64,
-    timeouts: u64,
-    lost: u64,
-    answered_in_hold: u64,
+    window: SeriesParts,
     /// What arrived since the last interval reading.
     interval: Interval,
 }
@@ -165,15 +250,10 @@ struct Interval {
 }
 
 impl SeriesHistograms {
-    fn new() -> SeriesHistograms {
-        let h = || Histogram::new_with_bounds(1, MAX_TRACKABLE_NS, 3).expect("valid bounds");
+    fn new(name: &str) -> SeriesHistograms {
+        let h = new_histogram;
         SeriesHistograms {
-            latency: h(),
-            service: h(),
-            errors: 0,
-            timeouts: 0,
-            lost: 0,
-            answered_in_hold: 0,
+            window: SeriesParts::empty(name),
             interval: Interval {
                 latency: h(),
                 service: h(),
@@ -197,50 +277,22 @@ impl SeriesHistograms {
         taken
     }
 
-    fn serialized(&self, name: &str) -> StepHistogram {
-        StepHistogram {
-            series: name.to_string(),
-            latency: histograms::encode(&self.latency),
-            service: histograms::encode(&self.service),
-        }
-    }
-
     fn record(&mut self, s: &Sample) {
         match s.outcome {
             Outcome::Ok => {
                 let latency = s.done.since(s.intended).clamp(1, MAX_TRACKABLE_NS);
                 let service = s.done.since(s.sent).clamp(1, MAX_TRACKABLE_NS);
-                self.latency.saturating_record(latency);
-                self.service.saturating_record(service);
+                self.window.latency.saturating_record(latency);
+                self.window.service.saturating_record(service);
                 self.interval.latency.saturating_record(latency);
                 self.interval.service.saturating_record(service);
                 return;
             }
-            Outcome::Error => self.errors += 1,
-            Outcome::Timeout => self.timeouts += 1,
-            Outcome::Lost => self.lost += 1,
+            Outcome::Error => self.window.counts.errors += 1,
+            Outcome::Timeout => self.window.counts.timeouts += 1,
+            Outcome::Lost => self.window.counts.lost += 1,
         }
         self.interval.failures += 1;
-    }
-
-    fn stats(&self, name: &str) -> SeriesStats {
-        let q =
-            |h: &Histogram<u64>, quantile: f64| Duration::from_nanos(h.value_at_quantile(quantile));
-        SeriesStats {
-            latency: SeriesLatency {
-                name: name.to_string(),
-                count: self.latency.len(),
-                p50: q(&self.latency, 0.50),
-                p95: q(&self.latency, 0.95),
-                p99: q(&self.latency, 0.99),
-                max: Duration::from_nanos(self.latency.max()),
-            },
-            service_p99: q(&self.service, 0.99),
-            errors: self.errors,
-            timeouts: self.timeouts,
-            lost: self.lost,
-            answered_in_hold: self.answered_in_hold,
-        }
     }
 }
 
@@ -256,7 +308,7 @@ impl Collector {
     fn fresh(&self) -> Vec<SeriesHistograms> {
         self.series
             .iter()
-            .map(|_| SeriesHistograms::new())
+            .map(|name| SeriesHistograms::new(name))
             .collect()
     }
 }
@@ -300,7 +352,7 @@ impl Actor for Collector {
                     // what the service got done during the hold.
                     let answered = matches!(s.outcome, Outcome::Ok | Outcome::Error);
                     if answered && (start..end).contains(&s.done.0) {
-                        h.answered_in_hold += 1;
+                        h.window.counts.answered_in_hold += 1;
                     }
                 }
             }
@@ -321,12 +373,7 @@ impl Actor for Collector {
                 let _ = reply.send(state.disturbances.clone());
             }
             CollectorMsg::Snapshot(reply) => {
-                let series = state
-                    .series
-                    .iter()
-                    .zip(&self.series)
-                    .map(|(h, name)| h.stats(name))
-                    .collect();
+                let series = state.series.iter().map(|h| h.window.stats()).collect();
                 let _ = reply.send(CollectorStats { series });
             }
             CollectorMsg::Interval(reply) => {
@@ -339,13 +386,11 @@ impl Actor for Collector {
                 let _ = reply.send(intervals);
             }
             CollectorMsg::Histograms(reply) => {
-                let serialized = state
-                    .series
-                    .iter()
-                    .zip(&self.series)
-                    .map(|(h, name)| h.serialized(name))
-                    .collect();
-                let _ = reply.send(serialized);
+                let serialized = state.series.iter().map(|h| h.window.serialized());
+                let _ = reply.send(serialized.collect());
+            }
+            CollectorMsg::Parts(reply) => {
+                let _ = reply.send(state.series.iter().map(|h| h.window.clone()).collect());
             }
             CollectorMsg::InjectFailure(why) => return Err(why.into()),
         }

@@ -65,13 +65,19 @@ impl CounterScraper {
             .into_iter()
             .map(|c| (c.name.into_string(), c.value))
             .collect();
-        let mut scraped = Vec::new();
-        for url in &self.scrape_urls {
-            let text = crate::http::get_text_async(url, SCRAPE_TIMEOUT).await?;
-            scraped.extend(parse_exposition(&text).map_err(|e| format!("{url}: {e}"))?);
-        }
+        let scraped = scrape_all(&self.scrape_urls).await?;
         Ok(CounterSnapshot { plugin, scraped })
     }
+}
+
+/// Every sample of every `--scrape` endpoint now.
+pub async fn scrape_all(urls: &[String]) -> Result<Vec<Scraped>, String> {
+    let mut scraped = Vec::new();
+    for url in urls {
+        let text = crate::http::get_text_async(url, SCRAPE_TIMEOUT).await?;
+        scraped.extend(parse_exposition(&text).map_err(|e| format!("{url}: {e}"))?);
+    }
+    Ok(scraped)
 }
 
 impl Actor for CounterScraper {

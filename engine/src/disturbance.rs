@@ -5,7 +5,7 @@
 //! nothing about the service. Pure functions; the Collector keeps the list.
 
 /// One report from the plugin (`SampleSink::disturbed`).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Disturbance {
     /// When it happened, in `CLOCK_MONOTONIC` nanoseconds.
     pub at_ns: u64,

@@ -14,6 +14,8 @@
 //! - [`supervisor`]: `Supervisor`, restarts a failed measuring actor and
 //!   announces it on an `OutputPort`.
 //! - [`metrics`]: `Metrics`, the live Prometheus endpoint (`--metrics-addr`).
+//! - [`distributed`]: `loadgen agent` (`Agent`) and a coordinator's `Fleet`
+//!   and proxies standing in for the pacer, collector and counter scraper.
 //!
 //! Plain logic, no actors:
 //! - [`config`]: `RunConfig`, one run's settings (flags, `--config`, journal, JSON).
@@ -32,6 +34,7 @@ pub mod clock;
 pub mod collector;
 pub mod config;
 pub mod counters;
+pub mod distributed;
 pub mod disturbance;
 pub mod gates;
 mod http;

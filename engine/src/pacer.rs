@@ -19,11 +19,11 @@ use crate::plugin::Workload;
 pub mod schedule;
 mod thread;
 
-pub use schedule::{Release, Schedule, StepTimes};
+pub use schedule::{Release, Schedule, Slice, StepTimes};
 use thread::{Command, PacerThread};
 
 /// The pacer's hold-window tallies.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PacerCounts {
     /// Hold ops the plugin started (including those whose `fire` call failed).
     pub accepted: u64,
@@ -33,9 +33,21 @@ pub struct PacerCounts {
     pub fire_errors: u64,
 }
 
+impl PacerCounts {
+    /// The tallies of several pacers (a distributed run's agents) as one.
+    pub fn add(&mut self, other: &PacerCounts) {
+        self.accepted += other.accepted;
+        self.saturated += other.saturated;
+        self.emit_underrun += other.emit_underrun;
+        self.fire_errors += other.fire_errors;
+    }
+}
+
 pub enum PacerMsg {
     /// Begin pacing a step (replaces any step in progress).
     Start(StepTimes),
+    /// Begin pacing only `Slice` of a step (an agent of a distributed run).
+    StartSlice(StepTimes, Slice),
     /// Stop releasing ops now (cancellation).
     Halt,
     /// The hold-window tallies so far.
@@ -73,7 +85,8 @@ impl Actor for Pacer {
         state: &mut PacerState,
     ) -> Result<(), ActorProcessingErr> {
         let command = match message {
-            PacerMsg::Start(times) => Command::Start(times),
+            PacerMsg::Start(times) => Command::Start(times, Slice::WHOLE),
+            PacerMsg::StartSlice(times, slice) => Command::Start(times, slice),
             PacerMsg::Halt => Command::Halt,
             PacerMsg::Report(reply) => Command::Report(reply),
         };

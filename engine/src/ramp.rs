@@ -61,6 +61,9 @@ pub enum RampMsg {
     ChildRestarted(Restarted),
     /// Stop load now and end with what has finished (SIGINT/SIGTERM).
     Cancel,
+    /// The step in progress cannot be trusted, for the reason given (a
+    /// distributed run's agent was lost).
+    Disrupted(String),
 }
 
 /// The plugin's list of series it records, asked at each step's end.
@@ -99,7 +102,7 @@ pub struct RampState {
 }
 
 /// Ask an actor and wait, bounded; errors become text for the step's reasons.
-async fn ask<M, T>(
+pub(crate) async fn ask<M, T>(
     actor: &ActorRef<M>,
     what: &str,
     msg: impl FnOnce(RpcReplyPort<T>) -> M,
@@ -335,6 +338,7 @@ impl Actor for RampController {
                 }
             }
             RampMsg::Cancel => Event::Cancel,
+            RampMsg::Disrupted(reason) => Event::Disrupted(reason),
         };
         self.drive(&myself, state, event).await;
         Ok(())

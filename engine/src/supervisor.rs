@@ -113,7 +113,7 @@ impl Supervisor {
 
     async fn spawn_pending(&self, sup: ActorCell) -> Result<ActorRef<PendingMsg>, SpawnErr> {
         let poller = PendingPoller {
-            workload: Arc::clone(&self.workload),
+            workload: Some(Arc::clone(&self.workload)),
             durables: self.backlog.clone(),
         };
         Ok(Actor::spawn_linked(None, poller, (), sup).await?.0)

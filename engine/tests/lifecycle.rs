@@ -76,7 +76,7 @@ struct FakeOf<M>(Fake, std::marker::PhantomData<M>);
 
 fake_actor!(PacerMsg, u64, |me, m, rps| {
     match m {
-        PacerMsg::Start(times) => {
+        PacerMsg::Start(times) | PacerMsg::StartSlice(times, _) => {
             *rps = times.rps;
             me.note(format!("pacer start {}", times.rps));
         }

@@ -126,6 +126,22 @@ impl Loadgen {
         Self::new(nats).args(["max-rps", "--plugin", plugin])
     }
 
+    /// `loadgen agent --nats URL --name NAME ARGS…` on `nats` (control
+    /// plane), started and waiting for a coordinator. Killed on drop.
+    pub async fn agent(nats: &NatsServer, name: &str, args: &[&str]) -> anyhow::Result<Running> {
+        let mut agent = Self::new(nats)
+            .args(["agent", "--nats", &nats.url(), "--name", name])
+            .args(args)
+            .timeout(Duration::from_secs(300))
+            .spawn()?;
+        agent
+            .wait_for_stderr("the agent waiting", Duration::from_secs(20), |l| {
+                l.contains("waiting for a coordinator")
+            })
+            .await?;
+        Ok(agent)
+    }
+
     pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Self {
         self.args.push(arg.as_ref().to_owned());
         self

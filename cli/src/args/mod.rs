@@ -30,6 +30,8 @@ pub struct Cli {
 pub enum Command {
     /// Ramp the rate step by step and report the highest one that meets the SLO.
     MaxRps(Box<MaxRpsArgs>),
+    /// Run load for a coordinator (`max-rps --agents N`) until stopped.
+    Agent(distributed::AgentArgs),
     /// Re-render a finished or killed run from its --json report or its --journal.
     Report(crate::report_cmd::ReportArgs),
     /// Inspect the workload plugins loadgen can find.
@@ -67,6 +69,8 @@ pub struct MaxRpsArgs {
     pub outputs: OutputArgs,
     #[command(flatten)]
     pub run: RunFileArgs,
+    #[command(flatten)]
+    pub distributed: distributed::DistributedArgs,
 }
 
 const AFTER_HELP: &str = "\
@@ -76,7 +80,9 @@ Examples (one per bundled plugin):
   loadgen max-rps --plugin messages --preset medium --journal run.journal
   loadgen max-rps --plugin history --search adaptive --start-rps 200 --max-rps 5k
   loadgen max-rps --config run.toml --hold 10s     (flags override the file)
-  loadgen max-rps --resume run.journal             (continue a killed run)";
+  loadgen max-rps --resume run.journal             (continue a killed run)
+  loadgen max-rps --plugin http -o url=http://svc:8080/ --agents 3 --control-url nats://ctl:4222
+                                                   (with `loadgen agent --nats nats://ctl:4222` on 3 boxes)";
 
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Plugin")]
@@ -382,7 +388,7 @@ fn parse_growth(s: &str) -> Result<f64, String> {
 }
 
 /// A whole number > 0 (`u32`, `i64` …).
-fn parse_positive<T>(s: &str) -> Result<T, String>
+pub(crate) fn parse_positive<T>(s: &str) -> Result<T, String>
 where
     T: std::str::FromStr + PartialOrd + Default,
 {
@@ -401,7 +407,7 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
         .map_err(|e| format!("'{s}' is not a duration like 500ms or 10s ({e})"))
 }
 
-fn parse_positive_duration(s: &str) -> Result<Duration, String> {
+pub(crate) fn parse_positive_duration(s: &str) -> Result<Duration, String> {
     let d = parse_duration(s)?;
     if d.is_zero() {
         return Err("must be > 0".into());
@@ -427,6 +433,8 @@ fn parse_fraction(s: &str) -> Result<f64, String> {
         Err("must be > 0 and < 1".into())
     }
 }
+
+pub mod distributed;
 
 #[cfg(test)]
 mod tests;

@@ -20,7 +20,7 @@ pub const MIN_WINDOW: Duration = Duration::from_micros(50);
 pub const WINDOW_RATE: u64 = 200_000;
 
 /// The times of one step, all in `CLOCK_MONOTONIC` ns.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct StepTimes {
     pub rps: u64,
     /// When op 0 is due (warmup begins).
@@ -29,6 +29,36 @@ pub struct StepTimes {
     pub hold_start: u64,
     /// No op is due at or after this (hold end).
     pub stop: u64,
+}
+
+/// One agent's share of a step in a distributed run: of the step's ops
+/// `0, 1, 2, …`, this one sends those with `k ≡ index (mod of)`. Interleaved
+/// (rather than a rate split) so the union of the slices is exactly the
+/// target schedule, and each agent's ops stay evenly spaced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Slice {
+    pub index: u64,
+    pub of: u64,
+}
+
+impl Slice {
+    /// The whole schedule (a local run).
+    pub const WHOLE: Slice = Slice { index: 0, of: 1 };
+
+    /// The step's op number of this slice's `j`-th op.
+    pub fn global(&self, j: u64) -> u64 {
+        self.index + j * self.of
+    }
+
+    /// How many of this slice's ops are among the step's first `k` ops.
+    pub fn ops_among(&self, k: u64) -> u64 {
+        k.saturating_sub(self.index).div_ceil(self.of)
+    }
+
+    /// Which agent of `of` sends the step's op `k`.
+    pub fn owner(k: u64, of: u64) -> u64 {
+        k % of
+    }
 }
 
 /// What one wake-up should do.
@@ -52,6 +82,8 @@ pub fn batch_window(rps: u64) -> Duration {
 #[derive(Clone, Debug)]
 pub struct Schedule {
     times: StepTimes,
+    /// Which ops of the step are ours; op numbers below count our ops only.
+    slice: Slice,
     /// The next op not yet released or skipped.
     next: u64,
     /// First op due in the hold.
@@ -66,31 +98,43 @@ pub struct Schedule {
 
 impl Schedule {
     pub fn new(times: StepTimes) -> Schedule {
+        Schedule::sliced(times, Slice::WHOLE)
+    }
+
+    /// The ops of `slice` only (a distributed run's agent).
+    pub fn sliced(times: StepTimes, slice: Slice) -> Schedule {
         assert!(times.rps > 0, "rate must be > 0");
+        assert!(
+            slice.of > 0 && slice.index < slice.of,
+            "bad slice {slice:?}"
+        );
         let mut s = Schedule {
             times,
+            slice,
             next: 0,
             hold_first: 0,
             end: 0,
             burst: 0,
-            window: batch_window(times.rps).as_nanos() as u64,
+            window: batch_window((times.rps / slice.of).max(1)).as_nanos() as u64,
         };
         s.hold_first = s.ops_before(times.hold_start);
         s.end = s.ops_before(times.stop);
         let per_burst = times.rps as u128 * BURST.as_nanos();
-        s.burst = per_burst.div_ceil(NS_PER_SEC).max(1) as u64;
+        s.burst = per_burst.div_ceil(NS_PER_SEC * slice.of as u128).max(1) as u64;
         s
     }
 
-    /// When op `k` is due.
-    pub fn intended(&self, k: u64) -> u64 {
+    /// When our op `j` is due (the step's op `slice.global(j)`).
+    pub fn intended(&self, j: u64) -> u64 {
+        let k = self.slice.global(j);
         self.times.start + (k as u128 * NS_PER_SEC / self.times.rps as u128) as u64
     }
 
-    /// How many ops are due strictly before `t`.
+    /// How many of our ops are due strictly before `t`.
     fn ops_before(&self, t: u64) -> u64 {
         let elapsed = t.saturating_sub(self.times.start) as u128;
-        (elapsed * self.times.rps as u128).div_ceil(NS_PER_SEC) as u64
+        let step_ops = (elapsed * self.times.rps as u128).div_ceil(NS_PER_SEC) as u64;
+        self.slice.ops_among(step_ops)
     }
 
     /// Ops due in the hold window.
@@ -149,7 +193,7 @@ impl Schedule {
             out.push(Batch {
                 first_op: first,
                 first_intended: MonoNanos(self.intended(first)),
-                interval_ns: (NS_PER_SEC / self.times.rps as u128) as u64,
+                interval_ns: (NS_PER_SEC * self.slice.of as u128 / self.times.rps as u128) as u64,
                 count,
             });
             first += count as u64;

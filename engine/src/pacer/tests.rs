@@ -244,3 +244,64 @@ fn a_batch_larger_than_u32_is_split_never_truncated() {
         assert_eq!(pair[1].first_op, pair[0].first_op + pair[0].count as u64);
     }
 }
+
+/// Every op time a schedule releases when woken each millisecond from start
+/// to stop (each op's own intended time, so batching cannot blur it).
+fn released_times(mut s: Schedule, times: StepTimes) -> Vec<u64> {
+    let mut out = Vec::new();
+    let mut now = times.start;
+    while !s.finished() {
+        for b in s.release(now).batches {
+            out.extend((0..b.count as u64).map(|m| s.intended(b.first_op + m)));
+        }
+        now += MS;
+    }
+    out
+}
+
+#[test]
+fn the_slices_of_a_step_together_are_exactly_its_schedule() {
+    // (rps, agents): rates that divide by the agent count and rates that do not.
+    let table: &[(u64, u64)] = &[
+        (1000, 1),
+        (1000, 3),
+        (999, 3),
+        (7, 3),
+        (200, 8),
+        (12_345, 4),
+    ];
+    for &(rps, of) in table {
+        let times = StepTimes {
+            rps,
+            start: 1_000 * MS,
+            hold_start: 1_250 * MS,
+            stop: 2_500 * MS,
+        };
+        let whole = released_times(Schedule::new(times), times);
+        let mut union = Vec::new();
+        let mut sizes = Vec::new();
+        for index in 0..of {
+            let part = released_times(Schedule::sliced(times, Slice { index, of }), times);
+            sizes.push(part.len());
+            union.extend(part);
+        }
+        union.sort_unstable();
+        assert_eq!(union, whole, "{rps}/s over {of} agents");
+        let (lo, hi) = (sizes.iter().min().unwrap(), sizes.iter().max().unwrap());
+        assert!(hi - lo <= 1, "{rps}/s over {of}: slices {sizes:?}");
+        // The hold splits the same way: the slices' hold ops add up.
+        let hold: u64 = (0..of)
+            .map(|index| Schedule::sliced(times, Slice { index, of }).hold_ops())
+            .sum();
+        assert_eq!(hold, Schedule::new(times).hold_ops(), "{rps}/s over {of}");
+    }
+}
+
+#[test]
+fn op_k_belongs_to_agent_k_mod_n() {
+    for (k, of, owner) in [(0, 3, 0), (1, 3, 1), (5, 3, 2), (6, 3, 0), (9, 1, 0)] {
+        assert_eq!(Slice::owner(k, of), owner);
+        let slice = Slice { index: owner, of };
+        assert_eq!(slice.global(slice.ops_among(k)), k, "op {k} of {of}");
+    }
+}

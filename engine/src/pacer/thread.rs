@@ -16,7 +16,7 @@ use std::time::Duration;
 use loadgen_plugin_api::clock;
 use ractor::RpcReplyPort;
 
-use super::schedule::{Schedule, StepTimes};
+use super::schedule::{Schedule, Slice, StepTimes};
 use super::PacerCounts;
 use crate::plugin::Workload;
 
@@ -26,7 +26,7 @@ use crate::plugin::Workload;
 const PRECISE_SLEEP: Duration = Duration::from_millis(2);
 
 pub enum Command {
-    Start(StepTimes),
+    Start(StepTimes, Slice),
     Halt,
     Report(RpcReplyPort<PacerCounts>),
 }
@@ -114,9 +114,9 @@ impl Pacing {
 
     fn handle(&mut self, command: Command) {
         match command {
-            Command::Start(times) => {
+            Command::Start(times, slice) => {
                 self.counts = PacerCounts::default();
-                self.schedule = Some(Schedule::new(times));
+                self.schedule = Some(Schedule::sliced(times, slice));
                 self.last_wake = 0;
                 self.fire_error_logged = false;
             }

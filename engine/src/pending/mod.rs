@@ -62,7 +62,9 @@ pub enum PendingMsg {
 
 /// Read-only configuration: where the backlogs are read from.
 pub struct PendingPoller {
-    pub workload: Arc<Workload>,
+    /// Whose gauges to read: none in a distributed run's coordinator (an
+    /// agent's gauges are its own process's; the durables are shared).
+    pub workload: Option<Arc<Workload>>,
     /// The JetStream durables, if the workload names any.
     pub durables: Option<Arc<BacklogSource>>,
 }
@@ -87,9 +89,11 @@ impl PendingPoller {
     }
 
     async fn read(&self) -> Result<Levels, String> {
-        let mut values: Levels = self
-            .workload
-            .backlog()?
+        let gauges = match &self.workload {
+            Some(workload) => workload.backlog()?,
+            None => Vec::new(),
+        };
+        let mut values: Levels = gauges
             .into_iter()
             .map(|g| (g.name.into_string(), Level::gauge(g.value)))
             .collect();

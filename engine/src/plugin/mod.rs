@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use loadgen_plugin_api::abi::PluginInfo;
 
 pub use loader::{LoadError, LoadedPlugin, PluginSearch};
+pub use loadgen_plugin_api::abi::INTERFACE_VERSION;
 pub use workload::Workload;
 
 /// One declared `-o` option.

@@ -88,6 +88,8 @@ pub enum Event {
     },
     /// Stop load now and end with what finished.
     Cancel,
+    /// The step in progress cannot be trusted: the reason, verbatim.
+    Disrupted(String),
 }
 
 /// What the controller should do.
@@ -227,6 +229,12 @@ impl StepMachine {
                 if let Some(cur) = self.current.as_mut() {
                     cur.disrupted
                         .get_or_insert(format!("{child} restarted during the step: {reason}"));
+                }
+                Vec::new()
+            }
+            Event::Disrupted(reason) => {
+                if let Some(cur) = self.current.as_mut() {
+                    cur.disrupted.get_or_insert(reason);
                 }
                 Vec::new()
             }

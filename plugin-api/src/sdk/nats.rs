@@ -21,7 +21,16 @@ pub async fn connect(
     name: &str,
     configure: impl FnOnce(ConnectOptions) -> ConnectOptions,
 ) -> Result<Client, String> {
-    let url = nats_url();
+    connect_to(&nats_url(), name, configure).await
+}
+
+/// [`connect`] to `url` rather than `$NATS_URL` (credentials still from
+/// `$NATS_CREDS_FILE`).
+pub async fn connect_to(
+    url: &str,
+    name: &str,
+    configure: impl FnOnce(ConnectOptions) -> ConnectOptions,
+) -> Result<Client, String> {
     let mut options = ConnectOptions::new()
         .name(name)
         .connection_timeout(Duration::from_secs(5));
@@ -36,12 +45,12 @@ pub async fn connect(
         })?;
     }
     let options = configure(options);
-    match tokio::time::timeout(CONNECT_TIMEOUT, options.connect(url.as_str())).await {
+    match tokio::time::timeout(CONNECT_TIMEOUT, options.connect(url)).await {
         Ok(Ok(client)) => Ok(client),
-        Ok(Err(e)) => Err(format!("cannot reach NATS at {}: {e}", redact_url(&url))),
+        Ok(Err(e)) => Err(format!("cannot reach NATS at {}: {e}", redact_url(url))),
         Err(_) => Err(format!(
             "cannot reach NATS at {}: no answer in {CONNECT_TIMEOUT:?}",
-            redact_url(&url)
+            redact_url(url)
         )),
     }
 }

@@ -10,17 +10,22 @@ use tokio::sync::oneshot;
 use crate::clock::Monotonic;
 use crate::collector::CollectorHandle;
 use crate::config::RunConfig;
+use crate::distributed::join::FleetOptions;
 use crate::journal::Journal;
 use crate::metrics::{Metrics, MetricsMsg};
-use crate::pending::{BacklogSource, Durable};
-use crate::plugin::sink::HostSink;
-use crate::plugin::{LoadError, LoadedPlugin, Workload};
+use crate::pending::BacklogSource;
+use crate::plugin::{LoadError, LoadedPlugin};
 use crate::ramp::machine::StepMachine;
 use crate::ramp::{RampArgs, RampController, RampMsg, RampOutcome};
 use crate::report::{search_answer, RunReport, SearchReport, StepReport};
 use crate::reporter::{ReportTargets, Reporter, ReporterMsg};
 use crate::search::{Bracket, Outcome, Probe, Search, Stop};
-use crate::supervisor::{Restarted, Supervisor, SupervisorMsg};
+use crate::supervisor::Restarted;
+
+mod generator;
+
+pub(crate) use generator::{start_workload, stop_workload};
+use generator::{Engine, Generator};
 
 /// How long a plugin may take to shut down before the run stops waiting.
 const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
@@ -44,6 +49,9 @@ pub struct RunSpec {
     /// The live Prometheus endpoint's socket (`--metrics-addr`), bound by the
     /// caller; served while the run lasts.
     pub metrics: Option<std::net::TcpListener>,
+    /// Drive `loadgen agent`s over NATS rather than a workload in this
+    /// process (`--agents N`).
+    pub fleet: Option<FleetOptions>,
 }
 
 impl RunSpec {
@@ -57,6 +65,7 @@ impl RunSpec {
             console: false,
             collector: CollectorHandle::default(),
             metrics: None,
+            fleet: None,
         }
     }
 }
@@ -85,14 +94,14 @@ pub async fn run(
 ) -> Result<RunReport, RunError> {
     let (search, upcoming) = resume_search(&spec.config, &spec.resumed)?;
     let collector = spec.collector.clone();
-    let workload = start_workload(&spec, collector.clone()).await?;
+    let generator = Generator::start(&spec, collector.clone()).await?;
     // Outputs are created once the workload has started (a refused start
     // leaves no empty files behind) and before the first step (a bad path is
     // refused before any load).
     let targets = match ReportTargets::open(&spec.config.outputs, spec.console) {
         Ok(targets) => targets,
         Err(e) => {
-            stop_workload(workload).await;
+            generator.stop().await;
             return Err(RunError::Config(e));
         }
     };
@@ -101,14 +110,14 @@ pub async fn run(
         Some(listener) => Some(start_metrics(listener).await?),
         None => None,
     };
-    let result = match backlog_source(&workload).await {
+    let result = match backlog_source(&generator).await {
         Ok(backlog) => {
             let machine = StepMachine::new(spec.config.clone(), search, upcoming);
             let parts = Parts {
                 targets,
                 journal,
                 machine,
-                workload: Arc::clone(&workload),
+                generator: &generator,
                 collector,
                 backlog,
                 metrics: metrics.as_ref().map(|(actor, _)| actor.clone()),
@@ -122,7 +131,7 @@ pub async fn run(
         actor.stop(None);
         let _ = handle.await;
     }
-    stop_workload(workload).await;
+    generator.stop().await;
     result
 }
 
@@ -160,42 +169,9 @@ fn resume_search(config: &RunConfig, resumed: &[StepReport]) -> Result<(Search, 
     Ok((search, next))
 }
 
-async fn start_workload(
-    spec: &RunSpec,
-    collector: CollectorHandle,
-) -> Result<Arc<Workload>, RunError> {
-    let (plugin, host, sink) = (
-        spec.plugin.clone(),
-        spec.config.host_config(),
-        HostSink::new(collector),
-    );
-    // `start` blocks while the plugin connects: keep it off the async workers.
-    tokio::task::spawn_blocking(move || Workload::start(&plugin, &host, sink))
-        .await
-        .map_err(|e| RunError::Engine(format!("plugin start panicked: {e}")))?
-        .map_err(RunError::Start)
-}
-
-async fn stop_workload(workload: Arc<Workload>) {
-    let stopping = tokio::task::spawn_blocking(move || workload.shutdown());
-    match tokio::time::timeout(SHUTDOWN_TIMEOUT, stopping).await {
-        Ok(Ok(Ok(()))) => {}
-        Ok(Ok(Err(e))) => tracing::warn!("plugin shutdown failed: {e}"),
-        Ok(Err(e)) => tracing::warn!("plugin shutdown panicked: {e}"),
-        Err(_) => tracing::warn!("plugin did not shut down within {SHUTDOWN_TIMEOUT:?}"),
-    }
-}
-
 /// The JetStream durables the workload feeds, if it names any.
-async fn backlog_source(workload: &Workload) -> Result<Option<Arc<BacklogSource>>, String> {
-    let durables: Vec<Durable> = workload
-        .pending_targets()?
-        .into_iter()
-        .map(|t| Durable {
-            stream: t.stream.into_string(),
-            durable: t.durable.into_string(),
-        })
-        .collect();
+async fn backlog_source(generator: &Generator) -> Result<Option<Arc<BacklogSource>>, String> {
+    let durables = generator.durables()?;
     if durables.is_empty() {
         return Ok(None);
     }
@@ -207,11 +183,11 @@ async fn backlog_source(workload: &Workload) -> Result<Option<Arc<BacklogSource>
 }
 
 /// What the ramp and the reporter are built from.
-struct Parts {
+struct Parts<'a> {
     targets: ReportTargets,
     journal: Option<Journal>,
     machine: StepMachine,
-    workload: Arc<Workload>,
+    generator: &'a Generator,
     collector: CollectorHandle,
     backlog: Option<Arc<BacklogSource>>,
     metrics: Option<ActorRef<MetricsMsg>>,
@@ -219,7 +195,7 @@ struct Parts {
 
 async fn ramp_and_report(
     spec: &RunSpec,
-    parts: Parts,
+    parts: Parts<'_>,
     cancel: impl Future<Output = ()> + Send,
 ) -> Result<RunReport, RunError> {
     let engine_err =
@@ -233,29 +209,22 @@ async fn ramp_and_report(
             .await
             .map_err(|e| engine_err(&e))?;
     let restarts = Arc::new(OutputPort::default());
-    let supervisor = Supervisor {
-        workload: Arc::clone(&parts.workload),
-        series: parts.workload.description.series.clone(),
-        collector: parts.collector,
-        backlog: parts.backlog,
-        scrape_urls: spec.config.scrape.clone(),
-        restarts: Arc::clone(&restarts),
-    };
-    let (supervisor, supervisor_handle) = Actor::spawn(None, supervisor, ())
-        .await
-        .map_err(|e| engine_err(&e))?;
-    let children = ractor::call_t!(
-        supervisor,
-        SupervisorMsg::Children,
-        ASK_TIMEOUT.as_millis() as u64
+    let engine = Engine::spawn(
+        spec,
+        parts.generator,
+        parts.collector,
+        parts.backlog,
+        &restarts,
     )
+    .await
     .map_err(|e| engine_err(&e))?;
+    let children = engine.children().clone();
     let first = children.clone();
 
     let (done_tx, mut done_rx) = oneshot::channel();
     let ramp = RampController {
         reporter: reporter.clone(),
-        plugin: parts.workload,
+        plugin: engine.series(),
         clock: Arc::new(Monotonic),
     };
     let args = RampArgs {
@@ -267,14 +236,7 @@ async fn ramp_and_report(
     let ramp_ref: Option<ActorRef<RampMsg>> = match Actor::spawn(None, ramp, args).await {
         Ok((ramp, _)) => {
             restarts.subscribe(ramp.clone(), |r| Some(RampMsg::ChildRestarted(r)));
-            // A restart between the first answer and the subscription would
-            // be missed: ask again (restarts after this one are announced).
-            let now = ractor::call_t!(
-                supervisor,
-                SupervisorMsg::Children,
-                ASK_TIMEOUT.as_millis() as u64
-            );
-            if let Some(now) = now.ok().filter(|now| !now.same_refs(&first)) {
+            if let Some(now) = engine.children_now(&ramp, &first).await {
                 let _ = ramp.send_message(RampMsg::ChildRestarted(Restarted {
                     child: "a measuring actor",
                     reason: "restarted while the run started".into(),
@@ -299,8 +261,7 @@ async fn ramp_and_report(
         },
         None => None,
     };
-    let _ = ractor::call_t!(supervisor, SupervisorMsg::Shutdown, 10_000);
-    let _ = supervisor_handle.await;
+    engine.shutdown().await;
 
     // A ramp that died still leaves the steps it finished: write them.
     let failed = outcome.is_none();

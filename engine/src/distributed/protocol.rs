@@ -1,0 +1,293 @@
+//! The control protocol between a coordinator and its agents: subjects and
+//! the serde JSON bodies of every message, nothing else (no I/O).
+//!
+//! Subjects live under a per-run prefix (`--control-prefix`, default
+//! `loadgen`) so runs sharing one NATS never mix:
+//! - `<p>.announce`: an agent says who it is (on start, and when asked);
+//! - `<p>.discover`: the coordinator asks every agent to announce again;
+//! - `<p>.heartbeat.<name>`: an agent is alive (every [`HEARTBEAT_EVERY`]);
+//! - `<p>.agent.<name>.<cmd>`: a request to one agent; `<cmd>` is the
+//!   request type's [`Request::CMD`], the reply is `Result<Reply, String>`.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::collector::{SeriesCounts, SeriesParts};
+use crate::config::RunConfig;
+use crate::disturbance::Disturbance;
+use crate::pacer::{PacerCounts, Slice, StepTimes};
+use crate::report::histograms::{decode, encode_deflated as encode};
+use crate::report::per_second::SeriesInterval;
+
+/// How often an agent says it is alive.
+pub const HEARTBEAT_EVERY: Duration = Duration::from_millis(500);
+/// An agent silent this long is lost.
+pub const HEARTBEAT_LOST_AFTER: Duration = Duration::from_millis(1500);
+
+/// The control subjects of one prefix.
+#[derive(Clone, Debug)]
+pub struct Subjects {
+    pub prefix: String,
+}
+
+impl Subjects {
+    pub fn new(prefix: &str) -> Subjects {
+        Subjects {
+            prefix: prefix.to_string(),
+        }
+    }
+
+    pub fn announce(&self) -> String {
+        format!("{}.announce", self.prefix)
+    }
+
+    pub fn discover(&self) -> String {
+        format!("{}.discover", self.prefix)
+    }
+
+    pub fn heartbeat(&self, agent: &str) -> String {
+        format!("{}.heartbeat.{agent}", self.prefix)
+    }
+
+    pub fn heartbeats(&self) -> String {
+        format!("{}.heartbeat.*", self.prefix)
+    }
+
+    pub fn request<R: Request>(&self, agent: &str) -> String {
+        format!("{}.agent.{agent}.{}", self.prefix, R::CMD)
+    }
+
+    /// Every request to `agent` (its subscription).
+    pub fn requests(&self, agent: &str) -> String {
+        format!("{}.agent.{agent}.*", self.prefix)
+    }
+}
+
+/// A request to one agent, answered with `Result<Self::Reply, String>`.
+pub trait Request: Serialize + DeserializeOwned + Send + Sync + 'static {
+    /// The subject's last token.
+    const CMD: &'static str;
+    type Reply: Serialize + DeserializeOwned + Send + 'static;
+}
+
+/// A plugin an agent can load.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PluginVersion {
+    pub name: String,
+    pub version: String,
+}
+
+/// Who an agent is (published on `<p>.announce`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Announce {
+    pub name: String,
+    pub host: String,
+    pub loadgen_version: String,
+    pub plugin_api_version: String,
+    pub plugins: Vec<PluginVersion>,
+    pub cores: usize,
+    /// Running a workload already (a coordinator that died without
+    /// stopping it): a new coordinator's `start` replaces it. One
+    /// coordinator per control prefix at a time.
+    pub busy: bool,
+}
+
+/// `<p>.heartbeat.<name>` body.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Heartbeat {
+    pub name: String,
+}
+
+/// The agent's `CLOCK_MONOTONIC` now (for the coordinator's offset estimate).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Time;
+impl Request for Time {
+    const CMD: &'static str = "time";
+    type Reply = u64;
+}
+
+/// Load `plugin` and start its workload with the run's configuration.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Start {
+    pub plugin: String,
+    pub config: RunConfig,
+}
+impl Request for Start {
+    const CMD: &'static str = "start";
+    type Reply = Started;
+}
+
+/// What the coordinator needs from a started workload.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Started {
+    /// `(stream, durable)` pairs the workload feeds (read by the coordinator).
+    pub durables: Vec<(String, String)>,
+}
+
+/// A new hold window, in the agent's clock.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Window {
+    pub hold_start: u64,
+    pub hold_end: u64,
+}
+impl Request for Window {
+    const CMD: &'static str = "window";
+    type Reply = ();
+}
+
+/// Pace `slice` of a step whose times are in the agent's clock.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Step {
+    pub times: StepTimes,
+    pub slice: Slice,
+}
+impl Request for Step {
+    const CMD: &'static str = "step";
+    type Reply = ();
+}
+
+/// Stop releasing ops now.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Halt;
+impl Request for Halt {
+    const CMD: &'static str = "halt";
+    type Reply = ();
+}
+
+/// The pacer's hold tallies.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Report;
+impl Request for Report {
+    const CMD: &'static str = "report";
+    type Reply = PacerCounts;
+}
+
+/// The collector's window so far, per series, and the series in use.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Parts {
+    /// The step's final reading (the one its report keeps).
+    pub step_end: bool,
+}
+impl Request for Parts {
+    const CMD: &'static str = "parts";
+    type Reply = WireParts;
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct WireParts {
+    pub series: Vec<WireSeries>,
+    pub in_use: Result<Vec<u16>, String>,
+}
+
+/// One series' window on the wire: histograms as HdrHistogram V2 + deflate, base64.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct WireSeries {
+    pub name: String,
+    pub latency: String,
+    pub service: String,
+    pub counts: SeriesCounts,
+}
+
+impl WireSeries {
+    pub fn from_parts(p: &SeriesParts) -> WireSeries {
+        WireSeries {
+            name: p.name.clone(),
+            latency: encode(&p.latency),
+            service: encode(&p.service),
+            counts: p.counts,
+        }
+    }
+
+    pub fn into_parts(self) -> Result<SeriesParts, String> {
+        Ok(SeriesParts {
+            latency: decode(&self.latency)?,
+            service: decode(&self.service)?,
+            name: self.name,
+            counts: self.counts,
+        })
+    }
+}
+
+/// What arrived since the last interval, per series (per-second points).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Interval;
+impl Request for Interval {
+    const CMD: &'static str = "interval";
+    type Reply = Vec<WireInterval>;
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct WireInterval {
+    pub name: String,
+    pub latency: String,
+    pub service: String,
+    pub failures: u64,
+}
+
+impl WireInterval {
+    pub fn from_interval(i: &SeriesInterval) -> WireInterval {
+        WireInterval {
+            name: i.name.clone(),
+            latency: encode(&i.latency),
+            service: encode(&i.service),
+            failures: i.failures,
+        }
+    }
+
+    pub fn into_interval(self) -> Result<SeriesInterval, String> {
+        Ok(SeriesInterval {
+            latency: decode(&self.latency)?,
+            service: decode(&self.service)?,
+            name: self.name,
+            failures: self.failures,
+        })
+    }
+}
+
+/// The plugin's counters now, by name.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Counters;
+impl Request for Counters {
+    const CMD: &'static str = "counters";
+    type Reply = BTreeMap<String, u64>;
+}
+
+/// The disturbances the agent's plugin reported since the step's window
+/// began (times in the agent's clock).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Disturbances;
+impl Request for Disturbances {
+    const CMD: &'static str = "disturbances";
+    type Reply = Vec<Disturbance>;
+}
+
+/// Stop the workload; the agent waits for the next coordinator.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Stop;
+impl Request for Stop {
+    const CMD: &'static str = "stop";
+    type Reply = ();
+}
+
+/// The merged window of several agents' series: histograms added, counts
+/// summed; percentiles are read from the sum, never averaged.
+pub fn merge_series(
+    names: &[String],
+    agents: Vec<Vec<SeriesParts>>,
+) -> Result<Vec<SeriesParts>, String> {
+    let mut merged: Vec<SeriesParts> = names.iter().map(|n| SeriesParts::empty(n)).collect();
+    for parts in agents {
+        for part in parts {
+            if let Some(into) = merged.iter_mut().find(|m| m.name == part.name) {
+                into.merge(&part)?;
+            }
+        }
+    }
+    Ok(merged)
+}
+
+#[cfg(test)]
+mod tests;
