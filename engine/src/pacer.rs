@@ -11,6 +11,7 @@
 //! lives in the plain [`Schedule`]; the thread only drives it.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 
@@ -19,7 +20,7 @@ use crate::plugin::Workload;
 pub mod schedule;
 mod thread;
 
-pub use schedule::{Release, Schedule, StepTimes};
+pub use schedule::{slo_window, Release, Schedule, StepTimes};
 use thread::{Command, PacerThread};
 
 /// The pacer's hold-window tallies.
@@ -42,9 +43,11 @@ pub enum PacerMsg {
     Report(RpcReplyPort<PacerCounts>),
 }
 
-/// Read-only configuration: the workload to fire into.
+/// Read-only configuration: the workload to fire into, and the shortest gap
+/// between wake-ups ([`schedule::slo_window`] of the run's SLO).
 pub struct Pacer {
     pub workload: Arc<Workload>,
+    pub window: Duration,
 }
 
 /// The pacing thread; dropping the state (actor stopped or restarted) ends it.
@@ -62,7 +65,7 @@ impl Actor for Pacer {
         _myself: ActorRef<PacerMsg>,
         _args: (),
     ) -> Result<PacerState, ActorProcessingErr> {
-        let thread = PacerThread::spawn(Arc::clone(&self.workload))?;
+        let thread = PacerThread::spawn(Arc::clone(&self.workload), self.window)?;
         Ok(PacerState { thread })
     }
 

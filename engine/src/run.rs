@@ -235,6 +235,7 @@ async fn ramp_and_report(
     let restarts = Arc::new(OutputPort::default());
     let supervisor = Supervisor {
         workload: Arc::clone(&parts.workload),
+        pacer_window: crate::pacer::slo_window(spec.config.slo.p95, spec.config.slo.p99),
         series: parts.workload.description.series.clone(),
         collector: parts.collector,
         backlog: parts.backlog,
