@@ -3,8 +3,10 @@
 //! Op *k* of a step is due at `start + k·10⁹/rps` — an absolute time, so a late
 //! wake-up never shifts the schedule. The actor hands each step to its own OS
 //! thread ([`thread`]), which sleeps with `clock_nanosleep` to absolute
-//! deadlines and fires ops one at a time at low rates and in small batches (at
-//! most [`schedule::batch_window`] late) at high rates. A wake-up so late that
+//! deadlines and fires ops one at a time at low rates and in small batches at
+//! high rates: wake-ups are at least a window apart, the wider of the rate's
+//! [`schedule::batch_window`] and the run's [`schedule::slo_window`] (1/1000 of
+//! its tightest latency SLO), so no op is released later than that. A wake-up so late that
 //! more than [`schedule::BURST`] of schedule is due releases only the newest
 //! burst and counts the older ops as **emit underrun** (the load box could not
 //! keep schedule). Ops the plugin refuses are **saturation**. The arithmetic

@@ -147,10 +147,7 @@ fn main() -> anyhow::Result<()> {
     if args.rate == 0 {
         anyhow::bail!("--rate must be > 0");
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(args.threads.max(1))
-        .enable_all()
-        .build()?;
+    let runtime = loadgen_bench::runtime(args.threads)?;
     let fixtures = Fixtures::build(args.preset, args.seed, &args.site);
     let nonce = (now_ns() ^ u64::from(std::process::id()) << 32) as u32;
     let pending = Arc::new(Mutex::new(Pending::default()));
