@@ -166,16 +166,20 @@ fn a_wider_window_batches_ops_that_would_each_wake_the_pacer() {
     let window = std::time::Duration::from_micros(250);
     let mut s = Schedule::new(StepTimes {
         rps: 20_000,
-        start: 0,
-        hold_start: 0,
+        start: 10 * MS,
+        hold_start: 10 * MS,
         stop: 1_000 * MS,
     })
     .min_window(window);
     let first = s.next_wake(0).unwrap();
-    assert_eq!(first, 0);
+    assert_eq!(first, 10 * MS, "the first op wakes the pacer at its time");
     assert_eq!(released(&s.release(first)), 1);
     let next = s.next_wake(first).unwrap();
-    assert_eq!(next, 250_000, "the next wake-up is one window later");
+    assert_eq!(
+        next,
+        10 * MS + 250_000,
+        "the next wake-up is one window later"
+    );
     assert_eq!(released(&s.release(next)), 5);
     // A narrower window than the rate's own never narrows it.
     let wide = Schedule::new(StepTimes {
