@@ -14,3 +14,12 @@
 pub mod measure;
 pub mod open_loop;
 pub mod stall;
+
+/// The reference generators' tokio runtime: `threads` workers (at least 1),
+/// timers and I/O on; their pacing thread is extra.
+pub fn runtime(threads: usize) -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads.max(1))
+        .enable_all()
+        .build()
+}

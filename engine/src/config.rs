@@ -273,6 +273,12 @@ impl RunConfig {
         options
     }
 
+    /// How far apart the pacer's wake-ups may be: finer than the SLO can
+    /// see, no finer (each wake-up costs CPU).
+    pub fn pacer_window(&self) -> std::time::Duration {
+        crate::pacer::slo_window(self.slo.p95, self.slo.p99)
+    }
+
     /// What the plugin is started with: the one place a `HostConfig` is built.
     pub fn host_config(&self) -> HostConfig {
         HostConfig {

@@ -3,14 +3,17 @@
 //! Op *k* of a step is due at `start + k·10⁹/rps` — an absolute time, so a late
 //! wake-up never shifts the schedule. The actor hands each step to its own OS
 //! thread ([`thread`]), which sleeps with `clock_nanosleep` to absolute
-//! deadlines and fires ops one at a time at low rates and in small batches (at
-//! most [`schedule::batch_window`] late) at high rates. A wake-up so late that
+//! deadlines and fires ops one at a time at low rates and in small batches at
+//! high rates: wake-ups are at least a window apart, the wider of the rate's
+//! [`schedule::batch_window`] and the run's [`schedule::slo_window`] (1/1000 of
+//! its tightest latency SLO), so no op is released later than that. A wake-up so late that
 //! more than [`schedule::BURST`] of schedule is due releases only the newest
 //! burst and counts the older ops as **emit underrun** (the load box could not
 //! keep schedule). Ops the plugin refuses are **saturation**. The arithmetic
 //! lives in the plain [`Schedule`]; the thread only drives it.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 
@@ -19,7 +22,7 @@ use crate::plugin::Workload;
 pub mod schedule;
 mod thread;
 
-pub use schedule::{Release, Schedule, Slice, StepTimes};
+pub use schedule::{slo_window, Release, Schedule, Slice, StepTimes};
 use thread::{Command, PacerThread};
 
 /// The pacer's hold-window tallies.
@@ -54,9 +57,11 @@ pub enum PacerMsg {
     Report(RpcReplyPort<PacerCounts>),
 }
 
-/// Read-only configuration: the workload to fire into.
+/// Read-only configuration: the workload to fire into, and the shortest gap
+/// between wake-ups ([`schedule::slo_window`] of the run's SLO).
 pub struct Pacer {
     pub workload: Arc<Workload>,
+    pub window: Duration,
 }
 
 /// The pacing thread; dropping the state (actor stopped or restarted) ends it.
@@ -74,7 +79,7 @@ impl Actor for Pacer {
         _myself: ActorRef<PacerMsg>,
         _args: (),
     ) -> Result<PacerState, ActorProcessingErr> {
-        let thread = PacerThread::spawn(Arc::clone(&self.workload))?;
+        let thread = PacerThread::spawn(Arc::clone(&self.workload), self.window)?;
         Ok(PacerState { thread })
     }
 

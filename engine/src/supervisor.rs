@@ -58,6 +58,8 @@ pub enum SupervisorMsg {
 /// Read-only configuration: what the children need, and whom to tell about restarts.
 pub struct Supervisor {
     pub workload: Arc<Workload>,
+    /// The pacer's shortest gap between wake-ups (from the run's SLO).
+    pub pacer_window: Duration,
     pub series: Vec<String>,
     /// Where the plugin's sink finds the collector; set on every (re)start.
     pub collector: CollectorHandle,
@@ -98,6 +100,7 @@ impl Supervisor {
     async fn spawn_pacer(&self, sup: ActorCell) -> Result<ActorRef<PacerMsg>, SpawnErr> {
         let pacer = Pacer {
             workload: Arc::clone(&self.workload),
+            window: self.pacer_window,
         };
         Ok(Actor::spawn_linked(None, pacer, (), sup).await?.0)
     }

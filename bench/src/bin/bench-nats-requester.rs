@@ -44,10 +44,7 @@ fn main() -> anyhow::Result<()> {
     if args.rate == 0 {
         anyhow::bail!("--rate must be > 0");
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(args.threads.max(1))
-        .enable_all()
-        .build()?;
+    let runtime = loadgen_bench::runtime(args.threads)?;
     let client = runtime.block_on(async {
         let client = async_nats::ConnectOptions::new()
             .request_timeout(Some(args.timeout))

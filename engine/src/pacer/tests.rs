@@ -141,6 +141,58 @@ fn the_batch_window_is_fixed_up_to_the_window_rate_then_grows_with_it() {
 }
 
 #[test]
+fn the_slo_window_is_a_thousandth_of_the_tightest_slo_within_bounds() {
+    let ms = std::time::Duration::from_millis;
+    // (p95, p99, window µs)
+    let table: &[(u64, u64, u64)] = &[
+        (100, 250, 100), // the defaults
+        (250, 100, 100),
+        (10, 20, 50),                  // never under MIN_WINDOW
+        (3_600_000, 3_600_000, 1_000), // never over MAX_SLO_WINDOW
+        (500, 500, 500),
+    ];
+    for &(p95, p99, want_us) in table {
+        assert_eq!(
+            slo_window(ms(p95), ms(p99)).as_micros() as u64,
+            want_us,
+            "{p95} {p99}"
+        );
+    }
+}
+
+#[test]
+fn a_wider_window_batches_ops_that_would_each_wake_the_pacer() {
+    // 20k ops/s: one op per 50 µs; a 250 µs window releases 5 per wake-up.
+    let window = std::time::Duration::from_micros(250);
+    let mut s = Schedule::new(StepTimes {
+        rps: 20_000,
+        start: 10 * MS,
+        hold_start: 10 * MS,
+        stop: 1_000 * MS,
+    })
+    .min_window(window);
+    let first = s.next_wake(0).unwrap();
+    assert_eq!(first, 10 * MS, "the first op wakes the pacer at its time");
+    assert_eq!(released(&s.release(first)), 1);
+    let next = s.next_wake(first).unwrap();
+    assert_eq!(
+        next,
+        10 * MS + 250_000,
+        "the next wake-up is one window later"
+    );
+    assert_eq!(released(&s.release(next)), 5);
+    // A narrower window than the rate's own never narrows it.
+    let wide = Schedule::new(StepTimes {
+        rps: 4_000_000,
+        start: 0,
+        hold_start: 0,
+        stop: MS,
+    })
+    .min_window(std::time::Duration::from_micros(50));
+    assert_eq!(wide.next_wake(1).unwrap(), 1 + MS);
+}
+
+#[test]
 fn wakeups_come_at_each_op_at_low_rates_and_per_window_at_high_rates() {
     const US: u64 = 1_000;
     // (rps, last wake-up offset from start in µs or None before the first, ops already released, want offset µs)

@@ -37,11 +37,11 @@ pub struct PacerThread {
 }
 
 impl PacerThread {
-    pub fn spawn(workload: Arc<Workload>) -> std::io::Result<PacerThread> {
+    pub fn spawn(workload: Arc<Workload>, window: Duration) -> std::io::Result<PacerThread> {
         let (commands, rx) = mpsc::channel();
         std::thread::Builder::new()
             .name("loadgen-pacer".into())
-            .spawn(move || Pacing::new(workload).run(rx))?;
+            .spawn(move || Pacing::new(workload, window).run(rx))?;
         Ok(PacerThread { commands })
     }
 
@@ -55,6 +55,8 @@ impl PacerThread {
 
 struct Pacing {
     workload: Arc<Workload>,
+    /// The shortest gap between wake-ups the run allows (from its SLO).
+    window: Duration,
     schedule: Option<Schedule>,
     counts: PacerCounts,
     /// When the last release happened (the batch window counts from it).
@@ -64,9 +66,10 @@ struct Pacing {
 }
 
 impl Pacing {
-    fn new(workload: Arc<Workload>) -> Pacing {
+    fn new(workload: Arc<Workload>, window: Duration) -> Pacing {
         Pacing {
             workload,
+            window,
             schedule: None,
             counts: PacerCounts::default(),
             last_wake: 0,
@@ -116,7 +119,7 @@ impl Pacing {
         match command {
             Command::Start(times, slice) => {
                 self.counts = PacerCounts::default();
-                self.schedule = Some(Schedule::sliced(times, slice));
+                self.schedule = Some(Schedule::sliced(times, slice).min_window(self.window));
                 self.last_wake = 0;
                 self.fire_error_logged = false;
             }

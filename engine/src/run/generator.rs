@@ -115,6 +115,7 @@ impl Engine {
             Generator::Local(workload) => {
                 let supervisor = Supervisor {
                     workload: Arc::clone(workload),
+                    pacer_window: spec.config.pacer_window(),
                     series: workload.description.series.clone(),
                     collector,
                     backlog,

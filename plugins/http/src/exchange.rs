@@ -28,8 +28,10 @@ pub struct Exchange {
 }
 
 impl Exchange {
-    /// Runs op `key` (already started in the table) to its end.
-    pub async fn run(&self, key: u64, sent: Sent, client: usize) {
+    /// Runs op `key` (already started in the table) to its end. Keys spread
+    /// ops over the HTTP/2 clients round-robin.
+    pub async fn run(&self, key: u64, sent: Sent) {
+        let client = key as usize;
         let (deadline, _) = self.table.deadline(sent);
         let budget = Duration::from_nanos(deadline.since(clock::now()));
         match tokio::time::timeout(budget, self.exchange(client)).await {

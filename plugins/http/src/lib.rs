@@ -23,6 +23,7 @@ mod template;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use futures::stream::{FuturesUnordered, StreamExt};
 use loadgen_plugin_api::sdk::*;
 use loadgen_plugin_api::{counter_set, export_plugin};
 use tokio::sync::Semaphore;
@@ -120,15 +121,32 @@ impl Plugin for Http {
 
     fn fire(&self, batch: Batch) -> FireAck {
         let mut ack = FireAck::default();
+        let mut started = Vec::with_capacity(batch.count as usize);
         for op in batch.ops() {
             let key = self.next_key.fetch_add(1, Ordering::Relaxed);
             let sent = op.sent_at(clock::now());
-            if !self.exchange.table.start_counted(&mut ack, key, sent, HTTP) {
-                continue;
+            if self.exchange.table.start_counted(&mut ack, key, sent, HTTP) {
+                started.push((key, sent));
             }
-            let exchange = Arc::clone(&self.exchange);
-            // Keys spread ops over the HTTP/2 clients round-robin.
-            tokio::spawn(async move { exchange.run(key, sent, key as usize).await });
+        }
+        // One task per batch, not per op: `fire` runs on the pacer's thread,
+        // where each spawn goes through the runtime's inject queue and may
+        // wake a worker; a batch's ops then run side by side in that task.
+        let exchange = Arc::clone(&self.exchange);
+        match started.as_slice() {
+            [] => {}
+            &[(key, sent)] => {
+                tokio::spawn(async move { exchange.run(key, sent).await });
+            }
+            _ => {
+                tokio::spawn(async move {
+                    let mut ops: FuturesUnordered<_> = started
+                        .into_iter()
+                        .map(|(key, sent)| exchange.run(key, sent))
+                        .collect();
+                    while ops.next().await.is_some() {}
+                });
+            }
         }
         ack
     }

@@ -50,6 +50,7 @@ impl Agent {
         restarts.subscribe(myself.clone(), |r| Some(AgentMsg::Restarted(r)));
         let supervisor = Supervisor {
             workload: Arc::clone(&workload),
+            pacer_window: start.config.pacer_window(),
             series: workload.description.series.clone(),
             collector,
             backlog: None,
