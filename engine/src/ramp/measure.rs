@@ -110,8 +110,10 @@ pub(super) fn step_inputs(cur: &Current, config: &RunConfig, m: Measured) -> (St
         target_rps: cur.rps,
         hold: cur.held(config),
         attempted: counts.accepted,
-        failed: stats.failed() + counts.fire_errors,
-        lost: stats.lost(),
+        // A hold stopped early counts its ops up to the stop reading; the
+        // few released until the halt still fail or get lost: not more than all.
+        failed: (stats.failed() + counts.fire_errors).min(counts.accepted),
+        lost: stats.lost().min(counts.accepted),
         saturated: counts.saturated,
         emit_underrun: counts.emit_underrun,
         series: stats
