@@ -65,7 +65,7 @@ pub enum Event {
     HoldStartRead {
         seq: u64,
         counters: Result<CounterSnapshot, String>,
-        pending: Result<(), String>,
+        pending: Result<Backlogs, String>,
     },
     /// The hold-end backlog reading ([`Command::ReadHoldEnd`]).
     HoldEndRead {
@@ -140,7 +140,8 @@ pub(crate) struct Current {
     /// Backlog readings during the hold: (seconds since hold start, values).
     pub(crate) during: Vec<(f64, Backlogs)>,
     pub(crate) start_counters: Option<Result<CounterSnapshot, String>>,
-    pub(crate) pending_begin: Option<Result<(), String>>,
+    /// The backlogs at hold start (totals), or why they could not be read.
+    pub(crate) pending_begin: Option<Result<Backlogs, String>>,
     pub(crate) pending: Option<Result<Vec<PendingChange>, String>>,
     /// Why the measurement is broken (a child restarted), if it is.
     pub(crate) disrupted: Option<String>,
@@ -300,7 +301,8 @@ impl StepMachine {
             warmup: self.config.phases.warmup,
             p99_limit: self.config.slo.p99,
         };
-        let Some(stopped) = stop_early(probe, held, &progress) else {
+        let at_start = cur.pending_begin.as_ref().and_then(|r| r.as_ref().ok());
+        let Some(stopped) = stop_early(probe, held, at_start, &progress) else {
             return Vec::new();
         };
         cur.times.stop = now;

@@ -103,6 +103,12 @@ fn simulate(m: &mut StepMachine, world: &World, stop_after: usize) -> Run {
     // When the pacer was halted in this step (a hold stopped early).
     let mut halted_at: Option<u64> = None;
     let answered_rps = |rps: u64| world.capacity.map_or(rps, |c| c.min(rps));
+    let has_queue = world.backlog_per_sec != 0 || world.capacity.is_some();
+    let queue_per_sec = |rps: u64| {
+        world
+            .capacity
+            .map_or(world.backlog_per_sec, |c| rps.saturating_sub(c) as i64)
+    };
     loop {
         while let Some(event) = events.pop() {
             for command in m.on(event, now) {
@@ -128,15 +134,19 @@ fn simulate(m: &mut StepMachine, world: &World, stop_after: usize) -> Run {
                         events.push(Event::HoldStartRead {
                             seq: *seq,
                             counters: Ok(Default::default()),
-                            pending: world.hold_start_pending.clone().map_or(Ok(()), Err),
+                            pending: match &world.hold_start_pending {
+                                Some(why) => Err(why.clone()),
+                                None if has_queue => Ok(Backlogs::from([("queue".to_string(), 0)])),
+                                None => Ok(Backlogs::new()),
+                            },
                         });
                         "hold start".into()
                     }
                     Command::ReadHoldEnd { seq } => {
-                        let pending = (world.backlog_per_sec != 0).then(|| PendingChange {
+                        let pending = has_queue.then(|| PendingChange {
                             name: "queue".into(),
                             start: 0,
-                            end: world.backlog_per_sec * 5 / 2,
+                            end: queue_per_sec(rps) * 5 / 2,
                             unacked: None,
                         });
                         events.push(Event::HoldEndRead {
@@ -179,9 +189,9 @@ fn simulate(m: &mut StepMachine, world: &World, stop_after: usize) -> Run {
                     Command::Progress { seq, hold_start_ns } => {
                         let held_ms = (now - hold_start_ns) / MS;
                         let mut backlogs = Backlogs::new();
-                        if world.backlog_per_sec != 0 {
+                        if has_queue {
                             let secs = (held_ms / 1000) as i64;
-                            backlogs.insert("queue".into(), world.backlog_per_sec * secs);
+                            backlogs.insert("queue".into(), queue_per_sec(rps) * secs);
                         }
                         events.push(Event::HoldProgress {
                             seq: *seq,
@@ -340,7 +350,7 @@ fn cancel_mid_hold_halts_the_pacer_drops_the_step_and_ends() {
         Event::HoldStartRead {
             seq: 1,
             counters: Ok(Default::default()),
-            pending: Ok(()),
+            pending: Ok(Backlogs::new()),
         },
         T0 + 502 * MS,
     );
@@ -532,7 +542,8 @@ fn adaptive(c: &mut RunConfig) {
 
 #[test]
 fn an_overloaded_range_probe_stops_after_a_second_and_trips_with_what_it_held() {
-    // C = 250: range finding offers 400 and the service answers 250/s.
+    // C = 250: range finding offers 400, the service answers 250/s and its
+    // queue grows by the rest (150/s).
     let mut c = config();
     adaptive(&mut c);
     let mut m = machine(&c);
