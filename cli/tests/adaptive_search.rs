@@ -16,7 +16,8 @@ use loadgen_engine::report::RunReport;
 use loadgen_engine::search::{ChosenBy, Plan, Stop, Trials};
 
 /// Each probe takes ≈ 5.2 s (1 s warmup, 3 s hold, 1 s drain) plus the
-/// settle after an overloaded one; 6 probes and a confirmation ≈ 60 s. Past
+/// settle after an overloaded one (stopped after 1 s of hold); 6 probes and a
+/// confirmation ≈ 40 s. Past
 /// this the child is killed and the test fails.
 const RUN_LIMIT: Duration = Duration::from_secs(150);
 
@@ -115,6 +116,30 @@ fn search_problems(run: &Run) -> Vec<String> {
         .all(|(i, s)| s.probe == i as u32 && s.search.is_some())
     {
         problems.push("probes out of order or without their search record".into());
+    }
+    // A probe far above capacity ends its hold after a second (a TRIP that
+    // says so); no other probe does.
+    for step in &report.steps {
+        let record = step.search.as_ref();
+        let stopped = record.and_then(|r| r.stopped_early_s);
+        let chosen_by = record.map(|r| r.chosen_by);
+        let far_above = step.target_rps as f64 >= 1.5 * c as f64
+            && matches!(chosen_by, Some(ChosenBy::Range | ChosenBy::Model));
+        let said = step
+            .verdict
+            .reasons()
+            .first()
+            .is_some_and(|r| r.starts_with("stopped early after 1."));
+        match (far_above, stopped) {
+            (true, Some(held)) if (1.0..2.0).contains(&held) && said => {}
+            (false, None) => {}
+            _ => problems.push(format!(
+                "probe {} at {} ({chosen_by:?}): stopped early {stopped:?}, {:?}",
+                step.probe,
+                step.target_rps,
+                step.verdict.reasons()
+            )),
+        }
     }
     // Confirmed once by default; the ANSWER line counts the trials that held.
     let trials = search.outcome.trials.unwrap_or(Trials {

@@ -92,4 +92,10 @@ fn real_reports_validate_against_the_schema() {
     let mut bad = ladder;
     bad["steps"][0]["surprise"] = 1.into();
     assert!(!validator.is_valid(&bad));
+    // A hold stopped early records how long it held, as seconds.
+    let mut stopped = adaptive.clone();
+    stopped["steps"][0]["search"]["stopped_early_s"] = 1.01.into();
+    assert_eq!(errors(&validator, &stopped), Vec::<String>::new());
+    stopped["steps"][0]["search"]["stopped_early_s"] = "soon".into();
+    assert!(!validator.is_valid(&stopped));
 }

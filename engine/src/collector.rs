@@ -209,6 +209,12 @@ impl CollectorStats {
             .then(|| busiest.answered_in_hold as f64 / ops as f64)
     }
 
+    /// Answers (ok or error) completed in the hold so far, every series
+    /// (warmup ops included): ops split between series add up.
+    pub fn answered_in_hold(&self) -> u64 {
+        self.series.iter().map(|s| s.answered_in_hold).sum()
+    }
+
     /// Hold ops lost (plugins record one Lost sample per lost op).
     pub fn lost(&self) -> u64 {
         self.series.iter().map(|s| s.lost).sum()

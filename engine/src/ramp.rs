@@ -36,6 +36,7 @@ use crate::report::StepReport;
 use crate::reporter::{Phase, ReporterMsg};
 use crate::search::Outcome;
 use crate::supervisor::{Children, Restarted};
+use machine::overload::HoldProgress;
 use machine::{Command, Event, StepMachine, Timer};
 pub use measure::Measured;
 pub use seconds::SecondUpdate;
@@ -196,10 +197,6 @@ impl RampController {
                     pending: pending.and_then(|r| r),
                 })
             }
-            Command::ReadHoldBacklogs { seq } => Some(Event::HoldBacklogsRead {
-                seq,
-                backlogs: read_backlogs(&c.pending).await,
-            }),
             Command::ReadHoldEnd { seq } => {
                 let pending = ask(&c.pending, "backlog snapshot", PendingMsg::End).await;
                 let now = self.clock.now_ns();
@@ -228,25 +225,35 @@ impl RampController {
                 };
                 Some(Event::Measured { seq, measured })
             }
-            Command::Progress { hold_start_ns } => {
+            Command::Progress { seq, hold_start_ns } => {
                 if let Some(update) = state.seconds.take(c, self.clock.now_ns()).await {
                     self.second(update);
                 }
-                let counts = ask(&c.pacer, "pacer", PacerMsg::Report)
-                    .await
-                    .unwrap_or_default();
+                // Backlogs right after the pacer: an overloaded probe's served
+                // rate is offered − growth, so the two belong to one moment
+                // (ops released in between count as growth: an estimate low, not high).
+                let counts = ask(&c.pacer, "pacer", PacerMsg::Report).await.ok();
+                let at_ns = self.clock.now_ns();
+                let backlogs = read_backlogs(&c.pending).await.ok();
                 let stats = ask(&c.collector, "collector", CollectorMsg::Snapshot)
                     .await
                     .ok();
                 let elapsed =
                     Duration::from_nanos(self.clock.now_ns().saturating_sub(hold_start_ns));
+                let accepted = counts.map(|c| c.accepted);
                 let _ = self.reporter.send_message(ReporterMsg::Progress {
                     phase: Phase::Hold,
                     elapsed,
-                    achieved_rps: counts.accepted as f64 / elapsed.as_secs_f64().max(1e-3),
-                    p99: stats.and_then(|s| s.worst_p99()),
+                    achieved_rps: accepted.unwrap_or(0) as f64 / elapsed.as_secs_f64().max(1e-3),
+                    p99: stats.as_ref().and_then(|s| s.worst_p99()),
                 });
-                None
+                let progress = HoldProgress {
+                    at_ns,
+                    accepted,
+                    answered: stats.map(|s| s.answered_in_hold()),
+                    backlogs,
+                };
+                Some(Event::HoldProgress { seq, progress })
             }
             Command::Draining => {
                 let _ = self.reporter.send_message(ReporterMsg::Progress {

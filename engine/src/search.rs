@@ -133,6 +133,10 @@ pub struct StepSearch {
     pub measurement: Measurement,
     /// What the search read from it.
     pub assessment: Assessment,
+    /// Seconds held when the hold was ended early (the probe was clearly
+    /// above capacity); absent for a full hold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped_early_s: Option<f64>,
 }
 
 impl StepSearch {
@@ -142,7 +146,14 @@ impl StepSearch {
             estimate,
             assessment: Assessment::of(&measurement),
             measurement,
+            stopped_early_s: None,
         }
+    }
+
+    /// Record a hold ended early after `held`.
+    pub fn stopped_early(mut self, held: Option<std::time::Duration>) -> StepSearch {
+        self.stopped_early_s = held.map(|h| h.as_secs_f64());
+        self
     }
 
     /// Why a step that passed its gates is still too high, if it is:

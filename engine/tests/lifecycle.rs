@@ -123,7 +123,7 @@ fake_actor!(PendingMsg, (), |me, m, _s| {
     match m {
         PendingMsg::Begin(reply) => {
             me.note("backlog begin");
-            let _ = reply.send(me.begin_fails.clone().map_or(Ok(()), Err));
+            let _ = reply.send(me.begin_fails.clone().map_or(Ok(Default::default()), Err));
         }
         PendingMsg::End(reply) => {
             me.note("backlog end");

@@ -52,8 +52,8 @@ impl Level {
 pub type Levels = BTreeMap<String, Level>;
 
 pub enum PendingMsg {
-    /// Read the hold-start values.
-    Begin(RpcReplyPort<Result<(), String>>),
+    /// Read the hold-start values; answers every backlog's total.
+    Begin(RpcReplyPort<Result<BTreeMap<String, i64>, String>>),
     /// Read the hold-end values: the changes over the hold.
     End(RpcReplyPort<Result<Vec<PendingChange>, String>>),
     /// Read every backlog's total now (between steps: has the last one drained?).
@@ -167,7 +167,13 @@ impl Actor for PendingPoller {
             PendingMsg::Begin(reply) => {
                 let read = self.read_boundary().await;
                 state.start = read.as_ref().ok().cloned();
-                let _ = reply.send(read.map(|_| ()));
+                let totals = read.map(|levels| {
+                    levels
+                        .into_iter()
+                        .map(|(name, level)| (name, level.total))
+                        .collect()
+                });
+                let _ = reply.send(totals);
             }
             PendingMsg::Read(reply) => {
                 let totals = self

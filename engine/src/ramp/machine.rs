@@ -14,15 +14,18 @@
 
 use std::time::Duration;
 
-use crate::config::RunConfig;
+use crate::config::{RunConfig, SearchKind};
 use crate::counters::CounterSnapshot;
 use crate::pacer::StepTimes;
 use crate::report::StepReport;
 use crate::search::{ChosenBy, Measurement, Outcome, Probe, Search, Step};
-use crate::verdict::{judge, PendingChange};
+use crate::verdict::{judge, PendingChange, Verdict};
 
 use super::measure::{step_inputs, step_report, Measured};
 use super::settle::{Backlogs, Settle};
+use overload::{stop_early, HoldProgress, ProbeKind, StoppedEarly};
+
+pub mod overload;
 
 /// Lost samples are emitted at the loss deadline (drain end); this much extra
 /// lets the last of them travel through the sink before the step is judged.
@@ -62,17 +65,17 @@ pub enum Event {
     HoldStartRead {
         seq: u64,
         counters: Result<CounterSnapshot, String>,
-        pending: Result<(), String>,
+        pending: Result<Backlogs, String>,
     },
     /// The hold-end backlog reading ([`Command::ReadHoldEnd`]).
     HoldEndRead {
         seq: u64,
         pending: Result<Vec<PendingChange>, String>,
     },
-    /// A backlog reading during the hold ([`Command::ReadHoldBacklogs`]).
-    HoldBacklogsRead {
+    /// What the hold has done so far, backlogs included ([`Command::Progress`]).
+    HoldProgress {
         seq: u64,
-        backlogs: Result<Backlogs, String>,
+        progress: HoldProgress,
     },
     /// What the children measured at drain end ([`Command::Measure`]).
     Measured {
@@ -109,18 +112,17 @@ pub enum Command {
     ReadHoldEnd { seq: u64 },
     /// Ask pacer, counters and collector for the step's figures; answer with `Measured`.
     Measure { seq: u64 },
-    /// Show the hold's progress so far.
-    Progress { hold_start_ns: u64 },
-    /// Read the backlogs mid-hold (their trend tells the search whether the
-    /// service keeps up); answer with `HoldBacklogsRead`.
-    ReadHoldBacklogs { seq: u64 },
+    /// Show the hold's progress so far and read the pacer, the backlogs
+    /// (their trend tells the search whether the service keeps up) and the
+    /// answers; answer with `HoldProgress` (an overloaded probe may stop on it).
+    Progress { seq: u64, hold_start_ns: u64 },
     /// Show that the drain has begun.
     Draining,
     /// A step was judged: report and journal it.
     StepFinished(StepReport),
     /// Read the backlogs; answer with `Backlogs`.
     ReadBacklogs,
-    /// Stop releasing ops now.
+    /// Stop releasing ops now (cancelled, or a hold stopped early).
     HaltPacer,
     /// The run is over.
     Finish { outcome: Outcome, interrupted: bool },
@@ -138,10 +140,22 @@ pub(crate) struct Current {
     /// Backlog readings during the hold: (seconds since hold start, values).
     pub(crate) during: Vec<(f64, Backlogs)>,
     pub(crate) start_counters: Option<Result<CounterSnapshot, String>>,
-    pub(crate) pending_begin: Option<Result<(), String>>,
+    /// The backlogs at hold start (totals), or why they could not be read.
+    pub(crate) pending_begin: Option<Result<Backlogs, String>>,
     pub(crate) pending: Option<Result<Vec<PendingChange>, String>>,
     /// Why the measurement is broken (a child restarted), if it is.
     pub(crate) disrupted: Option<String>,
+    /// The hold ended early: the probe was clearly above capacity.
+    pub(crate) stopped_early: Option<StoppedEarly>,
+}
+
+impl Current {
+    /// How long the hold lasted: the planned hold, or what was held.
+    pub(crate) fn held(&self, config: &RunConfig) -> Duration {
+        self.stopped_early
+            .as_ref()
+            .map_or(config.phases.hold, |s| s.held)
+    }
 }
 
 pub struct StepMachine {
@@ -210,19 +224,11 @@ impl StepMachine {
                 let at = now + nanos(self.config.phases.drain + LOSS_GRACE);
                 vec![Command::Draining, arm(at, seq, Timer::DrainEnd)]
             }
-            Event::HoldBacklogsRead { seq, backlogs } if live(seq) => {
-                let cur = self.current.as_mut().expect("live");
-                // A failed mid-hold reading only thins the trend; the boundaries decide.
-                if let (Ok(values), true) = (backlogs, now < cur.times.stop) {
-                    let t = now.saturating_sub(cur.times.hold_start) as f64 / 1e9;
-                    cur.during.push((t, values));
-                }
-                Vec::new()
-            }
+            Event::HoldProgress { seq, progress } if live(seq) => self.progress(progress, now),
             Event::Measured { seq, measured } if live(seq) => self.judge(measured, now),
             Event::HoldStartRead { .. }
             | Event::HoldEndRead { .. }
-            | Event::HoldBacklogsRead { .. }
+            | Event::HoldProgress { .. }
             | Event::Measured { .. } => Vec::new(),
             Event::Backlogs(reading) => self.settle(reading, now),
             Event::ChildRestarted { child, reason } => {
@@ -253,12 +259,15 @@ impl StepMachine {
             (Timer::HoldStart, Some(_)) => vec![Command::ReadHoldStart { seq }],
             (Timer::Progress, Some(cur)) if now < cur.times.stop => vec![
                 Command::Progress {
+                    seq,
                     hold_start_ns: cur.times.hold_start,
                 },
-                Command::ReadHoldBacklogs { seq },
                 arm(now + nanos(PROGRESS_EVERY), seq, Timer::Progress),
             ],
-            (Timer::HoldEnd, Some(_)) => vec![Command::ReadHoldEnd { seq }],
+            // A hold stopped early has read its end already.
+            (Timer::HoldEnd, Some(cur)) if cur.stopped_early.is_none() => {
+                vec![Command::ReadHoldEnd { seq }]
+            }
             (Timer::DrainEnd, Some(_)) => vec![Command::Measure { seq }],
             (Timer::CooldownEnd, None) => {
                 let limit = SETTLE_LIMIT_MIN.max(
@@ -274,17 +283,55 @@ impl StepMachine {
         }
     }
 
+    /// A progress reading mid-hold: end the hold now if the probe is clearly
+    /// above capacity (see [`overload`]); the step is then judged on what was held.
+    fn progress(&mut self, progress: HoldProgress, now: u64) -> Vec<Command> {
+        let cur = self.current.as_mut().expect("live");
+        if now >= cur.times.stop || cur.stopped_early.is_some() {
+            return Vec::new();
+        }
+        let held = Duration::from_nanos(progress.at_ns.saturating_sub(cur.times.hold_start));
+        // A failed mid-hold reading only thins the trend; the boundaries decide.
+        if let Some(values) = &progress.backlogs {
+            cur.during.push((held.as_secs_f64(), values.clone()));
+        }
+        let probe = ProbeKind {
+            adaptive: self.config.rates.search == SearchKind::Adaptive,
+            chosen_by: cur.chosen_by,
+            warmup: self.config.phases.warmup,
+            p99_limit: self.config.slo.p99,
+        };
+        let at_start = cur.pending_begin.as_ref().and_then(|r| r.as_ref().ok());
+        let Some(stopped) = stop_early(probe, held, at_start, &progress) else {
+            return Vec::new();
+        };
+        cur.times.stop = now;
+        cur.stopped_early = Some(stopped);
+        vec![Command::HaltPacer, Command::ReadHoldEnd { seq: cur.seq }]
+    }
+
     fn judge(&mut self, measured: Measured, now: u64) -> Vec<Command> {
         let cur = self.current.take().expect("live");
         let (inputs, extras) = step_inputs(&cur, &self.config, measured);
-        let verdict = judge(&inputs, &self.config.slo);
-        let measurement = Measurement::of_step(
-            &inputs,
-            &self.config.slo,
-            &verdict,
-            extras.goodput_rps(inputs.attempted, inputs.hold),
-            &cur.during,
-        );
+        let mut verdict = judge(&inputs, &self.config.slo);
+        // Answers after the early stop fall outside what was held: the
+        // goodput is the one read at the stop.
+        let goodput = match &cur.stopped_early {
+            Some(stopped) => Some(stopped.goodput_rps),
+            None => extras.goodput_rps(inputs.attempted, inputs.hold),
+        };
+        if let Some(stopped) = &cur.stopped_early {
+            // A disturbance still makes it INCONCLUSIVE: the environment, not the service.
+            if !matches!(verdict, Verdict::Inconclusive(_)) {
+                let mut reasons = vec![stopped.reason.clone()];
+                if let Verdict::Trip(more) = verdict {
+                    reasons.extend(more);
+                }
+                verdict = Verdict::Trip(reasons);
+            }
+        }
+        let measurement =
+            Measurement::of_step(&inputs, &self.config.slo, &verdict, goodput, &cur.during);
         let report = step_report(&cur, &inputs, &extras, &verdict, &measurement);
         let done = vec![Command::StepFinished(report)];
         match self.search.next(Some(&measurement)) {
@@ -352,6 +399,7 @@ impl StepMachine {
             pending_begin: None,
             pending: None,
             disrupted: None,
+            stopped_early: None,
         });
         vec![
             Command::Activate {

@@ -51,7 +51,7 @@ pub(super) fn step_inputs(cur: &Current, config: &RunConfig, m: Measured) -> (St
     if let Some(Err(e)) = &cur.pending_begin {
         note(format!("backlog signal unavailable: {e}"));
     }
-    let pending = match &cur.pending {
+    let mut pending = match &cur.pending {
         Some(Ok(changes)) => changes.clone(),
         Some(Err(e)) => {
             note(format!("backlog signal unavailable: {e}"));
@@ -62,10 +62,19 @@ pub(super) fn step_inputs(cur: &Current, config: &RunConfig, m: Measured) -> (St
             Vec::new()
         }
     };
-    let counts = m.counts.unwrap_or_else(|e| {
+    let mut counts = m.counts.unwrap_or_else(|e| {
         note(format!("pacer unavailable: {e}"));
         PacerCounts::default()
     });
+    // A hold stopped early ends at the reading that stopped it.
+    if let Some(stopped) = &cur.stopped_early {
+        counts.accepted = stopped.accepted;
+        for change in &mut pending {
+            if let Some(&end) = stopped.backlogs.as_ref().and_then(|b| b.get(&change.name)) {
+                change.end = end;
+            }
+        }
+    }
     let start_counters = cur
         .start_counters
         .clone()
@@ -99,10 +108,12 @@ pub(super) fn step_inputs(cur: &Current, config: &RunConfig, m: Measured) -> (St
     }
     let inputs = StepInputs {
         target_rps: cur.rps,
-        hold: config.phases.hold,
+        hold: cur.held(config),
         attempted: counts.accepted,
-        failed: stats.failed() + counts.fire_errors,
-        lost: stats.lost(),
+        // A hold stopped early counts its ops up to the stop reading; the
+        // few released until the halt still fail or get lost: not more than all.
+        failed: (stats.failed() + counts.fire_errors).min(counts.accepted),
+        lost: stats.lost().min(counts.accepted),
         saturated: counts.saturated,
         emit_underrun: counts.emit_underrun,
         series: stats
@@ -174,11 +185,10 @@ pub(super) fn step_report(
         verdict: verdict.clone(),
         per_second: Vec::new(),
         histograms: Vec::new(),
-        search: Some(Box::new(StepSearch::new(
-            cur.chosen_by,
-            cur.estimate,
-            measurement.clone(),
-        ))),
+        search: Some(Box::new(
+            StepSearch::new(cur.chosen_by, cur.estimate, measurement.clone())
+                .stopped_early(cur.stopped_early.as_ref().map(|s| s.held)),
+        )),
     }
 }
 

@@ -44,6 +44,8 @@ struct World {
     /// step's start, negative = before it, delivered once it began). A
     /// disturbed step also loses every op, as a real outage would.
     disturbances: Vec<(u32, i64)>,
+    /// The service answers at most this many ops/s (unbounded if `None`).
+    capacity: Option<u64>,
 }
 
 const LOST: &str = "connection lost: disconnected from NATS";
@@ -98,6 +100,15 @@ fn simulate(m: &mut StepMachine, world: &World, stop_after: usize) -> Run {
     let mut rps = 0;
     let mut executed = 0;
     let (mut activation, mut step_start) = (0u32, 0u64);
+    // When the pacer was halted in this step (a hold stopped early).
+    let mut halted_at: Option<u64> = None;
+    let answered_rps = |rps: u64| world.capacity.map_or(rps, |c| c.min(rps));
+    let has_queue = world.backlog_per_sec != 0 || world.capacity.is_some();
+    let queue_per_sec = |rps: u64| {
+        world
+            .capacity
+            .map_or(world.backlog_per_sec, |c| rps.saturating_sub(c) as i64)
+    };
     loop {
         while let Some(event) = events.pop() {
             for command in m.on(event, now) {
@@ -114,6 +125,8 @@ fn simulate(m: &mut StepMachine, world: &World, stop_after: usize) -> Run {
                         rps = times.rps;
                         activation += 1;
                         step_start = times.start;
+                        halted_at = None;
+                        run.hold_start = Some(times.hold_start);
                         format!("activate {}", times.rps)
                     }
                     Command::Arm { .. } => String::new(),
@@ -121,15 +134,19 @@ fn simulate(m: &mut StepMachine, world: &World, stop_after: usize) -> Run {
                         events.push(Event::HoldStartRead {
                             seq: *seq,
                             counters: Ok(Default::default()),
-                            pending: world.hold_start_pending.clone().map_or(Ok(()), Err),
+                            pending: match &world.hold_start_pending {
+                                Some(why) => Err(why.clone()),
+                                None if has_queue => Ok(Backlogs::from([("queue".to_string(), 0)])),
+                                None => Ok(Backlogs::new()),
+                            },
                         });
                         "hold start".into()
                     }
                     Command::ReadHoldEnd { seq } => {
-                        let pending = (world.backlog_per_sec != 0).then(|| PendingChange {
+                        let pending = has_queue.then(|| PendingChange {
                             name: "queue".into(),
                             start: 0,
-                            end: world.backlog_per_sec * 5 / 2,
+                            end: queue_per_sec(rps) * 5 / 2,
                             unacked: None,
                         });
                         events.push(Event::HoldEndRead {
@@ -138,21 +155,13 @@ fn simulate(m: &mut StepMachine, world: &World, stop_after: usize) -> Run {
                         });
                         "hold end".into()
                     }
-                    Command::ReadHoldBacklogs { seq } => {
-                        let hold_start = run.hold_start.unwrap_or(now);
-                        let secs = (now - hold_start) as i64 / 1_000_000_000;
-                        let mut values = Backlogs::new();
-                        if world.backlog_per_sec != 0 {
-                            values.insert("queue".into(), world.backlog_per_sec * secs);
-                        }
-                        events.push(Event::HoldBacklogsRead {
-                            seq: *seq,
-                            backlogs: Ok(values),
-                        });
-                        String::new()
-                    }
                     Command::Measure { seq } => {
                         let mut measured = healthy(rps);
+                        if let Some(halt) = halted_at {
+                            let held_ms = (halt - run.hold_start.unwrap()) / MS;
+                            let counts = measured.counts.as_mut().unwrap();
+                            counts.accepted = rps * held_ms / 1000;
+                        }
                         if let Some(why) = &world.pacer {
                             measured.counts = Err(why.clone());
                         }
@@ -177,8 +186,22 @@ fn simulate(m: &mut StepMachine, world: &World, stop_after: usize) -> Run {
                         });
                         "measure".into()
                     }
-                    Command::Progress { hold_start_ns } => {
-                        run.hold_start = Some(*hold_start_ns);
+                    Command::Progress { seq, hold_start_ns } => {
+                        let held_ms = (now - hold_start_ns) / MS;
+                        let mut backlogs = Backlogs::new();
+                        if has_queue {
+                            let secs = (held_ms / 1000) as i64;
+                            backlogs.insert("queue".into(), queue_per_sec(rps) * secs);
+                        }
+                        events.push(Event::HoldProgress {
+                            seq: *seq,
+                            progress: HoldProgress {
+                                at_ns: now,
+                                accepted: Some(rps * held_ms / 1000),
+                                answered: Some(answered_rps(rps) * held_ms / 1000),
+                                backlogs: Some(backlogs),
+                            },
+                        });
                         "progress".into()
                     }
                     Command::Draining => "drain".into(),
@@ -190,7 +213,10 @@ fn simulate(m: &mut StepMachine, world: &World, stop_after: usize) -> Run {
                         events.push(Event::Backlogs(Ok(Backlogs::new())));
                         "settle".into()
                     }
-                    Command::HaltPacer => "halt".into(),
+                    Command::HaltPacer => {
+                        halted_at = Some(now);
+                        "halt".into()
+                    }
                     Command::Finish {
                         outcome,
                         interrupted,
@@ -324,7 +350,7 @@ fn cancel_mid_hold_halts_the_pacer_drops_the_step_and_ends() {
         Event::HoldStartRead {
             seq: 1,
             counters: Ok(Default::default()),
-            pending: Ok(()),
+            pending: Ok(Backlogs::new()),
         },
         T0 + 502 * MS,
     );
@@ -503,4 +529,98 @@ fn a_disturbed_step_is_inconclusive_never_a_trip_and_its_clean_rerun_decides() {
             "{case}: the answer of an undisturbed run"
         );
     }
+}
+
+fn adaptive(c: &mut RunConfig) {
+    c.rates.search = crate::config::SearchKind::Adaptive;
+    c.rates.start_rps = Some(100);
+    c.rates.growth = Some(4.0);
+    c.rates.precision = Some(0.01);
+    c.rates.max_steps = Some(12);
+    c.rates.confirm = Some(1);
+}
+
+#[test]
+fn an_overloaded_range_probe_stops_after_a_second_and_trips_with_what_it_held() {
+    // C = 250: range finding offers 400, the service answers 250/s and its
+    // queue grows by the rest (150/s).
+    let mut c = config();
+    adaptive(&mut c);
+    let mut m = machine(&c);
+    let world = World {
+        capacity: Some(250),
+        ..World::default()
+    };
+    let run = simulate(&mut m, &world, usize::MAX);
+    let steps: Vec<_> = run
+        .steps
+        .iter()
+        .map(|s| (s.target_rps, s.verdict.label()))
+        .collect();
+    assert_eq!(steps[..3], [(100, "PASS"), (400, "TRIP"), (247, "PASS")]);
+    assert!(steps[2..].iter().all(|&(rps, v)| rps <= 250 && v == "PASS"));
+    let over = &run.steps[1];
+    let reasons = over.verdict.reasons();
+    assert!(
+        reasons[0].starts_with("stopped early after 1.0s: the service answered 250/s of 400/s"),
+        "{reasons:?}"
+    );
+    let record = over.search.as_ref().unwrap();
+    assert_eq!(record.stopped_early_s, Some(1.0));
+    assert_eq!(record.measurement.goodput_rps, Some(250.0));
+    assert_eq!(
+        record.measurement.offered_rps, 400.0,
+        "offered over what was held"
+    );
+    // The pacer halts at the stop, the hold ends there and the drain follows.
+    let second: Vec<_> = run
+        .log
+        .iter()
+        .skip_while(|(_, n)| n != "activate 400")
+        .take_while(|(_, n)| n != "400 TRIP")
+        .filter(|(_, n)| n != "progress")
+        .cloned()
+        .collect();
+    let start = second[0].0;
+    let times: Vec<_> = second
+        .iter()
+        .map(|(t, n)| (t - start, n.as_str()))
+        .collect();
+    assert_eq!(
+        times,
+        [
+            (0, "activate 400"),
+            (502, "hold start"),
+            (1502, "halt"),
+            (1502, "hold end"),
+            (1502, "drain"),
+            (1802, "measure"),
+        ]
+    );
+    // Probes that keep up hold in full.
+    for step in run.steps.iter().filter(|s| s.target_rps != 400) {
+        assert_eq!(step.search.as_ref().unwrap().stopped_early_s, None);
+    }
+}
+
+#[test]
+fn the_fixed_ladder_never_stops_early() {
+    let mut c = config();
+    c.rates.steps = Some("100,400".parse().unwrap());
+    let mut m = machine(&c);
+    let world = World {
+        capacity: Some(250),
+        ..World::default()
+    };
+    let run = simulate(&mut m, &world, usize::MAX);
+    assert!(
+        !names(&run).contains(&"halt".to_string()),
+        "{:?}",
+        names(&run)
+    );
+    assert_eq!(run.steps.len(), 2);
+    assert!(run
+        .steps
+        .iter()
+        .all(|s| s.search.as_ref().unwrap().stopped_early_s.is_none()));
 }
