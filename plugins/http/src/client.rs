@@ -1,6 +1,7 @@
-//! The HTTP client: hyper-util's pooled client over a rustls connector, with
-//! the pool bounded to `connections`, and the one request at start that
-//! proves the server is there.
+//! The HTTP transport: HTTP/1.1 over our own pool of connections
+//! ([`Http1Pool`]), HTTP/2 over hyper-util's client (one multiplexed
+//! connection per client); both over a rustls connector. And the one request
+//! at start that proves the server is there.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,22 +18,45 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, SignatureScheme};
 
 use crate::config::HttpConfig;
+use crate::pool::{Http1Pool, SendError};
 
-pub type HttpClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+pub type Connector = HttpsConnector<HttpConnector>;
+pub type HttpClient = Client<Connector, Full<Bytes>>;
+
+/// How requests reach the server.
+pub enum Transport {
+    /// Keep-alive connections, one request each at a time.
+    Http1(Http1Pool),
+    /// Clients to spread requests over (see [`build`]).
+    Http2(Vec<HttpClient>),
+}
 
 /// How long the request at start may take.
 const PREFLIGHT_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Clients to spread requests over. HTTP/1.1: one client whose pool keeps up
-/// to `connections` idle connections (the caller bounds concurrent requests,
-/// hence open connections). HTTP/2: a client per connection, since one
-/// client multiplexes everything over a single connection per host.
-pub fn build(config: &HttpConfig) -> Result<Vec<HttpClient>, String> {
-    let count = if config.http2 { config.connections } else { 1 };
-    (0..count).map(|_| build_one(config)).collect()
+/// HTTP/1.1: a pool of at most `connections` connections. HTTP/2: a client
+/// per connection, since one client multiplexes everything over a single
+/// connection per host.
+pub fn build(config: &HttpConfig) -> Result<Transport, String> {
+    if !config.http2 {
+        let connector = connector(config)?;
+        let pool = Http1Pool::new(connector, config.uri.clone(), config.connections);
+        return Ok(Transport::Http1(pool));
+    }
+    let clients = (0..config.connections)
+        .map(|_| {
+            let connector = connector(config)?;
+            Ok(Client::builder(TokioExecutor::new())
+                .pool_max_idle_per_host(config.connections)
+                .http2_only(true)
+                .build(connector))
+        })
+        .collect::<Result<_, String>>()?;
+    Ok(Transport::Http2(clients))
 }
 
-fn build_one(config: &HttpConfig) -> Result<HttpClient, String> {
+/// TCP (no delay), then TLS for https (ALPN: h2 or http/1.1 as configured).
+fn connector(config: &HttpConfig) -> Result<Connector, String> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = HttpsConnectorBuilder::new();
     let builder = if config.insecure {
@@ -52,29 +76,31 @@ fn build_one(config: &HttpConfig) -> Result<HttpClient, String> {
     let mut http = HttpConnector::new();
     http.enforce_http(false);
     http.set_nodelay(true);
-    let connector = if config.http2 {
+    Ok(if config.http2 {
         builder.enable_http2().wrap_connector(http)
     } else {
         builder.enable_http1().wrap_connector(http)
-    };
-    Ok(Client::builder(TokioExecutor::new())
-        .pool_max_idle_per_host(config.connections)
-        .http2_only(config.http2)
-        .build(connector))
+    })
 }
 
 /// One request before any load: a server that refuses connections (or
 /// a certificate that is not trusted) is a configuration error, named here.
 /// Any answer, whatever its status, proves the server is there.
 pub async fn preflight(
-    client: &HttpClient,
+    transport: &Transport,
     request: http::Request<Full<Bytes>>,
     config: &HttpConfig,
 ) -> Result<(), String> {
     let exchange = async {
-        let response = client.request(request).await?;
+        let response = match transport {
+            Transport::Http1(pool) => {
+                let mut lease = pool.lease(pool.permit().await).await?;
+                lease.send(request).await.map_err(SendError::into_cause)?
+            }
+            Transport::Http2(clients) => clients[0].request(request).await?,
+        };
         let _ = response.into_body().collect().await;
-        Ok::<_, hyper_util::client::legacy::Error>(())
+        Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
     };
     match tokio::time::timeout(PREFLIGHT_TIMEOUT, exchange).await {
         Ok(Ok(())) => Ok(()),
@@ -82,7 +108,7 @@ pub async fn preflight(
             "cannot reach {} ({}): {}",
             config.shown_url(),
             config.address(),
-            error_chain(&e)
+            error_chain(&*e)
         )),
         Err(_) => Err(format!(
             "no answer from {} ({}) within {PREFLIGHT_TIMEOUT:?}",

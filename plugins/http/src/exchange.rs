@@ -5,22 +5,19 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::client::{HttpClient, Transport};
+use crate::pool::Http1Pool;
+use crate::status::{ExpectStatus, Failure};
+use crate::template::RequestTemplate;
+use crate::Tally;
 use http::header::RETRY_AFTER;
 use http::{Response, StatusCode};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use loadgen_plugin_api::sdk::{bump, clock, Answer, InFlight, Sent};
-use tokio::sync::Semaphore;
-
-use crate::client::HttpClient;
-use crate::status::{ExpectStatus, Failure};
-use crate::template::RequestTemplate;
-use crate::Tally;
 
 pub struct Exchange {
-    pub clients: Vec<HttpClient>,
-    /// HTTP/1.1: one permit per connection, so at most `connections` are open.
-    pub connection_permits: Option<Semaphore>,
+    pub transport: Transport,
     pub template: RequestTemplate,
     pub expect: ExpectStatus,
     pub table: Arc<InFlight<u64>>,
@@ -52,25 +49,48 @@ impl Exchange {
 
     /// `None` when the answer was expected and read whole.
     async fn exchange(&self, client: usize) -> Option<Failure> {
-        let _connection = match &self.connection_permits {
-            Some(permits) => Some(permits.acquire().await.ok()?),
-            None => None,
+        let answer = match &self.transport {
+            Transport::Http1(pool) => self.over_http1(pool).await,
+            Transport::Http2(clients) => self.over_http2(&clients[client % clients.len()]).await,
         };
-        let client = &self.clients[client % self.clients.len()];
+        match answer {
+            Ok(status) => self.expect.check(status),
+            Err(failure) => Some(failure),
+        }
+    }
+
+    async fn over_http1(&self, pool: &Http1Pool) -> Result<StatusCode, Failure> {
+        let permit = pool.permit().await;
+        bump(&self.tally.requests);
+        let mut lease = pool.lease(permit).await.map_err(|_| Failure::Connect)?;
+        let response = lease
+            .send(self.template.request())
+            .await
+            .map_err(|e| e.failure())?;
+        let status = self.read(response).await?;
+        lease.reuse();
+        Ok(status)
+    }
+
+    async fn over_http2(&self, client: &HttpClient) -> Result<StatusCode, Failure> {
         bump(&self.tally.requests);
         let response = match client.request(self.template.request()).await {
             Ok(response) => response,
-            Err(e) if e.is_connect() => return Some(Failure::Connect),
-            Err(_) => return Some(Failure::Request),
+            Err(e) if e.is_connect() => return Err(Failure::Connect),
+            Err(_) => return Err(Failure::Request),
         };
+        self.read(response).await
+    }
+
+    /// The answer's status once its body is read to the end (`Body` if it
+    /// broke off).
+    async fn read(&self, response: Response<Incoming>) -> Result<StatusCode, Failure> {
         let status = response.status();
         if asks_to_back_off(&response) {
             bump(&self.tally.retry_after);
         }
-        if drain(response).await.is_err() {
-            return Some(Failure::Body);
-        }
-        self.expect.check(status)
+        drain(response).await.map_err(|_| Failure::Body)?;
+        Ok(status)
     }
 }
 

@@ -1,15 +1,18 @@
 //! `http`: drive any HTTP/1.1 or HTTP/2 service and find its capacity.
 //!
 //! Each op is one request built from a [`RequestTemplate`] made once at start,
-//! sent over hyper-util's pooled client (keep-alive, at most `connections`
-//! connections) on the plugin's own runtime. Latency counts from the op's
-//! intended time; an op waiting for a free HTTP/1.1 connection is waiting in
-//! the client and that wait is part of its latency and of its service time.
+//! sent on the plugin's own runtime over HTTP/1.1 keep-alive connections of
+//! our own (at most `connections`, one request each at a time) or HTTP/2
+//! (hyper-util's client, multiplexed). Latency counts from the op's intended
+//! time; an op waiting for a free HTTP/1.1 connection is waiting in the
+//! client and that wait is part of its latency and of its service time.
 //!
 //! # Layout
 //! - `config.rs`: options, checked once (bad input is one line, exit 2).
 //! - `status.rs`: `expect_status` and the failure reasons.
-//! - `client.rs`: the pooled client, rustls (`insecure=true`), the request at start.
+//! - `client.rs`: the transport (HTTP/1.1 pool or HTTP/2 clients), rustls
+//!   (`insecure=true`), the request at start.
+//! - `pool.rs`: the HTTP/1.1 connections: a permit each, idle ones reused.
 //! - `template.rs`: the request built once.
 //! - `exchange.rs`: one op: wait for a connection, send, read the body, judge,
 //!   end it in the SDK's in-flight table (saturation, `timeout`, loss deadline).
@@ -17,6 +20,7 @@
 mod client;
 mod config;
 mod exchange;
+mod pool;
 mod status;
 mod template;
 
@@ -26,9 +30,8 @@ use std::sync::Arc;
 use futures::stream::{FuturesUnordered, StreamExt};
 use loadgen_plugin_api::sdk::*;
 use loadgen_plugin_api::{counter_set, export_plugin};
-use tokio::sync::Semaphore;
 
-use client::HttpClient;
+use client::Transport;
 use config::{HttpConfig, HttpOptions};
 use exchange::Exchange;
 use status::Failure;
@@ -98,18 +101,16 @@ impl Plugin for Http {
 
     async fn start(ctx: Context<HttpOptions>) -> Result<Self, String> {
         let config: HttpConfig = config::parse(&ctx.options)?;
-        let clients: Vec<HttpClient> = client::build(&config)?;
+        let transport: Transport = client::build(&config)?;
         let template = RequestTemplate::new(&config);
-        client::preflight(&clients[0], template.request(), &config).await?;
+        client::preflight(&transport, template.request(), &config).await?;
         let mut limits = Limits::new(config.max_in_flight);
         if let Some(timeout) = config.timeout {
             limits = limits.request_timeout(timeout);
         }
-        let connection_permits = (!config.http2).then(|| Semaphore::new(config.connections));
         Ok(Http {
             exchange: Arc::new(Exchange {
-                clients,
-                connection_permits,
+                transport,
                 template,
                 expect: config.expect.clone(),
                 table: ctx.in_flight(limits),
