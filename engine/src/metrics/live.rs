@@ -15,6 +15,7 @@ use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 
+use crate::pending::BacklogValues;
 use crate::ramp::SecondUpdate;
 use crate::report::per_second::SecondPoint;
 
@@ -101,7 +102,7 @@ pub struct Live {
     /// By (series, measured from "intended" | "sent").
     latency: BTreeMap<(String, &'static str), FixedHistogram>,
     failures: BTreeMap<String, u64>,
-    backlog: BTreeMap<String, i64>,
+    backlog: BacklogValues,
     /// By verdict label; every label present (at 0) from the start.
     verdicts: BTreeMap<String, u64>,
 }

@@ -19,8 +19,10 @@ use crate::plugin::Workload;
 use crate::verdict::PendingChange;
 
 mod source;
+mod values;
 
 pub use source::{BacklogSource, Durable};
+pub use values::BacklogValues;
 
 /// A boundary reading is the lowest of this many reads, one pacer tick or so
 /// apart: ops arrive in per-tick batches, so even a stable queue is a sawtooth

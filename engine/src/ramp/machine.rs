@@ -17,6 +17,7 @@ use std::time::Duration;
 use crate::config::{RunConfig, SearchKind};
 use crate::counters::CounterSnapshot;
 use crate::pacer::StepTimes;
+use crate::pending::BacklogValues;
 use crate::report::StepReport;
 use crate::search::{ChosenBy, Measurement, Outcome, Probe, Search, Step};
 use crate::verdict::{judge, PendingChange, Verdict};
@@ -138,7 +139,7 @@ pub(crate) struct Current {
     pub(crate) estimate: Option<f64>,
     pub(crate) times: StepTimes,
     /// Backlog readings during the hold: (seconds since hold start, values).
-    pub(crate) during: Vec<(f64, Backlogs)>,
+    pub(crate) during: Vec<(f64, BacklogValues)>,
     pub(crate) start_counters: Option<Result<CounterSnapshot, String>>,
     /// The backlogs at hold start (totals), or why they could not be read.
     pub(crate) pending_begin: Option<Result<Backlogs, String>>,
@@ -293,7 +294,7 @@ impl StepMachine {
         let held = Duration::from_nanos(progress.at_ns.saturating_sub(cur.times.hold_start));
         // A failed mid-hold reading only thins the trend; the boundaries decide.
         if let Some(values) = &progress.backlogs {
-            cur.during.push((held.as_secs_f64(), values.clone()));
+            cur.during.push((held.as_secs_f64(), values.clone().into()));
         }
         let probe = ProbeKind {
             adaptive: self.config.rates.search == SearchKind::Adaptive,

@@ -85,7 +85,7 @@ impl Seconds {
             secs(end),
             counts.accepted.saturating_sub(self.last_accepted),
             &intervals,
-            backlog,
+            backlog.into(),
         );
         self.last_ns = end;
         self.last_accepted = counts.accepted;

@@ -9,13 +9,13 @@
 //!
 //! [`StepReport`]: super::StepReport
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
 use super::ms_value;
+use crate::pending::BacklogValues;
 
 /// One second (or the last part-second) of a hold.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -29,7 +29,7 @@ pub struct SecondPoint {
     pub series: Vec<SeriesSecond>,
     /// Every backlog (durable or plugin gauge) at the interval's end; empty
     /// when the reading failed.
-    pub backlog: BTreeMap<String, i64>,
+    pub backlog: BacklogValues,
 }
 
 /// One series' answers in one interval, in milliseconds (0 when none).
@@ -84,7 +84,7 @@ pub fn second_point(
     to_s: f64,
     accepted: u64,
     interval: &[SeriesInterval],
-    backlog: BTreeMap<String, i64>,
+    backlog: BacklogValues,
 ) -> SecondPoint {
     let span = (to_s - from_s).max(1e-3);
     SecondPoint {
@@ -138,6 +138,6 @@ mod tests {
             (0, 0.0),
             "no answers: zeros, not garbage"
         );
-        assert_eq!(p.backlog["q"], 7);
+        assert_eq!(p.backlog.get("q"), Some(&7));
     }
 }

@@ -5,10 +5,9 @@
 //!
 //! Pure functions of their arguments; the ramp builds the measurement.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
+use crate::pending::BacklogValues;
 use crate::verdict::{Slo, StepInputs, Verdict};
 
 /// A gate's value can be zero (no errors, no backlog growth): its margin is
@@ -62,7 +61,7 @@ impl Measurement {
         slo: &Slo,
         verdict: &Verdict,
         goodput_rps: Option<f64>,
-        during: &[(f64, BTreeMap<String, i64>)],
+        during: &[(f64, BacklogValues)],
     ) -> Measurement {
         let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
         let mut margins = Vec::new();
