@@ -167,7 +167,7 @@ impl Schedule {
         self.next >= self.end
     }
 
-    /// When to wake next, given the last wake-up at `last_wake` (0 before the
+    /// When to wake next, given the last wake-up's deadline `last_wake` (0 before the
     /// first): when the next op is due, but no sooner than one batch window
     /// after the last wake-up. `None` once every op is released.
     pub fn next_wake(&self, last_wake: u64) -> Option<u64> {

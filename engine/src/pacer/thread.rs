@@ -59,7 +59,10 @@ struct Pacing {
     window: Duration,
     schedule: Option<Schedule>,
     counts: PacerCounts,
-    /// When the last release happened (the batch window counts from it).
+    /// The deadline of the last release (the batch window counts from it).
+    /// The deadline, not when the thread actually woke: counting from a late
+    /// wake-up would carry its lateness into every later one (at a rate of
+    /// one op per window, ops would stay a window late).
     last_wake: u64,
     /// Log a failing `fire` once per step, not per wake-up.
     fire_error_logged: bool,
@@ -110,7 +113,7 @@ impl Pacing {
             };
             match received {
                 Some(command) => self.handle(command),
-                None => self.release(),
+                None => self.release(wake),
             }
         }
     }
@@ -130,12 +133,13 @@ impl Pacing {
         }
     }
 
-    fn release(&mut self) {
+    /// Release what is due now, after sleeping until `deadline`.
+    fn release(&mut self, deadline: u64) {
         let Some(schedule) = self.schedule.as_mut() else {
             return;
         };
         let now = clock::now().0;
-        self.last_wake = now;
+        self.last_wake = deadline;
         let release = schedule.release(now);
         self.counts.emit_underrun += release.underrun_in_hold;
         for batch in release.batches {
