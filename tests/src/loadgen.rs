@@ -419,6 +419,14 @@ impl RunOutput {
         line
     }
 
+    /// The final verdict of each step, in order, and the ANSWER (and no panic).
+    pub fn assert_ladder(&self, verdicts: &[(u64, &str)], max_rps: u64) -> anyhow::Result<()> {
+        self.assert_no_panic();
+        assert_eq!(self.final_verdicts(), verdicts, "{self}");
+        assert_eq!(self.report()?.answer.max_rps, Some(max_rps), "{self}");
+        Ok(())
+    }
+
     /// The ANSWER lies within [0.95, 1.02] × `capacity` (and no panic).
     pub fn assert_answer_near(&self, capacity: u32) -> anyhow::Result<()> {
         self.assert_no_panic();
