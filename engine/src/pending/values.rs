@@ -5,10 +5,11 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-/// Each backlog's value at one reading, by name (a JSON object). Kept once
-/// per second of hold, so it is a sorted `Vec`, not a `BTreeMap`: a map's
-/// node (≈370 bytes, even for one backlog) per point was most of what a
-/// long hold's memory grew by (`bench/soak.sh`: 0.8 KB a second).
+/// Each backlog's value at one reading, by name (a JSON object): the form a
+/// reading is *kept* in (the ramp's readings in flight stay `BTreeMap`s).
+/// Kept once per second of hold, so it is a sorted boxed slice, not a
+/// `BTreeMap`: a map's node (≈370 bytes, even for one backlog) per point was
+/// most of what a long hold's memory grew by (`bench/soak.sh`: 0.8 KB a second).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BacklogValues(Box<[(String, i64)]>);
 
