@@ -45,6 +45,14 @@ impl From<BTreeMap<String, i64>> for BacklogValues {
     }
 }
 
+/// Keep a reading that stays in use (no copy of the whole map first).
+impl From<&BTreeMap<String, i64>> for BacklogValues {
+    fn from(map: &BTreeMap<String, i64>) -> BacklogValues {
+        BacklogValues(map.iter().map(|(n, v)| (n.clone(), *v)).collect())
+    }
+}
+
+#[cfg(test)]
 impl<const N: usize> From<[(String, i64); N]> for BacklogValues {
     fn from(pairs: [(String, i64); N]) -> BacklogValues {
         BTreeMap::from(pairs).into()

@@ -294,7 +294,7 @@ impl StepMachine {
         let held = Duration::from_nanos(progress.at_ns.saturating_sub(cur.times.hold_start));
         // A failed mid-hold reading only thins the trend; the boundaries decide.
         if let Some(values) = &progress.backlogs {
-            cur.during.push((held.as_secs_f64(), values.clone().into()));
+            cur.during.push((held.as_secs_f64(), values.into()));
         }
         let probe = ProbeKind {
             adaptive: self.config.rates.search == SearchKind::Adaptive,
