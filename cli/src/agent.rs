@@ -11,10 +11,9 @@ use crate::args::distributed::AgentArgs;
 use crate::failure::{usage, Failure};
 
 pub fn run(args: AgentArgs) -> Result<ExitCode, Failure> {
-    let mut search = PluginSearch::from_env();
-    search.dirs.splice(0..0, args.plugin_path.iter().cloned());
+    let search = PluginSearch::with_plugin_path(&args.search.plugin_path);
     let mut plugins = Vec::new();
-    for path in search.all_libraries() {
+    for path in search.loadable_libraries() {
         match loader::load(&path) {
             Ok(p)
                 if !plugins
@@ -31,7 +30,7 @@ pub fn run(args: AgentArgs) -> Result<ExitCode, Failure> {
         let dirs: Vec<String> = search
             .dirs
             .iter()
-            .map(|d| d.display().to_string())
+            .map(|d| d.path.display().to_string())
             .collect();
         return Err(usage(anyhow!("no plugins found in {}", dirs.join(", "))));
     }

@@ -3,7 +3,9 @@
 
 mod agent;
 mod args;
+mod completions;
 mod failure;
+mod install;
 mod layers;
 mod max_rps;
 mod plugins;
@@ -13,14 +15,14 @@ use std::ffi::OsString;
 use std::process::ExitCode;
 
 use clap::error::ErrorKind;
-use clap::{ArgMatches, CommandFactory, FromArgMatches};
+use clap::{ArgMatches, FromArgMatches};
 
 use args::{Cli, Command, PluginsCommand};
 use failure::Failure;
 
 fn main() -> ExitCode {
     let argv: Vec<OsString> = std::env::args_os().collect();
-    let parsed = Cli::command()
+    let parsed = args::command()
         .try_get_matches_from(&argv)
         .and_then(|m| Cli::from_arg_matches(&m).map(|cli| (cli, m)));
     let (cli, matches) = match parsed {
@@ -63,11 +65,13 @@ fn run(cli: Cli, argv: &[OsString], matches: &ArgMatches) -> Result<ExitCode, Fa
         }
         Command::Agent(args) => agent::run(args),
         Command::Report(args) => report_cmd::run(args),
-        Command::Plugins {
-            command: PluginsCommand::List,
-        } => plugins::list(),
-        Command::Plugins {
-            command: PluginsCommand::Info { name },
-        } => plugins::info(&name),
+        Command::Plugins { command } => match command {
+            PluginsCommand::List { paths, search } => plugins::list(&search.plugin_path, paths),
+            PluginsCommand::Info { name, search } => plugins::info(&name, &search.plugin_path),
+            PluginsCommand::Install { file, force } => install::install(&file, force),
+            PluginsCommand::Remove { name } => install::remove(&name),
+        },
+        Command::Completions { shell } => completions::completions(shell),
+        Command::Man { dir } => completions::man(&dir),
     }
 }

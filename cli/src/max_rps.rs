@@ -50,7 +50,7 @@ pub fn run(args: MaxRpsArgs, user: &[OsString], matches: &ArgMatches) -> Result<
     if let (Some(path), Some((_, recorded, _))) = (&args.run.resume, &resumed) {
         same_plugin(path, &recorded.config, &config).map_err(usage_text)?;
     }
-    let path = PluginSearch::from_env()
+    let path = PluginSearch::with_plugin_path(&args.plugin.search.plugin_path)
         .find(&config.plugin)
         .map_err(usage)?;
     let plugin = loader::load(&path).map_err(usage)?;

@@ -43,9 +43,8 @@ pub struct AgentArgs {
     #[arg(long, value_parser = parse_token)]
     pub name: Option<String>,
 
-    /// Directory to load plugins from, searched before the usual places (repeatable).
-    #[arg(long, value_name = "DIR")]
-    pub plugin_path: Vec<PathBuf>,
+    #[command(flatten)]
+    pub search: super::PluginPathArgs,
 
     /// Subject prefix of the control messages (the coordinator's --control-prefix).
     #[arg(long, value_name = "PREFIX", default_value = "loadgen", value_parser = parse_prefix)]

@@ -10,10 +10,30 @@ use loadgen_engine::gates::GateSpec;
 use loadgen_engine::steps::{parse_rate, StepList, StepListError};
 use loadgen_engine::verdict::Slo;
 
+/// The command line as clap sees it, with the version line (which names the
+/// plugin ABI) filled in: for parsing, completions and man pages alike.
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    Cli::command().version(version_line())
+}
+
+/// `0.1.0 (plugin ABI: loadgen-plugin-api 0.1.x)`: the plugins this loadgen loads.
+fn version_line() -> &'static str {
+    static LINE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    LINE.get_or_init(|| {
+        let abi = loadgen_engine::plugin::INTERFACE_VERSION;
+        let minor: Vec<&str> = abi.split('.').take(2).collect();
+        format!(
+            "{} (plugin ABI: loadgen-plugin-api {}.x)",
+            env!("CARGO_PKG_VERSION"),
+            minor.join(".")
+        )
+    })
+}
+
 #[derive(Debug, Parser)]
 #[command(
     name = "loadgen",
-    version,
     about = "Find the maximum request rate a service sustains under its SLO.",
     long_about = "Drives open-loop load at stepped rates, holds each step, judges it \
                   PASS / TRIP / INCONCLUSIVE from latency, errors, loss and backlog, \
@@ -34,22 +54,65 @@ pub enum Command {
     Agent(distributed::AgentArgs),
     /// Re-render a finished or killed run from its --json report or its --journal.
     Report(crate::report_cmd::ReportArgs),
-    /// Inspect the workload plugins loadgen can find.
+    /// List, describe, install and remove workload plugins.
     Plugins {
         #[command(subcommand)]
         command: PluginsCommand,
+    },
+    /// Print a shell completion script, e.g. `loadgen completions bash > ~/.local/share/bash-completion/completions/loadgen`.
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Write the man pages (loadgen.1 and one per subcommand) into DIR.
+    #[command(hide = true)]
+    Man {
+        /// Where the pages go (created if missing).
+        dir: PathBuf,
     },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum PluginsCommand {
-    /// List the plugins found in $LOADGEN_PLUGIN_PATH, next to loadgen, and in ./target.
-    List,
+    /// List the plugins on the search path: name, version, plugin ABI, library
+    /// (a library shadowed by an earlier one of the same name is marked so).
+    List {
+        /// Print the search path instead: each directory, why it is there, whether it exists.
+        #[arg(long)]
+        paths: bool,
+        #[command(flatten)]
+        search: PluginPathArgs,
+    },
     /// Describe one plugin: series, default steps, options.
     Info {
         /// A plugin name (e.g. `synthetic`) or the path of a plugin library.
         name: String,
+        #[command(flatten)]
+        search: PluginPathArgs,
     },
+    /// Check a plugin library as a run would, then copy it into your plugin
+    /// directory ($XDG_DATA_HOME/loadgen/plugins) as libloadgen_plugin_NAME.so.
+    Install {
+        /// The plugin library (.so) to install.
+        file: PathBuf,
+        /// Replace an installed plugin of the same name.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Remove a plugin from your plugin directory (bundled plugins stay).
+    Remove {
+        /// The plugin's name, as `plugins list` shows it.
+        name: String,
+    },
+}
+
+/// Plugin directories searched before the usual places.
+#[derive(Debug, Args)]
+pub struct PluginPathArgs {
+    /// Directory to load plugins from, searched before $LOADGEN_PLUGIN_PATH and the usual places (repeatable).
+    #[arg(long, value_name = "DIR")]
+    pub plugin_path: Vec<PathBuf>,
 }
 
 /// `loadgen max-rps`: every flag but `--config`, `--print-config` and
@@ -102,6 +165,9 @@ pub struct PluginArgs {
     /// Seed for fixtures and random choices.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+
+    #[command(flatten)]
+    pub search: PluginPathArgs,
 }
 
 #[derive(Debug, Args)]

@@ -11,6 +11,7 @@
 
 mod elf;
 mod refusal;
+mod search;
 
 use std::path::{Path, PathBuf};
 
@@ -20,84 +21,10 @@ use loadgen_plugin_api::abi::PluginModRef;
 
 use super::PluginDescription;
 
-/// Where `--plugin NAME` is looked for, in order.
-#[derive(Clone, Debug, Default)]
-pub struct PluginSearch {
-    pub dirs: Vec<PathBuf>,
-}
-
-impl PluginSearch {
-    /// `$LOADGEN_PLUGIN_PATH` (colon-separated), then the executable's
-    /// directory, then `./target/release` and `./target/debug`.
-    pub fn from_env() -> PluginSearch {
-        let mut dirs: Vec<PathBuf> = std::env::var_os("LOADGEN_PLUGIN_PATH")
-            .map(|p| {
-                std::env::split_paths(&p)
-                    .filter(|d| !d.as_os_str().is_empty())
-                    .collect()
-            })
-            .unwrap_or_default();
-        if let Some(exe_dir) = std::env::current_exe()
-            .ok()
-            .and_then(|e| e.parent().map(Path::to_path_buf))
-        {
-            dirs.push(exe_dir);
-        }
-        dirs.push(PathBuf::from("target/release"));
-        dirs.push(PathBuf::from("target/debug"));
-        PluginSearch { dirs }
-    }
-
-    /// The file `--plugin` names: a path as given (it contains `/` or ends in
-    /// `.so`), else `libloadgen_plugin_NAME.so` in the first directory that has it.
-    pub fn find(&self, name_or_path: &str) -> Result<PathBuf, LoadError> {
-        if name_or_path.contains('/') || name_or_path.ends_with(".so") {
-            let path = PathBuf::from(name_or_path);
-            return if path.is_file() {
-                Ok(path)
-            } else {
-                Err(LoadError::NoSuchFile { path })
-            };
-        }
-        let file = library_file_name(name_or_path);
-        let searched: Vec<PathBuf> = self.dirs.iter().map(|d| d.join(&file)).collect();
-        searched
-            .iter()
-            .find(|p| p.is_file())
-            .cloned()
-            .ok_or_else(|| LoadError::NotFound {
-                name: name_or_path.to_string(),
-                searched,
-            })
-    }
-
-    /// Every plugin library in the search directories, first occurrence of
-    /// each file name winning.
-    pub fn all_libraries(&self) -> Vec<PathBuf> {
-        let mut seen = std::collections::BTreeSet::new();
-        let mut found = Vec::new();
-        for dir in &self.dirs {
-            let Ok(entries) = std::fs::read_dir(dir) else {
-                continue;
-            };
-            let mut names: Vec<PathBuf> = entries
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| {
-                    p.file_name()
-                        .and_then(|n| n.to_str())
-                        .is_some_and(|n| n.starts_with("libloadgen_plugin_") && n.ends_with(".so"))
-                })
-                .collect();
-            names.sort();
-            for path in names {
-                if seen.insert(path.file_name().map(|n| n.to_owned())) {
-                    found.push(path);
-                }
-            }
-        }
-        found
-    }
-}
+pub use search::{
+    is_plugin_file_name, user_plugin_dir, DirOrigin, FoundLibrary, PluginSearch, SearchDir,
+    SearchInputs,
+};
 
 pub fn library_file_name(plugin: &str) -> String {
     format!("libloadgen_plugin_{plugin}.so")
@@ -143,6 +70,8 @@ pub struct LoadedPlugin {
     pub path: PathBuf,
     pub module: PluginModRef,
     pub description: PluginDescription,
+    /// The plugin-api version the library was built against.
+    pub abi_version: String,
 }
 
 impl std::fmt::Debug for LoadedPlugin {
@@ -167,14 +96,17 @@ pub fn load(path: &Path) -> Result<LoadedPlugin, LoadError> {
             elf::NotLoadable::Damaged(detail) => LoadError::Damaged { path, detail },
         }
     })?;
-    let module = lib_header_from_path(path)
-        .and_then(|header| header.init_root_module::<PluginModRef>())
+    let header = lib_header_from_path(path).map_err(|e| classify(path, e))?;
+    let abi_version = header.version_strings().version.to_string();
+    let module = header
+        .init_root_module::<PluginModRef>()
         .map_err(|e| classify(path, e))?;
     let info = ffi_result(path, (module.describe())())?;
     Ok(LoadedPlugin {
         path: path.to_path_buf(),
         module,
         description: PluginDescription::from(&info),
+        abi_version,
     })
 }
 
@@ -222,12 +154,18 @@ mod tests {
     #[test]
     fn not_found_lists_every_place_searched() {
         let search = PluginSearch {
-            dirs: vec![PathBuf::from("/opt/a"), PathBuf::from("target/debug")],
+            dirs: ["/opt/a", "/opt/b/lib"]
+                .into_iter()
+                .map(|d| SearchDir {
+                    path: PathBuf::from(d),
+                    origin: DirOrigin::PluginPathEnv,
+                })
+                .collect(),
         };
         let err = search.find("nope").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "unknown plugin 'nope': no libloadgen_plugin_nope.so in /opt/a, target/debug"
+            "unknown plugin 'nope': no libloadgen_plugin_nope.so in /opt/a, /opt/b/lib"
         );
     }
 
