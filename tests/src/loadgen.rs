@@ -206,8 +206,10 @@ impl Loadgen {
             cmd.env_remove(key);
         }
         cmd.env("LOADGEN_PLUGIN_PATH", &bin_dir)
+            // The user's plugin directory: empty, so a developer's installed
+            // plugins never take part (a test may point it elsewhere).
+            .env("XDG_DATA_HOME", dir.path())
             .envs(self.env.iter().map(|(k, v)| (k, v)))
-            // `./target` is a plugin search location: keep the workspace's out of it.
             .current_dir(dir.path())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
