@@ -78,3 +78,76 @@ async fn the_template_builds_out_of_tree_and_loads_into_the_prebuilt_loadgen() -
     })
     .await
 }
+
+/// `loadgen ARGS` as a user on a fresh box runs it: only `PATH` and `HOME`.
+fn bare_loadgen(home: &std::path::Path, args: &[&str]) -> anyhow::Result<std::process::Output> {
+    let out = Command::new(bin_dir()?.join("loadgen"))
+        .args(args)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("HOME", home)
+        .current_dir("/")
+        .output()?;
+    Ok(out)
+}
+
+/// A third party ships the template: `plugins install` puts it in the user's
+/// plugin directory, where `--plugin template` finds it by name; `plugins
+/// remove` takes it away again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_template_installs_runs_by_name_and_is_removed() -> anyhow::Result<()> {
+    let lib = tokio::task::spawn_blocking(build_template_out_of_tree).await??;
+    let home = tempfile::tempdir()?;
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    let installed = home
+        .path()
+        .join(".local/share/loadgen/plugins/libloadgen_plugin_template.so");
+
+    let out = bare_loadgen(home.path(), &["plugins", "install", lib.to_str().unwrap()])?;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(installed.is_file(), "{}", text(&out.stdout));
+    let list = text(&bare_loadgen(home.path(), &["plugins", "list"])?.stdout);
+    let row = list
+        .lines()
+        .find(|l| l.starts_with("template "))
+        .unwrap_or_else(|| panic!("template listed: {list}"));
+    assert!(
+        row.ends_with(&format!("{} (user)", installed.display())),
+        "{row}"
+    );
+
+    bounded(Duration::from_secs(120), async {
+        let out = Loadgen::standalone()
+            .env("XDG_DATA_HOME", home.path().join(".local/share"))
+            .args(["max-rps", "--plugin", "template", "--steps", "100,200"])
+            .args(["--warmup", "1s", "--hold", "2s", "--drain", "1s"])
+            .args(["--cooldown", "0s", "--quiet"])
+            .timeout(Duration::from_secs(90))
+            .run()
+            .await?;
+        out.assert_no_panic();
+        assert_eq!(out.code(), Some(0), "{out:?}");
+        let answer = out.answer_line().unwrap_or_default();
+        assert!(
+            answer.starts_with("ANSWER: max RPS = 200 (plugin=template"),
+            "{answer}\n{}",
+            out.stdout
+        );
+        Ok(())
+    })
+    .await?;
+
+    let out = bare_loadgen(home.path(), &["plugins", "remove", "template"])?;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(!installed.exists());
+    let list = text(&bare_loadgen(home.path(), &["plugins", "list"])?.stdout);
+    assert!(!list.contains("template"), "{list}");
+    let gone = bare_loadgen(home.path(), &["plugins", "info", "template"])?;
+    assert_eq!(gone.status.code(), Some(2));
+    assert!(
+        text(&gone.stderr).starts_with("error: unknown plugin 'template'"),
+        "{}",
+        text(&gone.stderr)
+    );
+    Ok(())
+}
