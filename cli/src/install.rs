@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use anyhow::{anyhow, Context as _};
 use loadgen_engine::plugin::loader::{self, library_file_name, FoundLibrary};
 use loadgen_engine::plugin::PluginSearch;
+use loadgen_engine::steps::StepList;
 
 use crate::failure::{usage, Failure};
 
@@ -22,6 +23,14 @@ pub fn install(file: &Path, force: bool) -> Result<ExitCode, Failure> {
     let plugin = loader::load(file).map_err(usage)?;
     let d = &plugin.description;
     check_name(&d.name).map_err(|e| usage(anyhow!("{}: {e}", file.display())))?;
+    // What a run without --steps would refuse, refused now rather than then.
+    d.default_steps.parse::<StepList>().map_err(|e| {
+        usage(anyhow!(
+            "{}: plugin {} declares bad default steps: {e}",
+            file.display(),
+            d.name
+        ))
+    })?;
     let target = dir.join(library_file_name(&d.name));
     if same_file(file, &target) {
         println!(
