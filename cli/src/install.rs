@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{anyhow, Context as _};
-use loadgen_engine::plugin::loader::{self, library_file_name, FoundLibrary};
-use loadgen_engine::plugin::PluginSearch;
-use loadgen_engine::steps::StepList;
+use loadgen_core::steps::StepList;
+use loadgen_plugin_host::loader::{self, library_file_name, FoundLibrary};
+use loadgen_plugin_host::PluginSearch;
 
 use crate::failure::{usage, Failure};
 

@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use loadgen_engine::plugin::loader::FoundLibrary;
-use loadgen_engine::plugin::{loader, PluginSearch};
+use loadgen_plugin_host::loader::FoundLibrary;
+use loadgen_plugin_host::{loader, PluginSearch};
 
 use crate::failure::{usage, Failure};
 
