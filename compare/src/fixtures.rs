@@ -34,7 +34,7 @@ pub fn measured(rps: u64, verdict: &str, ms: &[f64], failed: u64) -> StepReport 
                 service_p50_ms: m,
                 service_p99_ms: m,
             }],
-            backlog: BTreeMap::from([("queue".to_string(), i as i64)]).into(),
+            backlog: BTreeMap::from([("queue".to_string(), i as i64 + 1)]).into(),
         })
         .collect();
     let attempted = rps * ms.len() as u64;
@@ -60,11 +60,11 @@ pub fn measured(rps: u64, verdict: &str, ms: &[f64], failed: u64) -> StepReport 
         saturation: 0,
         emit_underrun: 0,
         worst_durable: Some("queue".into()),
-        worst_pending_delta: Some(ms.len() as i64 - 1),
+        worst_pending_delta: Some(ms.len() as i64),
         backlogs: vec![PendingChange {
             name: "queue".into(),
             start: 0,
-            end: ms.len() as i64 - 1,
+            end: ms.len() as i64,
             unacked: None,
         }],
         counters: Default::default(),

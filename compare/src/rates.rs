@@ -174,15 +174,19 @@ impl<'a> Pool<'a> {
         growths.iter().sum::<f64>() / growths.len().max(1) as f64
     }
 
-    /// How much the summed backlog grew in each second of every hold (a
-    /// second whose reading failed is skipped with its neighbour).
+    /// How much the summed backlog grew in each second of every hold, from
+    /// its reading at the hold start (a second whose reading failed is
+    /// skipped with its neighbour).
     fn backlog_seconds(&self) -> Vec<f64> {
         let mut out = Vec::new();
         for s in &self.steps {
-            let totals: Vec<Option<i64>> = s
-                .per_second
-                .iter()
-                .map(|p| (!p.backlog.is_empty()).then(|| p.backlog.values().sum()))
+            let start = (!s.backlogs.is_empty()).then(|| s.backlogs.iter().map(|b| b.start).sum());
+            let totals: Vec<Option<i64>> = std::iter::once(start)
+                .chain(
+                    s.per_second
+                        .iter()
+                        .map(|p| (!p.backlog.is_empty()).then(|| p.backlog.values().sum())),
+                )
                 .collect();
             for pair in totals.windows(2) {
                 if let [Some(a), Some(b)] = pair {
@@ -332,5 +336,24 @@ mod tests {
             r.error_rate
         );
         assert!(!compare_rates(&base, &base)[0].error_rate.significant);
+    }
+
+    #[test]
+    fn a_growing_backlog_is_told_from_a_flat_one_in_four_seconds() {
+        let flat = |mut s: StepReport| {
+            for p in &mut s.per_second {
+                p.backlog = std::collections::BTreeMap::from([("queue".to_string(), 0)]).into();
+            }
+            s.backlogs[0].end = 0;
+            s
+        };
+        let base = report_of(vec![flat(measured(2000, "PASS", &[1.0; 4], 0))]);
+        let growing = report_of(vec![measured(2000, "PASS", &[1.0; 4], 0)]);
+        let b = &compare_rates(&base, &growing)[0].backlog_growth;
+        assert_eq!((b.base, b.new), (0.0, 4.0));
+        assert!(
+            b.significant,
+            "four increments a side, from the hold start: {b:?}"
+        );
     }
 }

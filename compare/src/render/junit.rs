@@ -17,7 +17,24 @@ fn failure(message: String) -> TestCaseStatus {
     status
 }
 
+/// Write these suites as one JUnit report.
+pub fn write_suites<W: Write>(w: W, suites: Vec<TestSuite>) -> std::io::Result<()> {
+    let mut report = Report::new("loadgen");
+    report.add_test_suites(suites);
+    report.serialize(w).map_err(std::io::Error::other)
+}
+
 pub fn write<W: Write>(w: W, c: &Comparison) -> std::io::Result<()> {
+    write_suites(w, vec![comparison_suite(c)])
+}
+
+/// One run (`max-rps --junit`): each step a test case.
+pub fn write_run<W: Write>(w: W, r: &RunReport) -> std::io::Result<()> {
+    write_suites(w, vec![run_suite(r)])
+}
+
+/// A comparison as a suite: one case per criterion, one per compared rate.
+pub fn comparison_suite(c: &Comparison) -> TestSuite {
     let mut suite = TestSuite::new("loadgen compare");
     let cap = &c.capacity;
     suite.set_system_out(format!(
@@ -68,13 +85,11 @@ pub fn write<W: Write>(w: W, c: &Comparison) -> std::io::Result<()> {
         case.set_system_out(lines.join("\n"));
         suite.add_test_case(case);
     }
-    let mut report = Report::new("loadgen");
-    report.add_test_suite(suite);
-    report.serialize(w).map_err(std::io::Error::other)
+    suite
 }
 
-/// One run (`max-rps --junit`): each step a test case.
-pub fn write_run<W: Write>(w: W, r: &RunReport) -> std::io::Result<()> {
+/// A run as a suite: each step a case (TRIP a failure, INCONCLUSIVE skipped).
+pub fn run_suite(r: &RunReport) -> TestSuite {
     let mut suite = TestSuite::new(format!("loadgen max-rps {}", r.settings.plugin));
     let answer = match r.answer.max_rps {
         Some(rps) => format!("ANSWER: max RPS = {rps}"),
@@ -114,7 +129,5 @@ pub fn write_run<W: Write>(w: W, r: &RunReport) -> std::io::Result<()> {
         ));
         suite.add_test_case(case);
     }
-    let mut report = Report::new("loadgen");
-    report.add_test_suite(suite);
-    report.serialize(w).map_err(std::io::Error::other)
+    suite
 }

@@ -121,3 +121,6 @@ pub(crate) fn capacity_change_text(c: &crate::capacity::CapacityChange) -> Strin
     };
     format!("{head} {}", c.interval_text())
 }
+
+#[cfg(test)]
+mod tests;
