@@ -8,9 +8,9 @@ use std::process::ExitCode;
 use anyhow::anyhow;
 use clap::Args;
 use loadgen_compare::Comparison;
-use loadgen_engine::config::RunConfig;
-use loadgen_engine::report::load::load;
-use loadgen_engine::report::RunReport;
+use loadgen_core::config::RunConfig;
+use loadgen_core::report::load::load;
+use loadgen_core::report::RunReport;
 
 use crate::compare_cmd::{exit_code, JudgeArgs, Outputs};
 use crate::failure::{usage, Failure};

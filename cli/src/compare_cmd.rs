@@ -13,8 +13,8 @@ use loadgen_compare::criteria::Criterion;
 use loadgen_compare::identity::{differences, refusal};
 use loadgen_compare::render;
 use loadgen_compare::Comparison;
-use loadgen_engine::report::load::load;
-use loadgen_engine::report::RunReport;
+use loadgen_core::report::load::load;
+use loadgen_core::report::RunReport;
 
 use crate::failure::{usage, Failure};
 
@@ -116,8 +116,8 @@ impl JudgeArgs {
 
     pub fn check_settings(
         &self,
-        base: &loadgen_engine::config::RunConfig,
-        new: &loadgen_engine::config::RunConfig,
+        base: &loadgen_core::config::RunConfig,
+        new: &loadgen_core::config::RunConfig,
     ) -> Result<(), Failure> {
         let differ = differences(base, new);
         if differ.is_empty() || self.force {

@@ -6,7 +6,7 @@
 //! differ for sure only when their brackets do not overlap; a change inside
 //! the overlap is `~`, however different the two answers read.
 
-use loadgen_engine::report::{RunReport, StepReport};
+use loadgen_core::report::{RunReport, StepReport};
 use serde::{Deserialize, Serialize};
 
 use crate::change::Change;

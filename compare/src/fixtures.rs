@@ -3,12 +3,12 @@
 use std::collections::BTreeMap;
 
 use hdrhistogram::Histogram;
-use loadgen_engine::config::RunConfig;
-use loadgen_engine::report::histograms::{encode, StepHistogram};
-use loadgen_engine::report::per_second::{SecondPoint, SeriesSecond};
-use loadgen_engine::report::{answer, RunReport, SeriesReport, StepReport, SCHEMA_VERSION};
-use loadgen_engine::search::{Bracket, Outcome, Plan, Stop, Trials};
-use loadgen_engine::verdict::{PendingChange, Verdict};
+use loadgen_core::config::RunConfig;
+use loadgen_core::report::histograms::{encode, StepHistogram};
+use loadgen_core::report::per_second::{SecondPoint, SeriesSecond};
+use loadgen_core::report::{answer, RunReport, SeriesReport, StepReport, SCHEMA_VERSION};
+use loadgen_core::search::{Bracket, Outcome, Plan, Stop, Trials};
+use loadgen_core::verdict::{PendingChange, Verdict};
 
 /// A step at `rps` whose seconds answered with p50 = `ms` and p99 = 2·`ms`
 /// (`ms` per second of the hold), with `failed` of its ops failing.
@@ -122,7 +122,7 @@ pub fn with_trials(mut report: RunReport, rps: u64, runs: u32, held: u32) -> Run
     };
     let mut outcome = Outcome::bare(bracket, Stop::Converged, report.steps.len() as u32);
     outcome.trials = Some(Trials { rps, runs, held });
-    report.search = Some(loadgen_engine::report::SearchReport {
+    report.search = Some(loadgen_core::report::SearchReport {
         plan: Plan::Fixed {
             rates: report.steps.iter().map(|s| s.target_rps).collect(),
             stop_on_trip: true,

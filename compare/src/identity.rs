@@ -3,7 +3,7 @@
 //! refuses them unless forced. Where the rates came from (steps, search,
 //! phases), the seed and the outputs may differ.
 
-use loadgen_engine::config::RunConfig;
+use loadgen_core::config::RunConfig;
 use serde::{Deserialize, Serialize};
 
 /// Settings that make the workload or the verdict (flag names, as in `--config`).

@@ -1,6 +1,6 @@
 //! `loadgen compare BASE NEW`: did a change cost capacity?
 //!
-//! Pure code over two [`RunReport`]s (read by `loadgen_engine::report::load`,
+//! Pure code over two [`RunReport`]s (read by `loadgen_core::report::load`,
 //! a `--json` report or a journal alike); no runtime, no actors.
 //!
 //! # Layout
@@ -24,7 +24,7 @@ pub mod stats;
 #[cfg(test)]
 mod fixtures;
 
-use loadgen_engine::report::RunReport;
+use loadgen_core::report::RunReport;
 use serde::{Deserialize, Serialize};
 
 use capacity::{Capacity, CapacityChange};

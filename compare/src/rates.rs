@@ -6,9 +6,9 @@
 //! other run's nearest rate within [`NEAREST`].
 
 use hdrhistogram::Histogram;
-use loadgen_engine::report::histograms::decode;
-use loadgen_engine::report::per_second::SeriesSecond;
-use loadgen_engine::report::{RunReport, StepReport};
+use loadgen_core::report::histograms::decode;
+use loadgen_core::report::per_second::SeriesSecond;
+use loadgen_core::report::{RunReport, StepReport};
 use serde::{Deserialize, Serialize};
 
 use crate::change::Change;

@@ -4,8 +4,8 @@
 
 use std::io::Write;
 
-use loadgen_engine::report::RunReport;
-use loadgen_engine::verdict::Verdict;
+use loadgen_core::report::RunReport;
+use loadgen_core::verdict::Verdict;
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
 use super::{capacity_change_text, capacity_text, rows_of};

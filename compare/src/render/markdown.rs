@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use loadgen_engine::report::RunReport;
+use loadgen_core::report::RunReport;
 
 use super::{capacity_change_text, capacity_text, rate_rows, too_few_seconds_note};
 use crate::Comparison;
