@@ -1,8 +1,11 @@
 //! `loadgen`: parse, run, map the outcome to an exit code (0 a step passed,
-//! 1 none passed or the run failed, 2 usage or configuration error).
+//! 1 none passed or the run failed, 2 usage or configuration error, 3 a
+//! `--fail-on` criterion of a comparison broke).
 
 mod agent;
 mod args;
+mod baseline;
+mod compare_cmd;
 mod completions;
 mod failure;
 mod install;
@@ -65,6 +68,7 @@ fn run(cli: Cli, argv: &[OsString], matches: &ArgMatches) -> Result<ExitCode, Fa
         }
         Command::Agent(args) => agent::run(args),
         Command::Report(args) => report_cmd::run(args),
+        Command::Compare(args) => compare_cmd::run(args),
         Command::Plugins { command } => match command {
             PluginsCommand::List { paths, search } => plugins::list(&search.plugin_path, paths),
             PluginsCommand::Info { name, search } => plugins::info(&name, &search.plugin_path),

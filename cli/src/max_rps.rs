@@ -16,6 +16,7 @@ use loadgen_runtime::run::RemoteLoad;
 use loadgen_runtime::{RunError, RunSpec};
 
 use crate::args::MaxRpsArgs;
+use crate::baseline::Ci;
 use crate::failure::{usage, Failure};
 use crate::layers::{self, Layer};
 
@@ -60,6 +61,7 @@ pub fn run(args: MaxRpsArgs, user: &[OsString], matches: &ArgMatches) -> Result<
         print!("{}", config.to_toml());
         return Ok(ExitCode::SUCCESS);
     }
+    let ci = Ci::prepare(&args.ci, &config)?;
     let header = JournalHeader {
         config: config.clone(),
         plugin_version: plugin.description.version.clone(),
@@ -97,8 +99,11 @@ pub fn run(args: MaxRpsArgs, user: &[OsString], matches: &ArgMatches) -> Result<
     let runtime = runtime()?;
     let report = runtime.block_on(loadgen_runtime::run(spec, shutdown_signal()));
     match report {
-        Ok(report) if report.answer.max_rps.is_some() => Ok(ExitCode::SUCCESS),
-        Ok(_) => Ok(ExitCode::from(1)),
+        Ok(report) => Ok(match ci.finish(&report)? {
+            Some(regressed) => regressed,
+            None if report.answer.max_rps.is_some() => ExitCode::SUCCESS,
+            None => ExitCode::from(1),
+        }),
         Err(RunError::Start(e)) => Err(usage(e)),
         Err(RunError::Config(e)) => Err(usage(anyhow!(e))),
         Err(e) => Err(Failure::Run(e.into())),

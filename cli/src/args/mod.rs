@@ -39,7 +39,8 @@ fn version_line() -> &'static str {
                   PASS / TRIP / INCONCLUSIVE from latency, errors, loss and backlog, \
                   and prints `ANSWER: max RPS = N`.\n\n\
                   Exit codes: 0 a step passed; 1 no step passed or the run failed; \
-                  2 usage or configuration error."
+                  2 usage or configuration error; 3 a --fail-on criterion broke \
+                  (compare, max-rps --baseline)."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -54,6 +55,9 @@ pub enum Command {
     Agent(distributed::AgentArgs),
     /// Re-render a finished or killed run from its --json report or its --journal.
     Report(crate::report_cmd::ReportArgs),
+    /// Compare two runs: capacity and, at every common rate, latency, errors
+    /// and backlog, with significance; exit 3 when a --fail-on criterion breaks.
+    Compare(crate::compare_cmd::CompareArgs),
     /// List, describe, install and remove workload plugins.
     Plugins {
         #[command(subcommand)]
@@ -134,6 +138,8 @@ pub struct MaxRpsArgs {
     pub run: RunFileArgs,
     #[command(flatten)]
     pub distributed: distributed::DistributedArgs,
+    #[command(flatten)]
+    pub ci: crate::baseline::CiArgs,
 }
 
 const AFTER_HELP: &str = "\
