@@ -28,8 +28,10 @@ pub mod nats;
 mod nats_env;
 mod options;
 pub(crate) mod recorder;
+mod requests;
 mod sample;
 mod series;
+pub mod traffic;
 
 use std::future::Future;
 use std::hash::Hash;
@@ -48,6 +50,7 @@ pub use options::{
     Fraction, OptionDecl, OptionValue, OptionValues, Parsed, PluginOptions, Positive,
 };
 pub use recorder::{Recorder, LINGER};
+pub use requests::{Requests, Service};
 pub use sample::{Answer, Sent};
 pub use series::{Reason, Series};
 
