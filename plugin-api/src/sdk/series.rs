@@ -104,6 +104,13 @@ impl SeriesSpec {
         self.slo_p99
     }
 
+    /// The handle this series' samples are built with (`Sent::ok`, an
+    /// [`InFlight`](super::InFlight) table): it carries the id; the name, known
+    /// only at run time, stays in this spec (the handle's is empty).
+    pub fn handle(&self) -> Series {
+        Series::new(self.id, "")
+    }
+
     /// The FFI form.
     pub fn to_abi(&self) -> SeriesDecl {
         let ns = |d: Option<Duration>| match d {
