@@ -52,7 +52,7 @@ pub use options::{
 pub use recorder::{Recorder, LINGER};
 pub use requests::{Requests, Service};
 pub use sample::{Answer, Sent};
-pub use series::{Reason, Series};
+pub use series::{Reason, Series, SeriesSpec};
 
 #[doc(hidden)]
 pub use export::{describe, new_workload};
@@ -134,6 +134,19 @@ pub trait Plugin: Sized + Send + Sync + 'static {
     /// Each must get samples whenever ops are attempted.
     fn series_in_use(&self) -> Vec<Series> {
         Self::info().series
+    }
+
+    /// The series this workload measures, declared once it has started:
+    /// what the run's table, CSV, JSON, chart and verdict show. Override it
+    /// when the series come from the options (a scenario's requests, each
+    /// its own series with its own SLO); by default [`Self::series_in_use`]
+    /// without SLOs of their own. Asked once, right after [`Self::start`];
+    /// ids must be unique, and so must names.
+    fn series_specs(&self) -> Vec<SeriesSpec> {
+        self.series_in_use()
+            .into_iter()
+            .map(SeriesSpec::from)
+            .collect()
     }
 
     /// Stop cleanly (unsubscribe, close connections).
