@@ -36,7 +36,7 @@
 //! let vars = traffic.vars(op.session);
 //! let url = traffic.requests()[op.request].call.render(&traffic.context(&op, &vars));
 //! assert!(url.starts_with("/items/") || url == "/orders/7");
-//! assert_eq!(traffic.series()[1].name(), "GET /orders/{{seq}}");
+//! assert_eq!(traffic.series_specs()[1].name(), "GET /orders/{{seq}}");
 //! ```
 
 mod capture;
@@ -49,5 +49,5 @@ mod template;
 pub use capture::{Capture, CaptureFrom, Reply};
 pub use data::{DataSource, Pick};
 pub use plan::{Caller, Compiled, OpPlan, Traffic};
-pub use scenario::{ScenarioFile, Step, StepCompiler, StepFields, StepKind};
+pub use scenario::{ScenarioFile, Step, StepCompiler, StepFields, StepKind, MAX_REQUESTS};
 pub use template::{OpContext, Scope, Template, TemplateError, Vars};

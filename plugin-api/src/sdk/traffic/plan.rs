@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use super::super::series::Series;
+use super::super::series::{Series, SeriesSpec};
 use super::capture::{Capture, Reply};
 use super::data::DataSource;
 use super::hash::hash3;
@@ -28,18 +28,18 @@ pub struct Compiled<C> {
     pub captures: Vec<Capture>,
     /// The variable slot each capture fills.
     slots: Vec<usize>,
-    /// Requests: the series its ops are recorded on (index = position).
+    /// Requests: the series handle its ops are recorded on (id = position;
+    /// the name is in [`Traffic::series_specs`]).
     pub series: Series,
     pub call: C,
 }
 
 impl<C> Compiled<C> {
     pub(crate) fn new<R>(step: Step<R>, call: C, slots: Vec<usize>) -> Compiled<C> {
-        // Series names live for the run: a scenario is read once per run.
-        let name: &'static str = Box::leak(step.name.clone().into_boxed_str());
         Compiled {
             label: step.label(),
-            series: Series::new(step.index as u16, name),
+            // The name travels in the `SeriesSpec` the plugin declares.
+            series: Series::new(step.index as u16, ""),
             name: step.name,
             weight: step.weight,
             expect_status: step.expect_status,
@@ -157,9 +157,22 @@ impl<C> Traffic<C> {
         self.sessions.len() as u64
     }
 
-    /// One series per request, in order (the plugin's `series_in_use`).
-    pub fn series(&self) -> Vec<Series> {
-        self.requests.iter().map(|r| r.series).collect()
+    /// One series per request, in order, with the request's own SLO: what
+    /// the plugin returns from `Plugin::series_specs`.
+    pub fn series_specs(&self) -> Vec<SeriesSpec> {
+        self.requests
+            .iter()
+            .map(|r| {
+                let mut spec = SeriesSpec::new(r.series.index(), r.name.clone());
+                if let Some(p95) = r.slo_p95 {
+                    spec = spec.slo_p95(p95);
+                }
+                if let Some(p99) = r.slo_p99 {
+                    spec = spec.slo_p99(p99);
+                }
+                spec
+            })
+            .collect()
     }
 
     /// Op `seq`'s request (by weight, seeded) and session (round-robin).

@@ -56,6 +56,10 @@ const TOP_KEYS: [&str; 6] = [
     "request",
 ];
 
+/// Requests a scenario may have: each is a series, and an op's series id
+/// must be < 64 in the in-flight table.
+pub const MAX_REQUESTS: usize = 64;
+
 /// Setup steps run per session before the first op; requests are the mix.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StepKind {
@@ -206,6 +210,12 @@ impl<R: StepFields> ScenarioFile<R> {
         if requests.is_empty() {
             return Err(fail("no [[request]]: the mix needs at least one".into()));
         }
+        if requests.len() > MAX_REQUESTS {
+            return Err(fail(format!(
+                "{} requests: at most {MAX_REQUESTS} (each is a series)",
+                requests.len()
+            )));
+        }
         let mut names: BTreeMap<&str, usize> = BTreeMap::new();
         for r in &requests {
             if let Some(first) = names.insert(&r.name, r.index) {
@@ -230,7 +240,9 @@ impl<R: StepFields> ScenarioFile<R> {
             seed,
         })
     }
+}
 
+impl<R> ScenarioFile<R> {
     /// Compiles every step with `each` (the plugin's: its fields' templates
     /// through [`StepCompiler::template`]) into the run's [`Traffic`]. Setup
     /// steps compile in order, each seeing only the variables captured
@@ -576,14 +588,12 @@ mod tests {
         assert_eq!(s.requests[1].expect_status.as_deref(), Some("201"));
         let traffic = compile(GOOD).unwrap();
         assert_eq!(traffic.requests().len(), 2);
-        assert_eq!(
-            traffic
-                .series()
-                .iter()
-                .map(|s| s.name())
-                .collect::<Vec<_>>(),
-            ["item", "GET /orders/{{me}}"]
-        );
+        let specs = traffic.series_specs();
+        let names: Vec<&str> = specs.iter().map(|s| s.name()).collect();
+        assert_eq!(names, ["item", "GET /orders/{{me}}"]);
+        assert_eq!((specs[0].id(), specs[1].id()), (0, 1));
+        let p99 = Some(Duration::from_millis(500));
+        assert_eq!((specs[0].p99(), specs[1].p99()), (p99, None));
     }
 
     #[test]
