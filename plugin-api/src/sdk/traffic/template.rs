@@ -221,6 +221,48 @@ impl Template {
         Ok(Part::Data { source, column })
     }
 
+    /// This template after the literal `text` (a base URL before a path).
+    pub fn with_prefix(&self, text: &str) -> Template {
+        let mut parts = Vec::with_capacity(self.parts.len() + 1);
+        match self.parts.first() {
+            Some(Part::Text(first)) => {
+                parts.push(Part::Text(format!("{text}{first}").into()));
+                parts.extend(self.parts[1..].iter().cloned());
+            }
+            _ => {
+                if !text.is_empty() {
+                    parts.push(Part::Text(text.into()));
+                }
+                parts.extend(self.parts.iter().cloned());
+            }
+        }
+        Template {
+            parts,
+            literal_len: self.literal_len + text.len(),
+        }
+    }
+
+    /// This template without its literal beginning `text` (an origin before
+    /// a path); `None` if it does not begin with it.
+    pub fn strip_prefix(&self, text: &str) -> Option<Template> {
+        if text.is_empty() {
+            return Some(self.clone());
+        }
+        let Some(Part::Text(first)) = self.parts.first() else {
+            return None;
+        };
+        let rest = first.strip_prefix(text)?;
+        let mut parts = Vec::with_capacity(self.parts.len());
+        if !rest.is_empty() {
+            parts.push(Part::Text(rest.into()));
+        }
+        parts.extend(self.parts[1..].iter().cloned());
+        Some(Template {
+            parts,
+            literal_len: self.literal_len - text.len(),
+        })
+    }
+
     /// The text, when the template has no placeholders.
     pub fn as_literal(&self) -> Option<&str> {
         match self.parts.as_slice() {
@@ -392,6 +434,24 @@ mod tests {
         let ms: u64 = render("{{now_ms}}", 0).parse().unwrap();
         assert!(ms > 1_600_000_000_000);
         assert_eq!(compile("a {{seq}}").unwrap().as_literal(), None);
+        let t = compile("http://h/x/{{seq}}").unwrap();
+        let path = t.strip_prefix("http://h").unwrap();
+        assert_eq!(path, compile("/x/{{seq}}").unwrap());
+        assert_eq!(path.with_prefix("http://h"), t);
+        assert_eq!(
+            compile("{{seq}}")
+                .unwrap()
+                .with_prefix("/a/")
+                .render(&OpContext {
+                    seq: 5,
+                    session: 0,
+                    vars: &Vars::default(),
+                    data: &[],
+                    seed: 0
+                }),
+            "/a/5"
+        );
+        assert_eq!(t.strip_prefix("http://g"), None);
         assert_eq!(compile("a b").unwrap().as_literal(), Some("a b"));
     }
 
