@@ -38,8 +38,8 @@ mod nats_server;
 mod nats_service;
 pub mod ports;
 mod process;
-mod shop_server;
 pub mod scrape;
+mod shop_server;
 mod testbed;
 mod wait;
 
@@ -50,7 +50,7 @@ pub use jetstream::{num_pending, stream_messages, stream_with_idle_durable};
 pub use nats_server::NatsServer;
 pub use nats_service::NatsService;
 pub use ports::free_port;
-pub use shop_server::{ShopOptions, ShopServer, ShopStats};
 pub use scrape::{counter, scrape_counter};
+pub use shop_server::{ShopOptions, ShopServer, ShopStats};
 pub use testbed::{binary as testbed_binary, Testbed};
 pub use wait::{bounded, exclusive, wait_for, wait_until};

@@ -133,7 +133,10 @@ impl ShopServer {
     /// Every token issued so far answers 401 from now on.
     pub fn revoke_all(&self) {
         self.shared.tokens.lock().unwrap().clear();
-        self.shared.stats.ok_after_revoke.store(0, Ordering::Relaxed);
+        self.shared
+            .stats
+            .ok_after_revoke
+            .store(0, Ordering::Relaxed);
     }
 }
 
@@ -167,7 +170,10 @@ fn answer(status: StatusCode, body: String) -> Response<Full<Bytes>> {
     res
 }
 
-async fn handle(req: Request<Incoming>, shared: Arc<Shared>) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn handle(
+    req: Request<Incoming>,
+    shared: Arc<Shared>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
     let stats = &shared.stats;
     stats.requests.fetch_add(1, Ordering::Relaxed);
     let o = &shared.options;
@@ -184,11 +190,18 @@ async fn handle(req: Request<Incoming>, shared: Arc<Shared>) -> Result<Response<
             stats.logins.fetch_add(1, Ordering::Relaxed);
             let token = format!("tok-{}", shared.next_token.fetch_add(1, Ordering::Relaxed));
             shared.tokens.lock().unwrap().insert(token.clone());
-            (o.login_cost, StatusCode::OK, format!("{{\"token\": \"{token}\"}}"))
+            (
+                o.login_cost,
+                StatusCode::OK,
+                format!("{{\"token\": \"{token}\"}}"),
+            )
         }
         (_, p) if (p.starts_with("/items/") || p == "/orders") && !authorized => {
             stats.unauthorized.fetch_add(1, Ordering::Relaxed);
-            return Ok(answer(StatusCode::UNAUTHORIZED, "{\"error\": \"token\"}".into()));
+            return Ok(answer(
+                StatusCode::UNAUTHORIZED,
+                "{\"error\": \"token\"}".into(),
+            ));
         }
         (&Method::GET, p) if p.starts_with("/items/") => {
             stats.items.fetch_add(1, Ordering::Relaxed);
@@ -210,11 +223,19 @@ async fn handle(req: Request<Incoming>, shared: Arc<Shared>) -> Result<Response<
         }
         (&Method::POST, "/orders") => {
             let n = stats.orders.fetch_add(1, Ordering::Relaxed);
-            (o.order_cost, StatusCode::CREATED, format!("{{\"order\": {n}}}"))
+            (
+                o.order_cost,
+                StatusCode::CREATED,
+                format!("{{\"order\": {n}}}"),
+            )
         }
         _ => return Ok(answer(StatusCode::NOT_FOUND, "{}".into())),
     };
-    let done = shared.fifo.lock().unwrap().admit_costing(Instant::now(), cost);
+    let done = shared
+        .fifo
+        .lock()
+        .unwrap()
+        .admit_costing(Instant::now(), cost);
     tokio::time::sleep_until(done).await;
     if status != StatusCode::OK || path != "/login" {
         stats.ok_after_revoke.fetch_add(1, Ordering::Relaxed);
