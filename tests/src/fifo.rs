@@ -26,8 +26,14 @@ impl Fifo {
 
     /// Admit an arrival at `now`; returns when it is finished.
     pub fn admit(&mut self, now: Instant) -> Instant {
+        self.admit_costing(now, self.service)
+    }
+
+    /// Admit an arrival at `now` that takes `service` (requests of different
+    /// cost on one queue, like one CPU); returns when it is finished.
+    pub fn admit_costing(&mut self, now: Instant, service: Duration) -> Instant {
         let start = self.busy_until.map_or(now, |busy| busy.max(now));
-        let done = start + self.service;
+        let done = start + service;
         self.busy_until = Some(done);
         done
     }

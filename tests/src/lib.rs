@@ -39,6 +39,7 @@ mod nats_service;
 pub mod ports;
 mod process;
 pub mod scrape;
+mod shop_server;
 mod testbed;
 mod wait;
 
@@ -50,5 +51,6 @@ pub use nats_server::NatsServer;
 pub use nats_service::NatsService;
 pub use ports::free_port;
 pub use scrape::{counter, scrape_counter};
+pub use shop_server::{ShopOptions, ShopServer, ShopStats};
 pub use testbed::{binary as testbed_binary, Testbed};
 pub use wait::{bounded, exclusive, wait_for, wait_until};

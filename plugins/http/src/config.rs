@@ -13,8 +13,14 @@ use crate::status::ExpectStatus;
 loadgen_plugin_api::options! {
     /// The `-o` options, as declared (`loadgen plugins info http`).
     pub struct HttpOptions {
-        /// the URL to load (http:// or https://); required
+        /// the URL to load (http:// or https://); or scenario= or targets=
         url: String = "",
+        /// a scenario file (TOML): sessions, setup, data files, a weighted mix of templated requests (docs/scenarios.md)
+        scenario: String = "",
+        /// a Vegeta targets file: each target a series per 'METHOD path', equal weights
+        targets: String = "",
+        /// the targets file's format: http or json
+        targets_format: String = "http",
         /// the request method
         method: String = "GET",
         /// a request header 'Name: value'; repeatable (one per line)
@@ -38,8 +44,22 @@ loadgen_plugin_api::options! {
     }
 }
 
+/// Where the requests come from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// `-o url=`: one request, the same every op.
+    Url,
+    /// `-o scenario=FILE`.
+    Scenario(String),
+    /// `-o targets=FILE`, JSON lines when `json`.
+    Targets { file: String, json: bool },
+}
+
 #[derive(Clone, Debug)]
 pub struct HttpConfig {
+    pub source: Source,
+    /// The URL (`url=`), or the origin every scenario request goes to (set
+    /// once the scenario is read).
     pub uri: Uri,
     pub method: Method,
     pub headers: HeaderMap,
@@ -74,8 +94,13 @@ impl HttpConfig {
 }
 
 pub fn parse(o: &HttpOptions) -> Result<HttpConfig, String> {
+    let source = source(o)?;
     Ok(HttpConfig {
-        uri: url(&o.url)?,
+        uri: match source {
+            Source::Url => url(&o.url)?,
+            _ => Uri::default(),
+        },
+        source,
         method: method(&o.method)?,
         headers: headers(&o.header)?,
         body: body(&o.body, &o.body_file)?,
@@ -88,10 +113,71 @@ pub fn parse(o: &HttpOptions) -> Result<HttpConfig, String> {
     })
 }
 
-fn url(raw: &str) -> Result<Uri, String> {
+fn source(o: &HttpOptions) -> Result<Source, String> {
+    let given = [
+        ("url", &o.url),
+        ("scenario", &o.scenario),
+        ("targets", &o.targets),
+    ]
+    .into_iter()
+    .filter(|(_, v)| !v.trim().is_empty())
+    .map(|(k, _)| k)
+    .collect::<Vec<_>>();
+    if given.len() > 1 {
+        return Err(format!(
+            "options {} exclude each other (one source of requests)",
+            given
+                .iter()
+                .map(|k| format!("'{k}'"))
+                .collect::<Vec<_>>()
+                .join(" and ")
+        ));
+    }
+    let json = match o.targets_format.trim().to_ascii_lowercase().as_str() {
+        "http" => false,
+        "json" => true,
+        other => {
+            return Err(format!(
+                "option 'targets_format': '{other}' is not one of http|json"
+            ))
+        }
+    };
+    if !o.scenario.trim().is_empty() || !o.targets.trim().is_empty() {
+        let scenario_only = [
+            ("method", o.method != "GET"),
+            ("header", !o.header.trim().is_empty()),
+            ("body", !o.body.is_empty()),
+            ("body_file", !o.body_file.trim().is_empty()),
+        ];
+        if let Some((key, _)) = scenario_only.iter().find(|(_, set)| *set) {
+            let what = if o.scenario.trim().is_empty() {
+                "targets"
+            } else {
+                "scenario"
+            };
+            return Err(format!(
+                "option '{key}' is for url=; with {what}= each request says its own"
+            ));
+        }
+    }
+    Ok(match (o.scenario.trim(), o.targets.trim()) {
+        ("", "") => Source::Url,
+        (scenario, "") => Source::Scenario(scenario.to_string()),
+        (_, targets) => Source::Targets {
+            file: targets.to_string(),
+            json,
+        },
+    })
+}
+
+/// A URL as `-o url=` or a scenario's `base_url` gives it: http(s), a host.
+pub fn url(raw: &str) -> Result<Uri, String> {
     let raw = raw.trim();
     if raw.is_empty() {
-        return Err("option 'url' is required, e.g. -o url=http://127.0.0.1:8080/".into());
+        return Err(
+            "option 'url' is required, e.g. -o url=http://127.0.0.1:8080/ (or scenario=FILE, targets=FILE)"
+                .into(),
+        );
     }
     let shown = redact_url(raw);
     let uri: Uri = raw
@@ -123,7 +209,7 @@ fn method(raw: &str) -> Result<Method, String> {
 }
 
 /// `Name: value` lines (a repeated `-o header=` arrives one per line).
-fn headers(raw: &str) -> Result<HeaderMap, String> {
+pub fn headers(raw: &str) -> Result<HeaderMap, String> {
     let mut map = HeaderMap::new();
     for line in raw.lines().map(str::trim).filter(|l| !l.is_empty()) {
         let bad = |why: &str| format!("option 'header': '{line}' {why} (expected 'Name: value')");
@@ -232,6 +318,18 @@ mod tests {
                 "option 'connections' must be > 0",
             ),
             (&[("url", "http://h/"), ("http2", "yes")], "option 'http2'"),
+            (
+                &[("url", "http://h/"), ("scenario", "s.toml")],
+                "options 'url' and 'scenario' exclude each other",
+            ),
+            (
+                &[("scenario", "s.toml"), ("body", "x")],
+                "option 'body' is for url=; with scenario= each request says its own",
+            ),
+            (
+                &[("targets", "t.txt"), ("targets_format", "xml")],
+                "option 'targets_format': 'xml' is not one of http|json",
+            ),
             (
                 &[("url", "http://h/"), ("timeout", "soon")],
                 "option 'timeout'",

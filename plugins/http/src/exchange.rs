@@ -1,96 +1,116 @@
-//! [`Exchange`]: everything one op needs, shared by all ops; `run` takes one
-//! op from its send to its end in the in-flight table (which records its one
-//! sample, and the Timeout or Lost if it comes to that).
+//! [`Exchange`]: the transport and the tally, shared by all ops; sends one
+//! request and judges or keeps its answer.
 
-use std::sync::Arc;
-use std::time::Duration;
+use bytes::{Bytes, BytesMut};
+use http::header::RETRY_AFTER;
+use http::{HeaderMap, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use loadgen_plugin_api::sdk::bump;
 
 use crate::client::{HttpClient, Transport};
 use crate::pool::Http1Pool;
-use crate::status::{ExpectStatus, Failure};
-use crate::template::RequestTemplate;
+use crate::status::Failure;
 use crate::Tally;
-use http::header::RETRY_AFTER;
-use http::{Response, StatusCode};
-use http_body_util::BodyExt;
-use hyper::body::Incoming;
-use loadgen_plugin_api::sdk::{bump, clock, Answer, InFlight, Sent};
 
 pub struct Exchange {
     pub transport: Transport,
-    pub template: RequestTemplate,
-    pub expect: ExpectStatus,
-    pub table: Arc<InFlight<u64>>,
     pub tally: Tally,
 }
 
+/// An answer read whole, for a setup step's captures.
+pub struct Whole {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
 impl Exchange {
-    /// Runs op `key` (already started in the table) to its end. Keys spread
-    /// ops over the HTTP/2 clients round-robin.
-    pub async fn run(&self, key: u64, sent: Sent) {
-        let client = key as usize;
-        let (deadline, _) = self.table.deadline(sent);
-        let budget = Duration::from_nanos(deadline.since(clock::now()));
-        match tokio::time::timeout(budget, self.exchange(client)).await {
-            Ok(failure) => {
-                let answer = failure.map_or(Answer::Ok, |f| Answer::Error(f.reason()));
-                // `false`: the deadline passed meanwhile and the op ended there.
-                if self.table.complete(&key, answer, clock::now()) {
-                    if let Some(failure) = failure {
-                        bump(self.tally.failure(failure));
-                    }
-                }
-            }
-            Err(_) => {
-                self.table.expire_key(&key, clock::now());
-            }
-        }
-    }
-
-    /// `None` when the answer was expected and read whole.
-    async fn exchange(&self, client: usize) -> Option<Failure> {
-        let answer = match &self.transport {
-            Transport::Http1(pool) => self.over_http1(pool).await,
-            Transport::Http2(clients) => self.over_http2(&clients[client % clients.len()]).await,
-        };
-        match answer {
-            Ok(status) => self.expect.check(status),
-            Err(failure) => Some(failure),
-        }
-    }
-
-    async fn over_http1(&self, pool: &Http1Pool) -> Result<StatusCode, Failure> {
-        let permit = pool.permit().await;
-        bump(&self.tally.requests);
-        let mut lease = pool.lease(permit).await.map_err(|_| Failure::Connect)?;
-        let response = lease
-            .send(self.template.request())
-            .await
-            .map_err(|e| e.failure())?;
-        let status = self.read(response).await?;
-        lease.reuse();
+    /// Sends `request` on connection `client` (HTTP/2: clients round-robin
+    /// by the op's key) and reads the answer to its end without keeping it.
+    pub async fn status(
+        &self,
+        request: Request<Full<Bytes>>,
+        client: usize,
+    ) -> Result<StatusCode, Failure> {
+        let (status, _) = self.send(request, client, false).await?;
         Ok(status)
     }
 
-    async fn over_http2(&self, client: &HttpClient) -> Result<StatusCode, Failure> {
+    /// Sends `request` and keeps its whole answer.
+    pub async fn whole(&self, request: Request<Full<Bytes>>) -> Result<Whole, Failure> {
+        let (status, kept) = self.send(request, 0, true).await?;
+        let (headers, body) = kept.unwrap_or_default();
+        Ok(Whole {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    async fn send(
+        &self,
+        request: Request<Full<Bytes>>,
+        client: usize,
+        keep: bool,
+    ) -> Result<(StatusCode, Option<(HeaderMap, Bytes)>), Failure> {
+        match &self.transport {
+            Transport::Http1(pool) => self.over_http1(pool, request, keep).await,
+            Transport::Http2(clients) => {
+                self.over_http2(&clients[client % clients.len()], request, keep)
+                    .await
+            }
+        }
+    }
+
+    async fn over_http1(
+        &self,
+        pool: &Http1Pool,
+        request: Request<Full<Bytes>>,
+        keep: bool,
+    ) -> Result<(StatusCode, Option<(HeaderMap, Bytes)>), Failure> {
+        let permit = pool.permit().await;
         bump(&self.tally.requests);
-        let response = match client.request(self.template.request()).await {
+        let mut lease = pool.lease(permit).await.map_err(|_| Failure::Connect)?;
+        let response = lease.send(request).await.map_err(|e| e.failure())?;
+        let answer = self.read(response, keep).await?;
+        lease.reuse();
+        Ok(answer)
+    }
+
+    async fn over_http2(
+        &self,
+        client: &HttpClient,
+        request: Request<Full<Bytes>>,
+        keep: bool,
+    ) -> Result<(StatusCode, Option<(HeaderMap, Bytes)>), Failure> {
+        bump(&self.tally.requests);
+        let response = match client.request(request).await {
             Ok(response) => response,
             Err(e) if e.is_connect() => return Err(Failure::Connect),
             Err(_) => return Err(Failure::Request),
         };
-        self.read(response).await
+        self.read(response, keep).await
     }
 
     /// The answer's status once its body is read to the end (`Body` if it
-    /// broke off).
-    async fn read(&self, response: Response<Incoming>) -> Result<StatusCode, Failure> {
+    /// broke off); with `keep`, its headers and body too.
+    async fn read(
+        &self,
+        response: Response<Incoming>,
+        keep: bool,
+    ) -> Result<(StatusCode, Option<(HeaderMap, Bytes)>), Failure> {
         let status = response.status();
         if asks_to_back_off(&response) {
             bump(&self.tally.retry_after);
         }
+        if keep {
+            let (parts, body) = response.into_parts();
+            let body = collect(body).await.map_err(|_| Failure::Body)?;
+            return Ok((status, Some((parts.headers, body))));
+        }
         drain(response).await.map_err(|_| Failure::Body)?;
-        Ok(status)
+        Ok((status, None))
     }
 }
 
@@ -109,4 +129,14 @@ async fn drain(response: Response<Incoming>) -> Result<(), hyper::Error> {
         frame?;
     }
     Ok(())
+}
+
+async fn collect(mut body: Incoming) -> Result<Bytes, hyper::Error> {
+    let mut out = BytesMut::new();
+    while let Some(frame) = body.frame().await {
+        if let Ok(data) = frame?.into_data() {
+            out.extend_from_slice(&data);
+        }
+    }
+    Ok(out.freeze())
 }
