@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::anyhow;
 use clap::Args;
 use loadgen_core::config::Outputs;
-use loadgen_core::report::load::load;
+use loadgen_core::load::load;
 use loadgen_runtime::reporter::{write_outputs, ReportTargets};
 
 use crate::failure::{usage, Failure};

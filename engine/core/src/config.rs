@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::duration_text;
 use crate::gates::GateSpec;
 use crate::plugin::PluginDescription;
 use crate::search::{Adaptive, Plan, Search};
@@ -366,22 +367,6 @@ impl FromStr for SearchKind {
             "adaptive" => Ok(SearchKind::Adaptive),
             _ => Err(format!("'{s}' is not a search (fixed, adaptive)")),
         }
-    }
-}
-
-/// Durations as a user writes them: `"30s"`, `"500ms"`.
-pub(crate) mod duration_text {
-    use serde::{de::Error, Deserialize, Deserializer, Serializer};
-    use std::time::Duration;
-
-    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&humantime::format_duration(*d).to_string())
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-        let text = String::deserialize(d)?;
-        humantime::parse_duration(&text)
-            .map_err(|e| D::Error::custom(format!("'{text}' is not a duration ({e})")))
     }
 }
 

@@ -15,7 +15,8 @@
 //!   what a step measured, and the settle wait.
 //! - [`report`]: the run's results (the model the renderers read), per-second
 //!   points and the histogram codec.
-//! - [`journal`]: the journal file a killed run resumes from.
+//! - [`journal`]: the journal file a killed run resumes from; [`load`]: a
+//!   report read back from its JSON or its journal.
 //! - The measuring actors' data: [`collector`], [`counters`], [`pacer`],
 //!   [`pending`]; and [`plugin`], what a plugin says about itself.
 
@@ -23,8 +24,10 @@ pub mod collector;
 pub mod config;
 pub mod counters;
 pub mod disturbance;
+mod duration_text;
 pub mod gates;
 pub mod journal;
+pub mod load;
 pub mod pacer;
 pub mod pending;
 pub mod plugin;

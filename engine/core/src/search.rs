@@ -41,7 +41,6 @@ use std::collections::{BTreeSet, VecDeque};
 
 use serde::{Deserialize, Serialize};
 
-use crate::report::StepReport;
 use crate::verdict::Verdict;
 
 pub mod measurement;
@@ -358,7 +357,7 @@ impl Search {
     /// Continue a killed run: feed the journal's finished steps through the
     /// search as if they had just run; the answer is where the run goes on.
     /// The steps must be this search's own history, in order.
-    pub fn resume(&mut self, finished: &[StepReport]) -> Result<Probe, String> {
+    pub fn resume(&mut self, finished: &[Finished]) -> Result<Probe, String> {
         let mut next = self.next(None);
         for step in finished {
             match &next {
@@ -370,14 +369,7 @@ impl Search {
                 ))
                 }
             }
-            let measurement = match &step.search {
-                Some(record) => Measurement {
-                    verdict: step.verdict.clone(),
-                    ..record.measurement.clone()
-                },
-                None => Measurement::verdict_only(step.verdict.clone()),
-            };
-            next = self.next(Some(&measurement));
+            next = self.next(Some(&step.measurement));
         }
         Ok(next)
     }
@@ -631,6 +623,15 @@ impl Search {
             contradictions: self.contradictions.clone(),
         }
     }
+}
+
+/// A step a killed run finished, as [`Search::resume`] replays it: its rate,
+/// its position in the run, and what it measured.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Finished {
+    pub target_rps: u64,
+    pub probe: u32,
+    pub measurement: Measurement,
 }
 
 #[cfg(test)]

@@ -18,9 +18,9 @@ use serde::{Deserialize, Serialize};
 /// [`RunConfig`](crate::config::RunConfig).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Slo {
-    #[serde(rename = "slo-p95", with = "crate::config::duration_text")]
+    #[serde(rename = "slo-p95", with = "crate::duration_text")]
     pub p95: Duration,
-    #[serde(rename = "slo-p99", with = "crate::config::duration_text")]
+    #[serde(rename = "slo-p99", with = "crate::duration_text")]
     pub p99: Duration,
     #[serde(rename = "slo-error-rate")]
     pub error_rate: f64,

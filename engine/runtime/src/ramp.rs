@@ -31,6 +31,7 @@ use crate::collector::CollectorMsg;
 use crate::counters::CounterMsg;
 use crate::pacer::PacerMsg;
 use crate::pending::PendingMsg;
+pub use crate::report::per_second::SecondUpdate;
 use crate::report::StepReport;
 use crate::reporter::{Phase, ReporterMsg};
 use crate::search::Outcome;
@@ -38,7 +39,6 @@ use crate::supervisor::{Children, Restarted};
 use machine::overload::HoldProgress;
 use machine::{Command, Event, StepMachine, Timer};
 pub use measure::Measured;
-pub use seconds::SecondUpdate;
 use seconds::Seconds;
 use settle::Backlogs;
 

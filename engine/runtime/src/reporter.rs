@@ -16,7 +16,7 @@ use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use crate::config::Outputs;
 use crate::journal::Journal;
 use crate::metrics::{LivePhase, MetricsMsg};
-use crate::ramp::SecondUpdate;
+use crate::report::per_second::SecondUpdate;
 use crate::report::{console, csv, html, json, RunReport, StepReport};
 use crate::verdict::fmt_ms;
 

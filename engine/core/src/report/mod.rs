@@ -4,13 +4,12 @@
 //! render into a `Vec<u8>`. The JSON shape is this module's serde types.
 
 pub mod histograms;
-pub mod load;
 pub mod per_second;
 
 use serde::{Deserialize, Serialize};
 
 use crate::config::RunConfig;
-use crate::search::{Outcome, Plan, StepSearch};
+use crate::search::{Finished, Measurement, Outcome, Plan, StepSearch};
 use crate::verdict::{fmt_ms, PendingChange, Verdict};
 
 /// Latency figures of one series in one step, in milliseconds.
@@ -69,6 +68,22 @@ pub struct StepReport {
 }
 
 impl StepReport {
+    /// This step as the search replays it when a killed run resumes.
+    pub fn finished(&self) -> Finished {
+        let measurement = match &self.search {
+            Some(record) => Measurement {
+                verdict: self.verdict.clone(),
+                ..record.measurement.clone()
+            },
+            None => Measurement::verdict_only(self.verdict.clone()),
+        };
+        Finished {
+            target_rps: self.target_rps,
+            probe: self.probe,
+            measurement,
+        }
+    }
+
     pub fn passed(&self) -> bool {
         matches!(self.verdict, Verdict::Pass)
     }

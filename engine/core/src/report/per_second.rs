@@ -96,6 +96,13 @@ pub fn second_point(
     }
 }
 
+/// One second's reading, for the report and the live metrics.
+pub struct SecondUpdate {
+    pub point: SecondPoint,
+    /// The interval's histograms per series (live latency metrics).
+    pub intervals: Vec<SeriesInterval>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

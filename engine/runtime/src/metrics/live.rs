@@ -16,8 +16,8 @@ use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 
 use crate::pending::BacklogValues;
-use crate::ramp::SecondUpdate;
 use crate::report::per_second::SecondPoint;
+use crate::report::per_second::SecondUpdate;
 
 /// Upper bounds of the latency buckets, in ms (a `+Inf` bucket follows).
 pub const LATENCY_BUCKETS_MS: [f64; 14] = [

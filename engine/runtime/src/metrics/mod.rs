@@ -14,7 +14,7 @@ use tokio::task::JoinHandle;
 
 pub use live::{FixedHistogram, Live, LivePhase, LATENCY_BUCKETS_MS};
 
-use crate::ramp::SecondUpdate;
+use crate::report::per_second::SecondUpdate;
 
 pub enum MetricsMsg {
     StepStarted {

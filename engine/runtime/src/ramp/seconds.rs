@@ -11,7 +11,7 @@ use ractor::rpc::CallResult;
 use crate::collector::CollectorMsg;
 use crate::pacer::PacerMsg;
 use crate::pending::PendingMsg;
-use crate::report::per_second::{second_point, SecondPoint, SeriesInterval};
+use crate::report::per_second::{second_point, SecondPoint, SecondUpdate};
 use crate::supervisor::Children;
 
 use super::ask;
@@ -31,13 +31,6 @@ pub(super) struct Seconds {
     last_ns: u64,
     last_accepted: u64,
     points: Vec<SecondPoint>,
-}
-
-/// One second's reading, for the report and the live metrics.
-pub struct SecondUpdate {
-    pub point: SecondPoint,
-    /// The interval's histograms per series (live latency metrics).
-    pub intervals: Vec<SeriesInterval>,
 }
 
 impl Seconds {

@@ -18,7 +18,7 @@ use crate::ramp::machine::StepMachine;
 use crate::ramp::{RampArgs, RampController, RampMsg, RampOutcome};
 use crate::report::{search_answer, RunReport, SearchReport, StepReport};
 use crate::reporter::{ReportTargets, Reporter, ReporterMsg};
-use crate::search::{Bracket, Outcome, Probe, Search, Stop};
+use crate::search::{Bracket, Finished, Outcome, Probe, Search, Stop};
 use crate::supervisor::Restarted;
 
 mod generator;
@@ -157,7 +157,8 @@ pub fn check_resume(config: &RunConfig, resumed: &[StepReport]) -> Result<(), St
 /// this run goes on. The one place a resumed run is replayed.
 fn resume_search(config: &RunConfig, resumed: &[StepReport]) -> Result<(Search, Probe), RunError> {
     let mut search = config.search();
-    let next = search.resume(resumed).map_err(RunError::Config)?;
+    let finished: Vec<Finished> = resumed.iter().map(StepReport::finished).collect();
+    let next = search.resume(&finished).map_err(RunError::Config)?;
     if let (Probe::Done(_), false) = (&next, resumed.is_empty()) {
         return Err(RunError::Config(format!(
             "the journal's run already finished ({} steps): nothing to resume",

@@ -537,6 +537,7 @@ pub(super) fn assert_resumes_after_any_prefix(
     for killed_after in 0..all.len() {
         let finished: Vec<StepReport> = all[..killed_after].iter().map(|&s| journal(s)).collect();
         let mut resumed = new();
+        let finished: Vec<_> = finished.iter().map(StepReport::finished).collect();
         let mut next = resumed.resume(&finished).unwrap();
         let mut rest = Vec::new();
         while let Probe::Run(step) = next {
@@ -576,7 +577,7 @@ fn a_journal_that_is_not_this_searchs_history_is_refused() {
         estimate: None,
     };
     let err = search(adaptive(500))
-        .resume(&[journaled(step, Verdict::Pass)])
+        .resume(&[journaled(step, Verdict::Pass).finished()])
         .unwrap_err();
     assert_eq!(
         err,

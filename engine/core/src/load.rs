@@ -9,9 +9,9 @@
 use std::path::Path;
 
 use crate::journal::{self, JournalHeader};
-use crate::search::Probe;
+use crate::search::{Finished, Probe};
 
-use super::{search_answer, RunReport, SearchReport, StepReport, SCHEMA_VERSION};
+use crate::report::{search_answer, RunReport, SearchReport, StepReport, SCHEMA_VERSION};
 
 /// Read a JSON report or a journal, whichever `path` holds.
 pub fn load(path: &Path) -> Result<RunReport, String> {
@@ -34,7 +34,7 @@ pub fn from_journal(header: &JournalHeader, steps: Vec<StepReport>) -> RunReport
     let config = &header.config;
     let plan = config.plan();
     let mut search = config.search();
-    let (outcome, interrupted) = match search.resume(&steps) {
+    let (outcome, interrupted) = match search.resume(&finished(&steps)) {
         Ok(Probe::Done(outcome)) => (outcome, false),
         // Killed before the search ended (or a journal the search disowns).
         _ => (search.interrupted(), true),
@@ -51,10 +51,14 @@ pub fn from_journal(header: &JournalHeader, steps: Vec<StepReport>) -> RunReport
     }
 }
 
+fn finished(steps: &[StepReport]) -> Vec<Finished> {
+    steps.iter().map(StepReport::finished).collect()
+}
+
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures::{report, settings, step};
     use super::*;
+    use crate::report::fixtures::{report, settings, step};
 
     fn header() -> JournalHeader {
         JournalHeader {
