@@ -15,12 +15,10 @@ pub enum Failure {
     Status(Code),
     /// The call broke below gRPC: connection refused or reset, an HTTP/2 error.
     Transport,
-    /// The rendered request did not fit the request message.
-    Data,
 }
 
 /// Reason names in `Info::error_reasons` order: the 16 non-OK codes
-/// (index = code − 1), then `transport` and `data`.
+/// (index = code − 1), then `transport`.
 const NAMES: [(&str, &str); REASONS] = [
     ("cancelled", "CANCELLED statuses"),
     ("unknown", "UNKNOWN statuses"),
@@ -45,14 +43,10 @@ const NAMES: [(&str, &str); REASONS] = [
         "transport",
         "Calls that broke below gRPC (refused, reset, HTTP/2 errors)",
     ),
-    (
-        "data",
-        "Requests whose rendered JSON did not fit the request message",
-    ),
 ];
 
 /// How many failure reasons there are.
-pub const REASONS: usize = 18;
+pub const REASONS: usize = 17;
 
 impl Failure {
     /// What a non-OK status means. A status tonic made from an error of its
@@ -72,7 +66,6 @@ impl Failure {
         match self {
             Failure::Status(code) => (code as usize).saturating_sub(1),
             Failure::Transport => 16,
-            Failure::Data => 17,
         }
     }
 
@@ -148,7 +141,6 @@ mod tests {
             assert_eq!(failure.reason().name(), name);
         }
         assert_eq!(Failure::Transport.reason().name(), "transport");
-        assert_eq!(Failure::Data.reason().name(), "data");
     }
 
     #[test]
