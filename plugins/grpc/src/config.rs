@@ -104,7 +104,8 @@ pub struct GrpcConfig {
 impl GrpcConfig {
     /// The URL for messages: credentials never shown.
     pub fn shown_url(&self) -> String {
-        redact_url(&self.uri.to_string())
+        // `Uri` prints the empty path as `/`; the user gave none.
+        redact_url(self.uri.to_string().trim_end_matches('/'))
     }
 
     pub fn host(&self) -> &str {
