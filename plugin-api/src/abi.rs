@@ -22,7 +22,7 @@ use abi_stable::{
     library::RootModule,
     package_version_strings, sabi_trait,
     sabi_types::VersionStrings,
-    std_types::{RBox, RResult, RSlice, RStr, RString, RVec},
+    std_types::{RBox, RErr, ROption, RResult, RSlice, RStr, RString, RVec},
     StableAbi,
 };
 
@@ -196,6 +196,23 @@ pub struct PluginInfo {
     pub counters: RVec<CounterSpec>,
 }
 
+/// A latency series a workload measures, as it declares it once started:
+/// which series exist may depend on its options (a scenario file's requests
+/// are series named after them), so `PluginInfo::series` alone cannot say.
+#[repr(C)]
+#[derive(StableAbi, Clone, Debug, PartialEq, Eq)]
+pub struct SeriesDecl {
+    /// What this series' samples carry in `Sample::series`; unique.
+    pub id: u16,
+    /// Shown in every output (table, CSV column, JSON, chart, TRIP reason); unique.
+    pub name: RString,
+    /// The series' own p95 SLO in nanoseconds, if it has one (else the run's
+    /// `--slo-p95`). The user's `--slo-series` overrides it.
+    pub slo_p95_ns: ROption<u64>,
+    /// The series' own p99 SLO in nanoseconds, as `slo_p95_ns`.
+    pub slo_p99_ns: ROption<u64>,
+}
+
 /// A running workload (one per run), implemented by the plugin.
 ///
 /// Every method returns at once except `shutdown`, which stops the plugin's
@@ -223,6 +240,17 @@ pub trait Workload: Send + Sync {
     /// Stop the workload and its runtime; blocks until done.
     #[sabi(last_prefix_field)]
     fn shutdown(&self) -> RResult<(), RString>;
+
+    /// The series this workload measures, asked once, right after
+    /// `new_workload`: the run's series are these (ids, names, own SLOs),
+    /// not `PluginInfo::series`. `series_in_use` answers their ids.
+    ///
+    /// Since plugin-api 0.4. Appended after the last prefix field with a
+    /// default body, so the vtable field is optional: a plugin without it
+    /// (none loads today: the host refuses an older plugin-api) answers an error.
+    fn series_at_start(&self) -> RResult<RVec<SeriesDecl>, RString> {
+        RErr("this plugin declares no series at start (built against plugin-api < 0.4)".into())
+    }
 }
 
 /// Where a plugin delivers samples, implemented by the host. `Send + Sync`: it

@@ -11,7 +11,8 @@
 //! - [`sdk`]: what plugin authors write against: the [`sdk::Plugin`] trait and the
 //!   [`export_plugin!`] macro, which owns the plugin's tokio runtime, the batching
 //!   sample sink, `catch_unwind` around every exported call and option parsing;
-//!   [`options!`], [`counter_set!`], `Series`/`Reason`, the `Sent` sample
+//!   [`options!`], [`counter_set!`], `Series`/`Reason`, `SeriesSpec` (the
+//!   series a started workload declares, each with its own SLO), the `Sent` sample
 //!   builder and the `InFlight` table. `Recorder::disturbed` tells the host
 //!   the measurement environment was disturbed (a lost connection): that
 //!   step is INCONCLUSIVE and re-run (`sdk::nats::ConnectionWatch` reports

@@ -140,3 +140,87 @@ fn disturbances_reach_the_sink_at_once_with_their_time() {
     assert_eq!(sink.wait_for(5, Duration::from_secs(5)).len(), 5);
     workload.shutdown().unwrap();
 }
+
+loadgen_plugin_api::options! {
+    struct MixOptions {
+        /// request names, comma-separated (each its own series)
+        names: String = "item,order",
+    }
+}
+
+/// Series known only from its options, the last one with its own SLO.
+struct Mix {
+    names: Vec<String>,
+}
+
+impl Plugin for Mix {
+    type Options = MixOptions;
+
+    fn info() -> Info {
+        Info::new("mix", "0.0.1", "test double").series(&[OP])
+    }
+
+    async fn start(ctx: Context<MixOptions>) -> Result<Self, String> {
+        let names = ctx.options.names.split(',').map(str::to_string).collect();
+        Ok(Mix { names })
+    }
+
+    fn fire(&self, batch: Batch) -> FireAck {
+        FireAck::all_accepted(batch.count)
+    }
+
+    fn series_specs(&self) -> Vec<SeriesSpec> {
+        let last = self.names.len() - 1;
+        self.names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let spec = SeriesSpec::new(i as u16, name.clone());
+                if i == last {
+                    spec.slo_p99(Duration::from_millis(500))
+                } else {
+                    spec
+                }
+            })
+            .collect()
+    }
+}
+
+#[test]
+fn series_declared_at_start_reach_the_host() {
+    let (workload, _sink) = testing::start::<Mix>(&[], Duration::from_secs(1)).unwrap();
+    let declared = workload.series_at_start().unwrap();
+    let shown: Vec<_> = declared
+        .iter()
+        .map(|d| (d.id, d.name.to_string(), d.slo_p99_ns.into_option()))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            (0, "item".to_string(), None),
+            (1, "order".to_string(), Some(500_000_000))
+        ]
+    );
+    assert_eq!(
+        workload.series_in_use().unwrap().as_slice(),
+        [0, 1],
+        "the series in use are the declared ones"
+    );
+    workload.shutdown().unwrap();
+}
+
+#[test]
+fn a_plugin_that_declares_nothing_at_start_declares_its_series_in_use() {
+    let (workload, _sink) = testing::start::<Brittle>(&[], Duration::from_secs(1)).unwrap();
+    let declared = workload.series_at_start().unwrap();
+    assert_eq!(declared.len(), 1);
+    assert_eq!((declared[0].id, declared[0].name.as_str()), (0, "op"));
+    assert!(declared[0].slo_p95_ns.is_none() && declared[0].slo_p99_ns.is_none());
+    workload.shutdown().unwrap();
+}
+
+#[test]
+fn a_bad_declaration_refuses_the_start_in_one_line() {
+    let err = testing::start_error::<Mix>(&[("names", "item,item")]);
+    assert_eq!(err, "two series are named 'item'");
+}

@@ -113,7 +113,7 @@ pub fn new_workload<P: Plugin>(
         };
         match runtime.block_on(P::start(ctx)) {
             Ok(plugin) => Ok(Workload_TO::from_value(
-                Hosted::new(plugin, runtime),
+                Hosted::new(plugin, runtime)?,
                 TD_Opaque,
             )),
             Err(e) => {

@@ -7,22 +7,37 @@ use abi_stable::std_types::{RResult, RString, RVec};
 use tokio::runtime::Runtime;
 
 use super::export::guard;
+use super::series::check_specs;
 use super::Plugin;
-use crate::abi::{Batch, Counter, FireAck, Gauge, PendingTarget, Workload};
+use crate::abi::{Batch, Counter, FireAck, Gauge, PendingTarget, SeriesDecl, Workload};
 
 pub(crate) struct Hosted<P: Plugin> {
     plugin: Arc<P>,
+    /// The series the plugin declared once started, asked once: the host
+    /// and `series_in_use` see the same list all run long.
+    series: Vec<SeriesDecl>,
     /// `Some` until drop, which stops it without waiting (a blocking wait in a
     /// destructor could hang the host).
     runtime: Option<Runtime>,
 }
 
 impl<P: Plugin> Hosted<P> {
-    pub(crate) fn new(plugin: P, runtime: Runtime) -> Hosted<P> {
-        Hosted {
-            plugin: Arc::new(plugin),
-            runtime: Some(runtime),
+    /// `plugin`, started on `runtime`, with its declared series (checked:
+    /// a bad declaration is the start's error).
+    pub(crate) fn new(plugin: P, runtime: Runtime) -> Result<Hosted<P>, String> {
+        let specs = {
+            let _entered = runtime.enter();
+            plugin.series_specs()
+        };
+        if let Err(e) = check_specs(&specs) {
+            runtime.shutdown_background();
+            return Err(e);
         }
+        Ok(Hosted {
+            plugin: Arc::new(plugin),
+            series: specs.iter().map(|s| s.to_abi()).collect(),
+            runtime: Some(runtime),
+        })
     }
 
     fn runtime(&self) -> &Runtime {
@@ -56,7 +71,11 @@ impl<P: Plugin> Workload for Hosted<P> {
     }
 
     fn series_in_use(&self) -> RResult<RVec<u16>, RString> {
-        self.entered(|p| p.series_in_use().iter().map(|s| s.index()).collect())
+        guard(|| Ok(self.series.iter().map(|s| s.id).collect()))
+    }
+
+    fn series_at_start(&self) -> RResult<RVec<SeriesDecl>, RString> {
+        guard(|| Ok(self.series.iter().cloned().collect()))
     }
 
     fn shutdown(&self) -> RResult<(), RString> {

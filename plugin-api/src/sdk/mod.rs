@@ -28,8 +28,10 @@ pub mod nats;
 mod nats_env;
 mod options;
 pub(crate) mod recorder;
+mod requests;
 mod sample;
 mod series;
+pub mod traffic;
 
 use std::future::Future;
 use std::hash::Hash;
@@ -48,8 +50,9 @@ pub use options::{
     Fraction, OptionDecl, OptionValue, OptionValues, Parsed, PluginOptions, Positive,
 };
 pub use recorder::{Recorder, LINGER};
+pub use requests::{Requests, Service};
 pub use sample::{Answer, Sent};
-pub use series::{Reason, Series};
+pub use series::{Reason, Series, SeriesSpec};
 
 #[doc(hidden)]
 pub use export::{describe, new_workload};
@@ -131,6 +134,19 @@ pub trait Plugin: Sized + Send + Sync + 'static {
     /// Each must get samples whenever ops are attempted.
     fn series_in_use(&self) -> Vec<Series> {
         Self::info().series
+    }
+
+    /// The series this workload measures, declared once it has started:
+    /// what the run's table, CSV, JSON, chart and verdict show. Override it
+    /// when the series come from the options (a scenario's requests, each
+    /// its own series with its own SLO); by default [`Self::series_in_use`]
+    /// without SLOs of their own. Asked once, right after [`Self::start`];
+    /// ids must be unique, and so must names.
+    fn series_specs(&self) -> Vec<SeriesSpec> {
+        self.series_in_use()
+            .into_iter()
+            .map(SeriesSpec::from)
+            .collect()
     }
 
     /// Stop cleanly (unsubscribe, close connections).

@@ -104,6 +104,36 @@ impl OptionValues {
 }
 
 /// A type an option's string parses into. `name` is the option's, for the error.
+///
+/// Implement it for your own types when [`Parsed`] (any `FromStr`) or
+/// [`option_choice!`](crate::option_choice) do not fit, e.g. a list:
+///
+/// ```
+/// use loadgen_plugin_api::sdk::{OptionValue, PluginOptions};
+///
+/// /// `a,b,c`: one or more names.
+/// #[derive(Clone, Debug, PartialEq)]
+/// pub struct Names(Vec<String>);
+///
+/// impl OptionValue for Names {
+///     fn parse_option(name: &str, raw: &str) -> Result<Names, String> {
+///         let names: Vec<String> = raw.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+///         if names.is_empty() {
+///             return Err(format!("option '{name}': give one or more names, e.g. a,b"));
+///         }
+///         Ok(Names(names))
+///     }
+/// }
+///
+/// loadgen_plugin_api::options! {
+///     pub struct O {
+///         /// the queues to read
+///         queues: Names = "orders",
+///     }
+/// }
+/// assert_eq!(O::from_pairs(&[("queues", "a, b")]).unwrap().queues, Names(vec!["a".into(), "b".into()]));
+/// assert!(O::from_pairs(&[("queues", ",")]).is_err());
+/// ```
 pub trait OptionValue: Sized {
     /// Parse `raw`; the error is one line naming the option and the value,
     /// e.g. `option 'delay': 'soon' is not a duration like 250ms or 5s`.
@@ -230,11 +260,12 @@ where
 }
 
 /// One of a fixed set of words, for [`option_choice!`](crate::option_choice).
+/// Case does not matter (`-o mode=Fast` is `fast`): users type words, not identifiers.
 #[doc(hidden)]
 pub fn parse_choice<T: Copy>(name: &str, raw: &str, choices: &[(&str, T)]) -> Result<T, String> {
     choices
         .iter()
-        .find(|(word, _)| *word == raw.trim())
+        .find(|(word, _)| word.eq_ignore_ascii_case(raw.trim()))
         .map(|(_, value)| *value)
         .ok_or_else(|| {
             let words: Vec<&str> = choices.iter().map(|(w, _)| *w).collect();
@@ -329,7 +360,8 @@ macro_rules! options {
     };
 }
 
-/// Declare an enum option: each variant and the word that selects it.
+/// Declare an enum option: each variant and the word that selects it (in
+/// any case: `Canonical` and `CANONICAL` select `canonical` too).
 ///
 /// ```
 /// loadgen_plugin_api::option_choice! {
@@ -338,6 +370,7 @@ macro_rules! options {
 /// }
 /// use loadgen_plugin_api::sdk::OptionValue;
 /// assert_eq!(Inject::parse_option("inject", "canonical"), Ok(Inject::Canonical));
+/// assert_eq!(Inject::parse_option("inject", "Canonical"), Ok(Inject::Canonical));
 /// assert_eq!(
 ///     Inject::parse_option("inject", "side").unwrap_err(),
 ///     "option 'inject': 'side' is not one of frontdoor|canonical"

@@ -6,6 +6,8 @@ use std::time::Duration;
 use loadgen_plugin_api::options;
 use loadgen_plugin_api::sdk::{Fraction, Positive};
 
+use crate::mix::Mix;
+
 options! {
     pub struct SyntheticOptions {
         /// ops/s the server completes while busy (whole number > 0): one FIFO server, service time 1/capacity
@@ -22,6 +24,8 @@ options! {
         max_in_flight: u64 = "0",
         /// fraction 0..1 (below 1): each second from workload start the capacity is capacity × (1 ± up to this), drawn from --seed
         capacity_jitter: Fraction = "0",
+        /// a weighted mix of request kinds on the one FIFO queue, each its own series: name:weight:cost[:p95=D][:p99=D],… (cost in service times of 1/capacity; e.g. read:9:1,write:1:5:p99=30ms; empty = one series 'op')
+        mix: Mix = "",
     }
 }
 
@@ -41,6 +45,8 @@ pub struct Config {
     pub max_in_flight: u64,
     /// Each second's capacity is `capacity × (1 ± up to this)` (seeded); 0 = exact.
     pub capacity_jitter: f64,
+    /// Request kinds sharing the queue, each its own series; empty = one `op` series.
+    pub mix: Mix,
     /// Ops answered later than this after their intended time are Lost (the
     /// engine's drain window); 0 = never (unit tests of the model).
     pub loss_timeout_ns: u64,
@@ -64,6 +70,7 @@ impl Config {
             stall_for_ns: nanos("stall_for", o.stall_for)?,
             max_in_flight: o.max_in_flight,
             capacity_jitter: o.capacity_jitter.get(),
+            mix: o.mix.clone(),
             loss_timeout_ns: nanos("loss timeout", loss_timeout)?,
         };
         if config.capacity_jitter >= 1.0 {
@@ -126,6 +133,7 @@ mod tests {
             stall_for_ns: 1_000_000_000,
             max_in_flight: 64,
             capacity_jitter: 0.0,
+            mix: Mix::default(),
             loss_timeout_ns: 0,
         };
         assert_eq!(c, want);

@@ -3,6 +3,8 @@
 //!
 //! # Layout
 //! - [`config`]: the options, declared once, and their validation.
+//! - [`mix`]: `-o mix=…`, request kinds of different cost on the one queue,
+//!   each its own series (declared at start, with its own SLO if given).
 //! - [`server`]: the FIFO server model; pure arithmetic on the ns times it is given.
 //! - [`completions`]: holds each sample until its `done` time, then delivers it.
 //!
@@ -11,6 +13,7 @@
 
 pub mod completions;
 pub mod config;
+pub mod mix;
 pub mod server;
 
 use std::sync::{Arc, Mutex};
@@ -37,6 +40,8 @@ counter_set! {
 }
 
 pub struct Synthetic {
+    /// The series declared at start: the mix's kinds, or none (then `op`).
+    series: Vec<SeriesSpec>,
     /// `fire` queues its samples before releasing this lock, so samples enter
     /// the completion queue in the server's (non-decreasing `done`) order.
     server: Mutex<Server>,
@@ -58,9 +63,11 @@ impl Plugin for Synthetic {
     async fn start(ctx: Context<SyntheticOptions>) -> Result<Self, String> {
         let config = Config::from_options(&ctx.options, ctx.loss_timeout)?;
         let completions = Arc::new(Completions::default());
+        let series = config.mix.series();
         let recorder = ctx.recorder;
         tokio::spawn(Arc::clone(&completions).run(move |s| recorder.record(s)));
         Ok(Synthetic {
+            series,
             server: Mutex::new(Server::new(config, ctx.seed, clock::now().0)),
             completions,
         })
@@ -93,6 +100,13 @@ impl Plugin for Synthetic {
             counter.store(value, std::sync::atomic::Ordering::Relaxed);
         }
         tally.counters()
+    }
+
+    fn series_specs(&self) -> Vec<SeriesSpec> {
+        if self.series.is_empty() {
+            return vec![SeriesSpec::from(SERIES_OP)];
+        }
+        self.series.clone()
     }
 
     fn backlog(&self) -> Vec<Gauge> {

@@ -51,6 +51,7 @@ fn describes_itself_and_starts_with_its_defaults() {
             ("stall_for", "0s"),
             ("max_in_flight", "0"),
             ("capacity_jitter", "0"),
+            ("mix", ""),
         ]
     );
     assert!(SyntheticOptions::declare()
@@ -93,6 +94,11 @@ fn bad_options_are_refused_naming_the_option() {
             "max_in_flight",
             "lots",
             "option 'max_in_flight': 'lots' is not a whole number",
+        ),
+        (
+            "mix",
+            "read:9",
+            "option 'mix': 'read:9' is not name:weight:cost",
         ),
         (
             "capcity",
@@ -223,5 +229,38 @@ fn error_rate_one_fails_every_op() {
         .iter()
         .all(|s| s.outcome == Outcome::Error && s.reason == 0));
     assert_eq!(counter(&workload, "errors"), 100);
+    workload.shutdown().unwrap();
+}
+
+#[test]
+fn a_mix_declares_one_series_per_kind_and_deals_them_by_weight() {
+    let (workload, sink) =
+        testing::start::<Synthetic>(&[("mix", "read:9:1,write:1:5:p99=30ms")], LOSS).unwrap();
+    let declared: Vec<_> = workload
+        .series_at_start()
+        .unwrap()
+        .iter()
+        .map(|d| (d.id, d.name.to_string(), d.slo_p99_ns.into_option()))
+        .collect();
+    assert_eq!(
+        declared,
+        [
+            (0, "read".to_string(), None),
+            (1, "write".to_string(), Some(30_000_000))
+        ]
+    );
+    workload.fire(burst(0, 100)).unwrap();
+    let samples = sink.wait_for(100, Duration::from_secs(10));
+    let writes = samples.iter().filter(|s| s.series == 1).count();
+    assert_eq!((samples.len(), writes), (100, 10), "9 reads to 1 write");
+    workload.shutdown().unwrap();
+}
+
+#[test]
+fn without_a_mix_the_one_series_is_op() {
+    let (workload, _sink) = testing::start::<Synthetic>(&[], LOSS).unwrap();
+    let declared = workload.series_at_start().unwrap();
+    assert_eq!(declared.len(), 1);
+    assert_eq!((declared[0].id, declared[0].name.as_str()), (0, "op"));
     workload.shutdown().unwrap();
 }

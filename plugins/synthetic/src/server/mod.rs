@@ -7,9 +7,12 @@
 //! `base_latency` after its service ends. Everything about an op — its done
 //! time and its outcome — is decided when it arrives; the caller only has to
 //! deliver the sample at `sample.done`.
+//!
+//! With a [`Mix`](crate::mix::Mix), each admitted op is dealt a request kind
+//! (its series) and holds the server for that kind's cost in service times.
 
 mod rng;
-mod timeline;
+pub(crate) mod timeline;
 
 #[cfg(test)]
 mod tests;
@@ -56,6 +59,10 @@ pub struct Server {
     /// Decides each second's capacity (with `capacity_jitter`).
     jitter_seed: u64,
     counts: Counts,
+    /// The mix's kinds in dealing order (empty: every op is [`SERIES_OP`]).
+    dealing: Vec<u16>,
+    /// Each kind's service time in ticks, by series id.
+    kind_ticks: Vec<u128>,
 }
 
 impl Server {
@@ -67,8 +74,11 @@ impl Server {
             config.stall_every_ns,
             config.stall_for_ns,
         );
+        let (dealing, kind_ticks) = (config.mix.dealing_order(), config.mix.service_ticks());
         Server {
             config,
+            dealing,
+            kind_ticks,
             timeline,
             free_at: 0,
             in_system: VecDeque::new(),
@@ -81,15 +91,26 @@ impl Server {
     /// Ticks of service for an op starting at `start`: one service time at
     /// this second's capacity, `capacity × (1 + j)` with `j` drawn uniformly
     /// from ±`capacity_jitter` by the second's index and the seed alone.
-    fn service_ticks(&self, start: u128) -> u128 {
+    fn service_ticks(&self, start: u128, unit: u128) -> u128 {
         let jitter = self.config.capacity_jitter;
         if jitter == 0.0 {
-            return SERVICE_TICKS;
+            return unit;
         }
         let mut rng = SplitMix64::new(self.jitter_seed ^ self.timeline.second(start));
         let u = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
         let factor = 1.0 + jitter * (2.0 * u - 1.0);
-        (SERVICE_TICKS as f64 / factor).round() as u128
+        (unit as f64 / factor).round() as u128
+    }
+
+    /// The series of the next admitted op and its service time at full
+    /// capacity: the mix's next kind in dealing order, or the one `op` series.
+    fn next_kind(&self) -> (Series, u128) {
+        if self.dealing.is_empty() {
+            return (SERIES_OP, SERVICE_TICKS);
+        }
+        let slot = (self.counts.attempted % self.dealing.len() as u64) as usize;
+        let kind = self.dealing[slot];
+        (Series::new(kind, ""), self.kind_ticks[kind as usize])
     }
 
     /// An op due at `intended_ns` arrives at `now_ns`. Returns its sample, to be
@@ -103,8 +124,9 @@ impl Server {
             self.counts.saturated += 1;
             return None;
         }
+        let (series, unit) = self.next_kind();
         let start = self.free_at.max(self.timeline.ticks(now_ns));
-        self.free_at = self.timeline.finish(start, self.service_ticks(start));
+        self.free_at = self.timeline.finish(start, self.service_ticks(start, unit));
         let done = self.timeline.ns_ceil(self.free_at) + self.config.base_latency_ns;
         self.in_system.push_back(done);
         self.counts.attempted += 1;
@@ -117,12 +139,12 @@ impl Server {
         let loss = self.config.loss_timeout_ns;
         let sample = if loss > 0 && done.saturating_sub(intended_ns) > loss {
             self.counts.lost += 1;
-            sent.lost(SERIES_OP, intended.add_ns(loss))
+            sent.lost(series, intended.add_ns(loss))
         } else if failed {
             self.counts.errors += 1;
-            sent.error(SERIES_OP, REASON_SYNTHETIC, MonoNanos(done))
+            sent.error(series, REASON_SYNTHETIC, MonoNanos(done))
         } else {
-            sent.ok(SERIES_OP, MonoNanos(done))
+            sent.ok(series, MonoNanos(done))
         };
         Some(sample)
     }

@@ -377,3 +377,21 @@ fn capacity_jitter_varies_each_seconds_capacity_within_the_bound_and_repeats_per
     );
     assert_ne!(jittered, per_second(7, 0.05), "another seed, other seconds");
 }
+
+#[test]
+fn a_mix_holds_the_queue_for_each_kind_s_cost() {
+    // read:9:1,write:1:5 at C=1000: one round of 10 ops is 9·1 ms + 5 ms of
+    // service, so a burst of 10 ends 14 ms after it began, and the write
+    // (dealt mid-round, sixth) ends at 5·1 + 5 = 10 ms.
+    let mix = crate::mix::Mix::parse("read:9:1,write:1:5").unwrap();
+    let mut s = server(Config { mix, ..bare(1000) });
+    let samples = burst(&mut s, T0, 10);
+    let series: Vec<u16> = samples.iter().map(|x| x.series).collect();
+    assert_eq!(series, [0, 0, 0, 0, 0, 1, 0, 0, 0, 0]);
+    let done: Vec<u64> = samples
+        .iter()
+        .map(|x| x.done.since(MonoNanos(T0)))
+        .collect();
+    assert_eq!(done[5], 10 * MS);
+    assert_eq!(done[9], 14 * MS);
+}
