@@ -10,9 +10,9 @@ use loadgen_plugin_api::sdk::{redact_url, Positive};
 loadgen_plugin_api::options! {
     /// The `-o` options, as declared (`loadgen plugins info grpc`).
     pub struct GrpcOptions {
-        /// the server: http://HOST:PORT or https://HOST:PORT; required
+        /// the server: http://HOST:PORT or https://HOST:PORT; required (or a scenario's base_url)
         url: String = "",
-        /// the method to call: package.Service/Method; required
+        /// the method to call: package.Service/Method; required without -o scenario
         call: String = "",
         /// a .proto file declaring the service, compiled at start; repeatable
         proto: String = "",
@@ -40,6 +40,8 @@ loadgen_plugin_api::options! {
         ca_file: String = "",
         /// accept any server certificate (self-signed test servers)
         insecure: bool = "false",
+        /// a scenario TOML (sessions, setup with captures, weighted requests with call/data/metadata)
+        scenario: String = "",
     }
 }
 
@@ -85,7 +87,8 @@ pub enum Trust {
 #[derive(Clone, Debug)]
 pub struct GrpcConfig {
     pub uri: Uri,
-    pub call: CallName,
+    /// The call of every op; `None` with a scenario (its steps name theirs).
+    pub call: Option<CallName>,
     pub schema: SchemaSource,
     /// The request JSON, as given (checked against the request message once
     /// the schema is known).
@@ -122,11 +125,32 @@ impl GrpcConfig {
     }
 }
 
+#[cfg(test)]
 pub fn parse(o: &GrpcOptions) -> Result<GrpcConfig, String> {
-    let uri = url(&o.url)?;
+    parse_with(o, None)
+}
+
+/// The options; with a scenario, `base_url` is its URL when `-o url` is not
+/// given, and the calls are its steps'.
+pub fn parse_with(o: &GrpcOptions, base_url: Option<&str>) -> Result<GrpcConfig, String> {
+    let scenario = !o.scenario.trim().is_empty();
+    let given_url = o.url.trim();
+    let uri = match (given_url.is_empty(), base_url) {
+        (true, Some(base)) if scenario => url(base)?,
+        _ => url(given_url)?,
+    };
     let https = uri.scheme_str() == Some("https");
+    if scenario {
+        let single = !o.call.trim().is_empty()
+            || o.data != "{}"
+            || !o.data_file.trim().is_empty()
+            || !o.metadata.trim().is_empty();
+        if single {
+            return Err("options 'call', 'data', 'data_file' and 'metadata' go in the scenario's steps with -o scenario".into());
+        }
+    }
     Ok(GrpcConfig {
-        call: call(&o.call)?,
+        call: if scenario { None } else { Some(call(&o.call)?) },
         schema: schema(&o.proto, &o.import_path, &o.protoset)?,
         data: data(&o.data, &o.data_file)?,
         metadata: metadata(&o.metadata)?,
@@ -174,7 +198,7 @@ fn url(raw: &str) -> Result<Uri, String> {
 }
 
 /// `pkg.Service/Method`; `pkg.Service.Method` (grpcurl's form) too.
-fn call(raw: &str) -> Result<CallName, String> {
+pub fn call(raw: &str) -> Result<CallName, String> {
     let raw = raw.trim().trim_start_matches('/');
     if raw.is_empty() {
         return Err("option 'call' is required, e.g. -o call=package.Service/Method".into());
@@ -195,7 +219,7 @@ fn call(raw: &str) -> Result<CallName, String> {
     }
 }
 
-fn lines(raw: &str) -> impl Iterator<Item = &str> {
+pub fn lines(raw: &str) -> impl Iterator<Item = &str> {
     raw.lines().map(str::trim).filter(|l| !l.is_empty())
 }
 
@@ -240,20 +264,25 @@ fn metadata(raw: &str) -> Result<Vec<(String, String)>, String> {
                     "option 'metadata': '{shown}' has no ':' (expected 'key: value')"
                 ));
             };
-            let key = key.trim().to_ascii_lowercase();
-            let valid = !key.is_empty()
-                && !key.starts_with("grpc-")
-                && key
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.".contains(&b));
-            if !valid {
-                return Err(format!(
-                    "option 'metadata': '{key}' is not a metadata key (lowercase letters, digits, '-', '_', '.'; not grpc-*)"
-                ));
-            }
-            Ok((key, value.trim().to_string()))
+            Ok((metadata_key(key)?, value.trim().to_string()))
         })
         .collect()
+}
+
+/// A metadata key, lowercased; one gRPC itself sets (`grpc-*`) is refused.
+pub fn metadata_key(raw: &str) -> Result<String, String> {
+    let key = raw.trim().to_ascii_lowercase();
+    let valid = !key.is_empty()
+        && !key.starts_with("grpc-")
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.".contains(&b));
+    if !valid {
+        return Err(format!(
+            "option 'metadata': '{key}' is not a metadata key (lowercase letters, digits, '-', '_', '.'; not grpc-*)"
+        ));
+    }
+    Ok(key)
 }
 
 fn trust(https: bool, ca_file: &str, insecure: bool) -> Result<Option<Trust>, String> {
@@ -291,7 +320,7 @@ mod tests {
     #[test]
     fn defaults_and_given_values() {
         let c = options(&BASE).unwrap();
-        assert_eq!(c.call.path(), "/a.B/C");
+        assert_eq!(c.call.as_ref().unwrap().path(), "/a.B/C");
         assert_eq!(c.address(), "127.0.0.1:50051");
         assert_eq!(c.schema, SchemaSource::Reflection);
         assert_eq!(
@@ -311,7 +340,7 @@ mod tests {
             ("ca_file", "ca.pem"),
         ])
         .unwrap();
-        assert_eq!(c.call.path(), "/pkg.v1.Items/GetItem");
+        assert_eq!(c.call.as_ref().unwrap().path(), "/pkg.v1.Items/GetItem");
         assert_eq!(c.address(), "svc.test:443");
         assert_eq!(
             c.schema,

@@ -2,7 +2,8 @@
 //!
 //! The schema comes from `.proto` files (compiled at start by protox), a
 //! protoset, or the server's reflection service; the request is JSON checked
-//! against the method's input message and encoded once. Each op is one call
+//! against the method's input message and encoded once (or rendered per op
+//! with the SDK's templates), or a scenario's weighted steps. Each op is one call
 //! (unary, server-, client- or bidi-streaming) over `connections` tonic
 //! channels, round-robin. Latency counts from the op's intended time; every
 //! non-OK status is a failure named after its code.
@@ -15,13 +16,17 @@
 //! - `request.rs`: JSON to the request message, misspelt fields named.
 //! - `codec.rs`: messages as wire bytes.
 //! - `status.rs`: failure reasons (status names) and retry pushback.
-//! - `exchange.rs`: one call, ended in the SDK's in-flight table.
+//! - `call.rs`: one call compiled (method, request, metadata), rendered per op.
+//! - `scenario.rs`: `-o scenario=FILE`, the SDK's scenario with gRPC steps.
+//! - `exchange.rs`: one call, ended in the SDK's in-flight table; setup steps.
 
+mod call;
 mod codec;
 mod config;
 mod exchange;
 mod reflection;
 mod request;
+mod scenario;
 mod schema;
 mod status;
 mod transport;
@@ -31,15 +36,16 @@ use std::sync::Arc;
 
 use futures::stream::{FuturesUnordered, StreamExt};
 use loadgen_plugin_api::export_plugin;
+use loadgen_plugin_api::sdk::traffic::{OpContext, ScenarioFile, Scope, Template, Vars};
 use loadgen_plugin_api::sdk::*;
 use prost_reflect::DescriptorPool;
 use tonic::client::Grpc;
-use tonic::codegen::http::uri::PathAndQuery;
-use tonic::metadata::{AsciiMetadataValue, BinaryMetadataValue, MetadataKey, MetadataMap};
 use tonic::transport::Channel;
 
+use call::{CallSpec, GrpcCall};
 use config::{GrpcConfig, GrpcOptions, SchemaSource};
-use exchange::{Exchange, Shape, Tally};
+use exchange::{Exchange, Plan, Tally};
+use scenario::GrpcStep;
 use status::{Failure, FailureCounts};
 
 /// Unary and client-streaming calls: the reply.
@@ -51,8 +57,8 @@ pub const LAST: Series = Series::new(2, "last_message");
 
 pub struct GrpcPlugin {
     exchange: Arc<Exchange>,
-    /// The in-flight table's keys (and the channel pick): ops of two steps
-    /// overlap in the drain, so the step-local op index would not do.
+    /// The op numbers and in-flight keys (and the channel pick): ops of two
+    /// steps overlap in the drain, so the step-local op index would not do.
     next_key: AtomicU64,
 }
 
@@ -74,44 +80,68 @@ impl Plugin for GrpcPlugin {
     }
 
     async fn start(ctx: Context<GrpcOptions>) -> Result<Self, String> {
-        let config: GrpcConfig = config::parse(&ctx.options)?;
-        let metadata = metadata_map(&config.metadata)?;
-        // Files first: a schema that does not compile is refused offline.
+        let o = &ctx.options;
+        // The scenario first: its base_url may be the URL.
+        let scenario_file = match o.scenario.trim() {
+            "" => None,
+            path => Some(ScenarioFile::<GrpcStep>::load(path, ctx.seed, &[])?),
+        };
+        let base_url = scenario_file.as_ref().and_then(|f| f.base_url.as_deref());
+        let config: GrpcConfig = config::parse_with(o, base_url)?;
+        // Files next: a schema that does not compile is refused offline.
         let local = match &config.schema {
             SchemaSource::Protos { files, includes } => Some(schema::compile(files, includes)?),
             SchemaSource::Protoset(path) => Some(schema::read_protoset(path)?),
             SchemaSource::Reflection => None,
         };
+        let services = match (&scenario_file, &config.call) {
+            (Some(file), _) => scenario::services(file)?,
+            (None, Some(call)) => vec![call.service.clone()],
+            (None, None) => Vec::new(),
+        };
         let channels = transport::connect(&config).await?;
         let pool: DescriptorPool = match local {
             Some(pool) => pool,
-            None => {
-                reflection::fetch(channels[0].clone(), &config.call, &config.shown_url()).await?
-            }
+            None => reflection::fetch(channels[0].clone(), &services, &config.shown_url()).await?,
         };
-        let method = schema::find_method(&pool, &config.call)?;
-        let message = request::encode(&method.input(), &config.data)
-            .map_err(|e| format!("option 'data': {e}"))?;
-        let path = PathAndQuery::try_from(config.call.path())
-            .map_err(|e| format!("option 'call': {e}"))?;
+        let mut reauth = Vec::new();
+        let plan = match scenario_file {
+            Some(file) => {
+                reauth = scenario::reauth_codes(&file)?;
+                let traffic = Arc::new(scenario::compile(file, &pool)?);
+                let vars = traffic.vars(0);
+                for (i, step) in traffic.requests().iter().enumerate() {
+                    let op = traffic.plan(0);
+                    let op = loadgen_plugin_api::sdk::traffic::OpPlan { request: i, ..op };
+                    step.call
+                        .check_sample(&traffic.context(&op, &vars))
+                        .map_err(|e| format!("scenario {}: {} {e}", traffic.shown(), step.label))?;
+                }
+                Plan::Scenario(traffic)
+            }
+            None => Plan::Single(Box::new(single_call(&config, &pool, ctx.seed)?)),
+        };
         let mut limits = Limits::new(config.max_in_flight);
         if let Some(timeout) = config.timeout {
             limits = limits.request_timeout(timeout);
         }
+        let exchange = Arc::new(Exchange {
+            clients: channels.into_iter().map(Grpc::<Channel>::new).collect(),
+            plan,
+            timeout: config.timeout,
+            stream_count: config.stream_count,
+            stream_interval: config.stream_interval,
+            reauth,
+            seed: ctx.seed,
+            table: ctx.in_flight(limits),
+            tally: Tally::default(),
+            failures: FailureCounts::default(),
+        });
+        if let Plan::Scenario(traffic) = &exchange.plan {
+            traffic.open_sessions(&*exchange).await?;
+        }
         Ok(GrpcPlugin {
-            exchange: Arc::new(Exchange {
-                clients: channels.into_iter().map(Grpc::<Channel>::new).collect(),
-                path,
-                shape: Shape::of(&method),
-                message,
-                metadata,
-                timeout: config.timeout,
-                stream_count: config.stream_count,
-                stream_interval: config.stream_interval,
-                table: ctx.in_flight(limits),
-                tally: Tally::default(),
-                failures: FailureCounts::default(),
-            }),
+            exchange,
             next_key: AtomicU64::new(0),
         })
     }
@@ -119,9 +149,9 @@ impl Plugin for GrpcPlugin {
     fn fire(&self, batch: Batch) -> FireAck {
         let mut ack = FireAck::default();
         let mut started = Vec::with_capacity(batch.count as usize);
-        let series = self.exchange.shape.series();
         for op in batch.ops() {
             let key = self.next_key.fetch_add(1, Ordering::Relaxed);
+            let (series, plan) = self.exchange.start_of(key);
             let sent = op.sent_at(clock::now());
             if self
                 .exchange
@@ -130,7 +160,7 @@ impl Plugin for GrpcPlugin {
                 .is_ok()
             {
                 ack.accepted += 1;
-                started.push((key, sent));
+                started.push((key, sent, plan));
             } else {
                 ack.saturated += 1;
             }
@@ -140,14 +170,14 @@ impl Plugin for GrpcPlugin {
         let exchange = Arc::clone(&self.exchange);
         match started.as_slice() {
             [] => {}
-            &[(key, sent)] => {
-                tokio::spawn(async move { exchange.run(key, sent).await });
+            &[(key, sent, plan)] => {
+                tokio::spawn(async move { exchange.run(key, sent, plan).await });
             }
             _ => {
                 tokio::spawn(async move {
                     let mut ops: FuturesUnordered<_> = started
                         .into_iter()
-                        .map(|(key, sent)| exchange.run(key, sent))
+                        .map(|(key, sent, plan)| exchange.run(key, sent, plan))
                         .collect();
                     while ops.next().await.is_some() {}
                 });
@@ -164,28 +194,80 @@ impl Plugin for GrpcPlugin {
     }
 
     fn series_in_use(&self) -> Vec<Series> {
-        self.exchange.shape.series().to_vec()
+        match &self.exchange.plan {
+            Plan::Single(call) => call.shape.series().to_vec(),
+            Plan::Scenario(traffic) => traffic.series(),
+        }
+    }
+
+    /// A scenario: one series per request, named as its `name` (or its
+    /// method), with its own SLO if it has one.
+    fn series_specs(&self) -> Vec<SeriesSpec> {
+        let Plan::Scenario(traffic) = &self.exchange.plan else {
+            return self
+                .series_in_use()
+                .into_iter()
+                .map(SeriesSpec::from)
+                .collect();
+        };
+        traffic
+            .requests()
+            .iter()
+            .map(|r| {
+                let mut spec = SeriesSpec::new(r.series.index(), r.name.clone());
+                if let Some(p95) = r.slo_p95 {
+                    spec = spec.slo_p95(p95);
+                }
+                if let Some(p99) = r.slo_p99 {
+                    spec = spec.slo_p99(p99);
+                }
+                spec
+            })
+            .collect()
     }
 }
 
-/// The request metadata; `-bin` keys carry their value as bytes. Values
-/// are never shown (they are often credentials).
-fn metadata_map(pairs: &[(String, String)]) -> Result<MetadataMap, String> {
-    let mut map = MetadataMap::new();
-    for (key, value) in pairs {
-        let bad = || {
-            format!("option 'metadata': the value of '{key}' is not valid metadata (visible ASCII)")
-        };
-        if key.ends_with("-bin") {
-            let key = MetadataKey::from_bytes(key.as_bytes()).map_err(|_| bad())?;
-            map.append_bin(key, BinaryMetadataValue::from_bytes(value.as_bytes()));
-        } else {
-            let key = MetadataKey::from_bytes(key.as_bytes()).map_err(|_| bad())?;
-            let value = AsciiMetadataValue::try_from(value.as_str()).map_err(|_| bad())?;
-            map.append(key, value);
-        }
-    }
-    Ok(map)
+/// The one call of `-o call`/`data`/`metadata`, templates compiled with
+/// the SDK (no data sources or session variables outside a scenario).
+fn single_call(config: &GrpcConfig, pool: &DescriptorPool, seed: u64) -> Result<GrpcCall, String> {
+    let call = config
+        .call
+        .as_ref()
+        .ok_or("option 'call' is required, e.g. -o call=package.Service/Method")?;
+    let scope = Scope {
+        data: &[],
+        vars: &[],
+        captured_anywhere: &[],
+    };
+    let template = |field: &str, text: &str, salt: u64| {
+        Template::compile(text, &scope, salt)
+            .map_err(|e| format!("option '{field}': {} at {}", e.message, e.position()))
+    };
+    let data = template("data", &config.data, 1)?;
+    let metadata = config
+        .metadata
+        .iter()
+        .enumerate()
+        .map(|(i, (key, value))| Ok((key.clone(), template("metadata", value, 0x100 + i as u64)?)))
+        .collect::<Result<Vec<_>, String>>()?;
+    let call = GrpcCall::compile(
+        pool,
+        CallSpec {
+            call,
+            data,
+            metadata,
+            expect: Vec::new(),
+        },
+    )?;
+    let vars = Vars(Vec::new());
+    call.check_sample(&OpContext {
+        seq: 0,
+        session: 0,
+        vars: &vars,
+        data: &[],
+        seed,
+    })?;
+    Ok(call)
 }
 
 export_plugin!(GrpcPlugin);

@@ -2,6 +2,7 @@
 //! (the same messages on another path). One bidirectional stream: list the
 //! services, fetch the file declaring the called one, then every file it
 //! imports that the answers did not already carry.
+//! (Several services: a scenario's steps may call more than one.)
 
 use std::collections::HashSet;
 
@@ -18,7 +19,6 @@ use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
 use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
 use tonic_reflection::pb::v1::{ServerReflectionRequest, ServerReflectionResponse};
 
-use crate::config::CallName;
 use crate::schema::no_such_service;
 
 const PATHS: [&str; 2] = [
@@ -26,16 +26,16 @@ const PATHS: [&str; 2] = [
     "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
 ];
 
-/// The descriptors of `call`'s service and everything it imports, from the
+/// The descriptors of `services` and everything they import, from the
 /// server at `shown_url`. Errors are one line for the user.
 pub async fn fetch(
     channel: Channel,
-    call: &CallName,
+    services: &[String],
     shown_url: &str,
 ) -> Result<DescriptorPool, String> {
     for path in PATHS {
         match Session::open(channel.clone(), path).await {
-            Ok(mut session) => return session.schema(call).await,
+            Ok(mut session) => return session.schema(services).await,
             Err(status) if status.code() == Code::Unimplemented => continue,
             Err(status) => return Err(format!("reflection at {shown_url}: {}", shown(&status))),
         }
@@ -108,7 +108,7 @@ impl Session {
         self.next().await
     }
 
-    async fn schema(&mut self, call: &CallName) -> Result<DescriptorPool, String> {
+    async fn schema(&mut self, wanted_services: &[String]) -> Result<DescriptorPool, String> {
         let services: Vec<String> = match self.next().await {
             Ok(MessageResponse::ListServicesResponse(list)) => {
                 list.service.into_iter().map(|s| s.name).collect()
@@ -116,8 +116,8 @@ impl Session {
             Ok(_) => return Err("reflection: unexpected answer to ListServices".into()),
             Err(e) => return Err(format!("reflection: {e}")),
         };
-        if !services.contains(&call.service) {
-            return Err(no_such_service(&call.service, services.into_iter()));
+        if let Some(missing) = wanted_services.iter().find(|s| !services.contains(s)) {
+            return Err(no_such_service(missing, services.into_iter()));
         }
         // Well-known types are known already; servers often do not serve them.
         let mut pool = DescriptorPool::global();
@@ -125,7 +125,10 @@ impl Session {
         let mut seen = HashSet::new();
         // Each file is asked for once, whatever the answers carry.
         let mut asked = HashSet::new();
-        let mut wanted = vec![MessageRequest::FileContainingSymbol(call.service.clone())];
+        let mut wanted: Vec<MessageRequest> = wanted_services
+            .iter()
+            .map(|s| MessageRequest::FileContainingSymbol(s.clone()))
+            .collect();
         while let Some(what) = wanted.pop() {
             let answer = self
                 .ask(what)

@@ -90,7 +90,10 @@ mod tests {
     use prost_reflect::DescriptorPool;
 
     fn pool() -> DescriptorPool {
-        let dir = std::env::temp_dir().join(format!("grpc-request-{}", std::process::id()));
+        // One directory per call: tests run side by side.
+        static CALLS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("grpc-request-{}-{n}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("shop.proto");
         std::fs::write(
@@ -110,7 +113,9 @@ message Empty {}
     }
 
     fn message(name: &str) -> MessageDescriptor {
-        pool().get_message_by_name(name).unwrap()
+        pool()
+            .get_message_by_name(name)
+            .expect("declared in shop.proto")
     }
 
     #[test]

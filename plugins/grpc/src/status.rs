@@ -15,10 +15,12 @@ pub enum Failure {
     Status(Code),
     /// The call broke below gRPC: connection refused or reset, an HTTP/2 error.
     Transport,
+    /// The op's rendered request (JSON or metadata) did not fit.
+    Data,
 }
 
 /// Reason names in `Info::error_reasons` order: the 16 non-OK codes
-/// (index = code − 1), then `transport`.
+/// (index = code − 1), then `transport` and `data`.
 const NAMES: [(&str, &str); REASONS] = [
     ("cancelled", "CANCELLED statuses"),
     ("unknown", "UNKNOWN statuses"),
@@ -43,10 +45,14 @@ const NAMES: [(&str, &str); REASONS] = [
         "transport",
         "Calls that broke below gRPC (refused, reset, HTTP/2 errors)",
     ),
+    (
+        "data",
+        "Ops whose rendered request JSON or metadata did not fit (nothing sent)",
+    ),
 ];
 
 /// How many failure reasons there are.
-pub const REASONS: usize = 17;
+pub const REASONS: usize = 18;
 
 impl Failure {
     /// What a non-OK status means. A status tonic made from an error of its
@@ -66,6 +72,7 @@ impl Failure {
         match self {
             Failure::Status(code) => (code as usize).saturating_sub(1),
             Failure::Transport => 16,
+            Failure::Data => 17,
         }
     }
 
@@ -141,6 +148,7 @@ mod tests {
             assert_eq!(failure.reason().name(), name);
         }
         assert_eq!(Failure::Transport.reason().name(), "transport");
+        assert_eq!(Failure::Data.reason().name(), "data");
     }
 
     #[test]
