@@ -139,6 +139,30 @@ async fn three_percent_unavailable_trips_on_error_rate_naming_unavailable() -> a
     .await
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_past_their_deadline_are_timeouts() -> anyhow::Result<()> {
+    let _alone = exclusive().await;
+    bounded(Duration::from_secs(60), async {
+        // 4x over capacity: the queue grows past the 100 ms deadline at once.
+        let server = GrpcServer::start(GrpcServerOptions::fifo(50)).await?;
+        let out = grpc_run(&server, &[PING, "timeout=100ms"], "3s", "1s")
+            .args(["--steps", "200", "--cooldown", "0s"])
+            .run()
+            .await?;
+        let step = out.tripped_step("error rate");
+        let count = |name: &str| step.counters.get(name).copied().unwrap_or(0);
+        assert!(count("timeouts") >= 300, "{:?}; {out}", step.counters);
+        // The server's DEADLINE_EXCEEDED for our own deadline is a Timeout too.
+        assert_eq!(count("deadline_exceeded"), 0, "{:?}", step.counters);
+        assert_eq!(
+            step.lost, 0,
+            "the deadline comes before the loss deadline: {out}"
+        );
+        Ok(())
+    })
+    .await
+}
+
 /// Runs one 3 s step at 100/s and asserts it PASSed. These steps prove a
 /// protocol works, not a latency: the SLO and the drain are wide.
 async fn passes_one_step(server: &GrpcServer, options: &[&str]) -> anyhow::Result<RunOutput> {
