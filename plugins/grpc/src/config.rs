@@ -20,11 +20,11 @@ loadgen_plugin_api::options! {
         import_path: String = "",
         /// a FileDescriptorSet file (protoc --descriptor_set_out / protox -o); instead of -o proto
         protoset: String = "",
-        /// the request message as JSON (proto3 JSON mapping)
+        /// the request message as JSON (proto3 JSON mapping); {{…}} placeholders are rendered per op
         data: String = "{}",
         /// read the request JSON from this file
         data_file: String = "",
-        /// request metadata 'key: value'; repeatable (one per line)
+        /// request metadata 'key: value' (value may be templated); repeatable (one per line)
         metadata: String = "",
         /// messages a client- or bidi-streaming call sends
         stream_count: Positive<usize> = "1",

@@ -94,6 +94,11 @@ impl Plugin for GrpcPlugin {
             SchemaSource::Protoset(path) => Some(schema::read_protoset(path)?),
             SchemaSource::Reflection => None,
         };
+        // Templates too: a placeholder mistake needs no server.
+        let single = match &config.call {
+            Some(_) => Some(single_templates(&config)?),
+            None => None,
+        };
         let services = match (&scenario_file, &config.call) {
             (Some(file), _) => scenario::services(file)?,
             (None, Some(call)) => vec![call.service.clone()],
@@ -119,7 +124,12 @@ impl Plugin for GrpcPlugin {
                 }
                 Plan::Scenario(traffic)
             }
-            None => Plan::Single(Box::new(single_call(&config, &pool, ctx.seed)?)),
+            None => {
+                let (data, metadata) = single.ok_or("option 'call' is required")?;
+                Plan::Single(Box::new(single_call(
+                    &config, data, metadata, &pool, ctx.seed,
+                )?))
+            }
         };
         let mut limits = Limits::new(config.max_in_flight);
         if let Some(timeout) = config.timeout {
@@ -227,13 +237,9 @@ impl Plugin for GrpcPlugin {
     }
 }
 
-/// The one call of `-o call`/`data`/`metadata`, templates compiled with
-/// the SDK (no data sources or session variables outside a scenario).
-fn single_call(config: &GrpcConfig, pool: &DescriptorPool, seed: u64) -> Result<GrpcCall, String> {
-    let call = config
-        .call
-        .as_ref()
-        .ok_or("option 'call' is required, e.g. -o call=package.Service/Method")?;
+/// The templates of `-o data` and `-o metadata`, compiled with the SDK (no
+/// data sources or session variables outside a scenario).
+fn single_templates(config: &GrpcConfig) -> Result<(Template, Vec<(String, Template)>), String> {
     let scope = Scope {
         data: &[],
         vars: &[],
@@ -250,6 +256,21 @@ fn single_call(config: &GrpcConfig, pool: &DescriptorPool, seed: u64) -> Result<
         .enumerate()
         .map(|(i, (key, value))| Ok((key.clone(), template("metadata", value, 0x100 + i as u64)?)))
         .collect::<Result<Vec<_>, String>>()?;
+    Ok((data, metadata))
+}
+
+/// The one call of `-o call`/`data`/`metadata`, its request checked once.
+fn single_call(
+    config: &GrpcConfig,
+    data: Template,
+    metadata: Vec<(String, Template)>,
+    pool: &DescriptorPool,
+    seed: u64,
+) -> Result<GrpcCall, String> {
+    let call = config
+        .call
+        .as_ref()
+        .ok_or("option 'call' is required, e.g. -o call=package.Service/Method")?;
     let call = GrpcCall::compile(
         pool,
         CallSpec {
