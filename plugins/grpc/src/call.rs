@@ -118,7 +118,7 @@ impl GrpcCall {
     pub fn render(&self, op: &OpContext<'_>) -> Result<Prepared, String> {
         let message = match &self.payload {
             Payload::Encoded(bytes) => bytes.clone(),
-            Payload::Json(template) => request::encode(&self.input, &template.render(op))?,
+            Payload::Json(template) => request::encode_op(&self.input, &template.render(op))?,
         };
         let metadata = match &self.fixed_metadata {
             Some(map) => map.clone(),

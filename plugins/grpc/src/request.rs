@@ -16,6 +16,17 @@ pub fn encode(message: &MessageDescriptor, json: &str) -> Result<Bytes, String> 
     Ok(Bytes::from(dynamic.encode_to_vec()))
 }
 
+/// One op's rendered JSON as wire bytes: parsed straight into the message
+/// (no field-by-field check: the request was checked at start, and a field
+/// that does not fit still fails here).
+pub fn encode_op(message: &MessageDescriptor, json: &str) -> Result<Bytes, String> {
+    let mut deserializer = serde_json::Deserializer::from_str(json);
+    let dynamic = DynamicMessage::deserialize(message.clone(), &mut deserializer)
+        .and_then(|m| deserializer.end().map(|()| m))
+        .map_err(|e| format!("{e} (in {})", message.name()))?;
+    Ok(Bytes::from(dynamic.encode_to_vec()))
+}
+
 /// Every key of every object names a field of its message (by its proto or
 /// JSON name). Well-known types have JSON forms of their own and are left to
 /// the deserializer.
@@ -131,6 +142,13 @@ message Empty {}
                        "since": "2024-01-01T00:00:00Z", "ids": [1, 2]}"#;
         assert!(!encode(&search, json).unwrap().is_empty());
         assert!(encode(&message("shop.Empty"), "{}").unwrap().is_empty());
+        // Per op: the same bytes, and a misfit still refused.
+        assert_eq!(
+            encode_op(&get, r#"{"id": 42}"#).unwrap(),
+            encode(&get, r#"{"id": 42}"#).unwrap()
+        );
+        assert!(encode_op(&get, r#"{"idd": 42}"#).is_err());
+        assert!(encode_op(&get, r#"{"id": 42} x"#).is_err());
     }
 
     #[test]
