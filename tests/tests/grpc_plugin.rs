@@ -37,7 +37,7 @@ fn with_url(url: &str, options: &[&str], hold: &str, drain: &str) -> Loadgen {
 }
 
 fn ladder(server: &GrpcServer, options: &[&str]) -> Loadgen {
-    grpc_run(server, options, "2s", "1s").args(["--steps", "200,400,1200", "--cooldown", "1s"])
+    grpc_run(server, options, "2s", "1s").args(["--steps", "200,350,1200", "--cooldown", "1s"])
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -48,7 +48,7 @@ async fn ladder_via_reflection_answers_the_step_below_capacity() -> anyhow::Resu
         let out = ladder(&server, &[PING, r#"data={"text": "hi"}"#])
             .run()
             .await?;
-        out.assert_ladder(&[(200, "PASS"), (400, "PASS"), (1200, "TRIP")], 400)?;
+        out.assert_ladder(&[(200, "PASS"), (350, "PASS"), (1200, "TRIP")], 350)?;
         // v1alpha alone is enough.
         let server = GrpcServer::start(GrpcServerOptions {
             reflection: Reflection::V1alphaOnly,
@@ -77,7 +77,7 @@ async fn ladder_via_a_protoset_answers_the_step_below_capacity() -> anyhow::Resu
         .await?;
         let protoset = format!("protoset={}", grpc_protoset_file().display());
         let out = ladder(&server, &[PING, &protoset]).run().await?;
-        out.assert_ladder(&[(200, "PASS"), (400, "PASS"), (1200, "TRIP")], 400)?;
+        out.assert_ladder(&[(200, "PASS"), (350, "PASS"), (1200, "TRIP")], 350)?;
         Ok(())
     })
     .await
@@ -152,6 +152,12 @@ async fn calls_past_their_deadline_are_timeouts() -> anyhow::Result<()> {
         let step = out.tripped_step("error rate");
         let count = |name: &str| step.counters.get(name).copied().unwrap_or(0);
         assert!(count("timeouts") >= 300, "{:?}; {out}", step.counters);
+        assert_eq!(
+            count("transport") + count("cancelled"),
+            0,
+            "{:?}",
+            step.counters
+        );
         // The server's DEADLINE_EXCEEDED for our own deadline is a Timeout too.
         assert_eq!(count("deadline_exceeded"), 0, "{:?}", step.counters);
         assert_eq!(

@@ -249,7 +249,10 @@ impl Exchange {
         let mut request = tonic::Request::new(message);
         *request.metadata_mut() = metadata;
         if let Some(timeout) = self.timeout {
-            request.set_timeout(timeout);
+            // The server gets a little more than our deadline, so ours
+            // decides: a call past it is a Timeout, never the server's
+            // cancellation (a stream reset) racing it.
+            request.set_timeout(timeout + timeout / 10 + Duration::from_millis(5));
         }
         request
     }
