@@ -5,12 +5,14 @@
 //! - [`stall`]: the server's "stall S every P" pattern and the true latency
 //!   quantiles it implies for an open-loop client (the coordinated-omission row).
 //! - [`open_loop`]: fire op *k* at `start + k/rate` from a dedicated thread.
+//! - [`grpc`]: the messages of the gRPC rows, as prost structs.
 //! - [`measure`]: process CPU time, the monotonic clock, and the one-line
 //!   `key=value` result every program prints for the script.
 //!
 //! Binaries (`src/bin`): `bench-http-server`, `bench-nats-requester`,
-//! `bench-nats-responder`.
+//! `bench-nats-responder`, `bench-grpc-server`, `bench-grpc-caller`.
 
+pub mod grpc;
 pub mod measure;
 pub mod open_loop;
 pub mod stall;

@@ -13,6 +13,9 @@
 //! * `http_server/` — [`HttpServer`]: a hyper HTTP/1.1 + HTTP/2 server of
 //!   known capacity (FIFO at R/s or K permits × D), optional 503s, TLS
 //!   (rcgen self-signed) and a "stops answering" switch.
+//! * `grpc_server.rs` — [`GrpcServer`]: a tonic server of known capacity
+//!   (FIFO at R calls/s) for `proto/loadtest.proto`: reflection, TLS with a
+//!   CA of its own, injected UNAVAILABLE, a token-guarded `GetItem`.
 //! * `nats_service.rs` — [`NatsService`]: a FIFO request responder at R/s
 //!   and a forwarder that drops a share of what it forwards.
 //! * `fifo.rs` — the FIFO capacity model both use.
@@ -30,6 +33,7 @@
 
 pub mod chat;
 mod fifo;
+mod grpc_server;
 mod http;
 mod http_server;
 pub mod jetstream;
@@ -44,6 +48,10 @@ mod testbed;
 mod wait;
 
 pub use chat::ChatClient;
+pub use grpc_server::{
+    pb as grpc_pb, proto_file as grpc_proto_file, protoset_file as grpc_protoset_file, GrpcServer,
+    GrpcServerOptions, GrpcStats, Reflection,
+};
 pub use http::get as http_get;
 pub use http_server::{Capacity, HttpServer, HttpServerOptions, Stats};
 pub use jetstream::{num_pending, stream_messages, stream_with_idle_durable};

@@ -322,7 +322,8 @@ fn within(
     let edge = (window / 2.0).max(1.0);
     let lo = pass as f64 + edge;
     let hi = trip as f64 - edge;
-    if lo > hi {
+    // Whole rates: [448.3, 448.7] holds none (and `clamp(449, 448)` panics).
+    if lo.ceil() > hi.floor() {
         return bisect;
     }
     let target = if from_cap == Some(estimate) {
