@@ -16,7 +16,7 @@ use super::protocol::{self, Start};
 use super::proxy;
 use crate::config::RunConfig;
 use crate::pending::{BacklogSource, Durable, PendingPoller};
-use crate::plugin::LoadedPlugin;
+use crate::plugin::{DeclaredSeries, LoadedPlugin};
 use crate::ramp::SeriesInUse;
 use crate::supervisor::Children;
 
@@ -26,6 +26,8 @@ pub struct Coordinated {
     pub joined: Joined,
     /// The durables the agents' workloads feed (read by the coordinator).
     pub durables: Vec<Durable>,
+    /// The series the agents' workloads declared (the same on every agent).
+    pub series: Vec<DeclaredSeries>,
 }
 
 /// What the ramp is given in a distributed run.
@@ -67,15 +69,30 @@ pub async fn start(
         }
     });
     let mut durables = Vec::new();
+    let mut series: Option<Vec<DeclaredSeries>> = None;
     let mut failure = None;
     for (name, started) in join_all(starts).await {
         match started {
-            Ok(started) => durables.extend(
-                started
-                    .durables
-                    .into_iter()
-                    .map(|(stream, durable)| Durable { stream, durable }),
-            ),
+            Ok(started) => {
+                durables.extend(
+                    started
+                        .durables
+                        .into_iter()
+                        .map(|(stream, durable)| Durable { stream, durable }),
+                );
+                match &series {
+                    None => series = Some(started.series),
+                    Some(first) if *first != started.series => {
+                        failure.get_or_insert(format!(
+                            "agent {name} declares the series {:?}, another agent {:?}: \
+                             start every agent with the same plugin and options",
+                            DeclaredSeries::names(&started.series),
+                            DeclaredSeries::names(first)
+                        ));
+                    }
+                    Some(_) => {}
+                }
+            }
             Err(e) => {
                 failure.get_or_insert(format!("agent {name}: {e}"));
             }
@@ -87,6 +104,7 @@ pub async fn start(
         options: options.clone(),
         joined,
         durables,
+        series: series.unwrap_or_default(),
     };
     if let Some(e) = failure {
         coordinated.stop().await;

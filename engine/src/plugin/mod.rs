@@ -1,8 +1,10 @@
 //! Workload plugins as the engine sees them: found and loaded at run time
 //! ([`loader`]), described ([`PluginDescription`]), run ([`Workload`]) and fed
-//! a host-side sample sink ([`sink`]). The engine never links a plugin crate.
+//! a host-side sample sink ([`sink`]); its series are those the started
+//! workload declares ([`DeclaredSeries`]). The engine never links a plugin crate.
 
 pub mod loader;
+mod series;
 pub mod sink;
 mod workload;
 
@@ -12,6 +14,7 @@ use loadgen_plugin_api::abi::PluginInfo;
 
 pub use loader::{LoadError, LoadedPlugin, PluginSearch};
 pub use loadgen_plugin_api::abi::INTERFACE_VERSION;
+pub use series::{DeclaredSeries, Slots};
 pub use workload::Workload;
 
 /// One declared `-o` option.

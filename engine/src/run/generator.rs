@@ -14,7 +14,7 @@ use crate::distributed::coordinator::{self, Coordinated, FleetEngine};
 use crate::distributed::fleet::FleetMsg;
 use crate::pending::{BacklogSource, Durable};
 use crate::plugin::sink::HostSink;
-use crate::plugin::{LoadedPlugin, Workload};
+use crate::plugin::{DeclaredSeries, LoadedPlugin, Workload};
 use crate::ramp::{RampMsg, SeriesInUse};
 use crate::supervisor::{Children, Restarted, Supervisor, SupervisorMsg};
 
@@ -43,6 +43,15 @@ impl Generator {
         match self {
             Generator::Local(workload) => stop_workload(workload).await,
             Generator::Fleet(coordinated) => coordinated.stop().await,
+        }
+    }
+
+    /// The series the workload declared once started (every agent's, in a
+    /// distributed run).
+    pub(super) fn series(&self) -> &[DeclaredSeries] {
+        match self {
+            Generator::Local(workload) => &workload.series,
+            Generator::Fleet(coordinated) => &coordinated.series,
         }
     }
 
@@ -116,7 +125,6 @@ impl Engine {
                 let supervisor = Supervisor {
                     workload: Arc::clone(workload),
                     pacer_window: spec.config.pacer_window(),
-                    series: workload.description.series.clone(),
                     collector,
                     backlog,
                     scrape_urls: spec.config.scrape.clone(),
@@ -141,7 +149,7 @@ impl Engine {
             Generator::Fleet(coordinated) => Engine::Fleet(
                 coordinated
                     .engine(
-                        spec.plugin.description.series.clone(),
+                        DeclaredSeries::names(&coordinated.series),
                         spec.config.scrape.clone(),
                         backlog,
                     )
