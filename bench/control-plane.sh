@@ -34,7 +34,7 @@ for n in "${counts[@]}"; do
   sleep 1
   read -r m0 b0 o0 ob0 < <(varz "$mon")
   TIMEFORMAT='%U %S'
-  { time RUST_LOG=loadgen_engine::distributed=debug LOADGEN_PLUGIN_PATH=$bin "$bin/loadgen" max-rps \
+  { time RUST_LOG=loadgen_distributed=debug LOADGEN_PLUGIN_PATH=$bin "$bin/loadgen" max-rps \
     --plugin synthetic -o capacity=100000 --steps 300 --warmup 1s --hold 5s --drain 1s \
     --cooldown 0s --quiet --agents "$n" --control-url "nats://127.0.0.1:$port" \
     >/dev/null 2>"$tmp/coordinator.log" || { echo "coordinator failed:" >&2; tail -5 "$tmp/coordinator.log" >&2; } ; } 2>"$tmp/time"

@@ -4,8 +4,8 @@
 use std::process::ExitCode;
 
 use anyhow::anyhow;
-use loadgen_engine::distributed::agent::{serve, AgentOptions};
-use loadgen_engine::plugin::{loader, PluginSearch};
+use loadgen_distributed::agent::{serve, AgentOptions};
+use loadgen_plugin_host::{loader, PluginSearch};
 
 use crate::args::distributed::AgentArgs;
 use crate::failure::{usage, Failure};

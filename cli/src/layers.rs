@@ -13,7 +13,7 @@ use std::path::Path;
 
 use clap::parser::ValueSource;
 use clap::{ArgAction, ArgMatches, CommandFactory, FromArgMatches};
-use loadgen_engine::config::RunConfig;
+use loadgen_core::config::RunConfig;
 
 use crate::args::{Cli, Command, MaxRpsArgs};
 

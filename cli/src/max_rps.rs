@@ -7,12 +7,13 @@ use std::process::ExitCode;
 
 use anyhow::{anyhow, Context};
 use clap::ArgMatches;
-use loadgen_engine::config::RunConfig;
-use loadgen_engine::distributed::join::FleetOptions;
-use loadgen_engine::journal::{Journal, JournalHeader};
-use loadgen_engine::plugin::{loader, PluginSearch};
-use loadgen_engine::report::StepReport;
-use loadgen_engine::{RunError, RunSpec};
+use loadgen_core::config::RunConfig;
+use loadgen_core::journal::{Journal, JournalHeader};
+use loadgen_core::report::StepReport;
+use loadgen_distributed::join::FleetOptions;
+use loadgen_plugin_host::{loader, PluginSearch};
+use loadgen_runtime::run::RemoteLoad;
+use loadgen_runtime::{RunError, RunSpec};
 
 use crate::args::MaxRpsArgs;
 use crate::failure::{usage, Failure};
@@ -66,7 +67,7 @@ pub fn run(args: MaxRpsArgs, user: &[OsString], matches: &ArgMatches) -> Result<
     let (journal, finished) = match (resumed, &args.run.resume) {
         (Some((journal, recorded, steps)), Some(path)) => {
             same_run(path, &recorded, &header).map_err(usage_text)?;
-            loadgen_engine::run::check_resume(&config, &steps).map_err(usage_text)?;
+            loadgen_runtime::run::check_resume(&config, &steps).map_err(usage_text)?;
             eprintln!("resuming after {} finished steps", steps.len());
             (Some(journal), steps)
         }
@@ -78,9 +79,10 @@ pub fn run(args: MaxRpsArgs, user: &[OsString], matches: &ArgMatches) -> Result<
             None => (None, Vec::new()),
         },
     };
-    let fleet = fleet_options(&args)?;
+    // Local or fleet: the one place a run's load source is chosen.
+    let remote = fleet_options(&args)?.map(|options| Box::new(options) as Box<dyn RemoteLoad>);
     let spec = RunSpec {
-        fleet,
+        remote,
         journal,
         resumed: finished,
         console: true,
@@ -93,7 +95,7 @@ pub fn run(args: MaxRpsArgs, user: &[OsString], matches: &ArgMatches) -> Result<
     };
 
     let runtime = runtime()?;
-    let report = runtime.block_on(loadgen_engine::run(spec, shutdown_signal()));
+    let report = runtime.block_on(loadgen_runtime::run(spec, shutdown_signal()));
     match report {
         Ok(report) if report.answer.max_rps.is_some() => Ok(ExitCode::SUCCESS),
         Ok(_) => Ok(ExitCode::from(1)),

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use loadgen_engine::plugin::{loader, PluginSearch};
+use loadgen_plugin_host::{loader, PluginSearch};
 
 use crate::failure::{usage, Failure};
 

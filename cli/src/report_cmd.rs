@@ -6,9 +6,9 @@ use std::process::ExitCode;
 
 use anyhow::anyhow;
 use clap::Args;
-use loadgen_engine::config::Outputs;
-use loadgen_engine::report::load::load;
-use loadgen_engine::reporter::{write_outputs, ReportTargets};
+use loadgen_core::config::Outputs;
+use loadgen_core::report::load::load;
+use loadgen_runtime::reporter::{write_outputs, ReportTargets};
 
 use crate::failure::{usage, Failure};
 

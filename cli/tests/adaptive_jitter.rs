@@ -13,7 +13,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use common::{adaptive_synthetic, run_bounded, text};
-use loadgen_engine::report::RunReport;
+use loadgen_core::report::RunReport;
 
 const CAPACITY: u64 = 2_000;
 const SEEDS: u64 = 20;

@@ -12,8 +12,8 @@ use std::process::Output;
 use std::time::{Duration, Instant};
 
 use common::{adaptive_synthetic, loadgen, run_bounded, text};
-use loadgen_engine::report::RunReport;
-use loadgen_engine::search::{ChosenBy, Plan, Stop, Trials};
+use loadgen_core::report::RunReport;
+use loadgen_core::search::{ChosenBy, Plan, Stop, Trials};
 
 /// Each probe takes ≈ 5.2 s (1 s warmup, 3 s hold, 1 s drain) plus the
 /// settle after an overloaded one (stopped after 1 s of hold); 6 probes and a

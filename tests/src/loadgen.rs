@@ -29,7 +29,7 @@ use tempfile::TempDir;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-pub use loadgen_engine::report::{RunReport, StepReport};
+pub use loadgen_core::report::{RunReport, StepReport};
 
 use crate::{process, NatsServer};
 

@@ -9,10 +9,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
+use loadgen_core::report::{histograms, ms_value};
+use loadgen_distributed::protocol::WireSeries;
 use loadgen_e2e::loadgen::{Loadgen, Running};
 use loadgen_e2e::{bounded, exclusive, HttpServer, HttpServerOptions, NatsServer};
-use loadgen_engine::distributed::protocol::WireSeries;
-use loadgen_engine::report::{histograms, ms_value};
 
 /// The FIFO capacity of the test server (requests/s).
 const CAPACITY: u32 = 400;

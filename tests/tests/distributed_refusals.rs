@@ -7,9 +7,9 @@
 use std::time::Duration;
 
 use futures::StreamExt;
+use loadgen_distributed::protocol::{Announce, PluginVersion, Subjects};
 use loadgen_e2e::loadgen::Loadgen;
 use loadgen_e2e::{bounded, ports, NatsServer};
-use loadgen_engine::distributed::protocol::{Announce, PluginVersion, Subjects};
 
 fn coordinator(control_url: &str, extra: &[&str]) -> Loadgen {
     Loadgen::standalone()
@@ -116,7 +116,7 @@ fn announce(plugin_api: &str, synthetic: &str) -> Announce {
 async fn agents_of_another_plugin_or_plugin_api_version_are_refused_at_join() -> anyhow::Result<()>
 {
     bounded(Duration::from_secs(60), async {
-        let api = loadgen_engine::plugin::INTERFACE_VERSION;
+        let api = loadgen_plugin_host::INTERFACE_VERSION;
         let control = NatsServer::start().await?;
         announce_on_discover(&control, announce(api, "0.0.0-other")).await?;
         let out = coordinator(&control.url(), &["--agents", "1"]).run().await?;

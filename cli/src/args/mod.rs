@@ -5,10 +5,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
-use loadgen_engine::config::{Outputs, Phases, Rates, RunConfig, SearchKind, SeriesSloArg};
-use loadgen_engine::gates::GateSpec;
-use loadgen_engine::steps::{parse_rate, StepList, StepListError};
-use loadgen_engine::verdict::Slo;
+use loadgen_core::config::{Outputs, Phases, Rates, RunConfig, SearchKind, SeriesSloArg};
+use loadgen_core::gates::GateSpec;
+use loadgen_core::steps::{parse_rate, StepList, StepListError};
+use loadgen_core::verdict::Slo;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -379,7 +379,7 @@ fn parse_key_value(s: &str) -> Result<(String, String), String> {
 
 fn parse_steps(s: &str) -> Result<StepList, String> {
     s.parse()
-        .map_err(|e: loadgen_engine::steps::StepListError| e.to_string())
+        .map_err(|e: loadgen_core::steps::StepListError| e.to_string())
 }
 
 /// One rate: `500`, `2k`, `1.5k`.

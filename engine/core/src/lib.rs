@@ -1,0 +1,35 @@
+//! loadgen's plain logic: what a run is configured with, how a step is judged,
+//! how the next rate is chosen, and what a run reports. No async runtime, no
+//! actors, no plugin ABI: every function here takes its inputs (the clock
+//! included) as arguments, so it is tested with tables.
+//!
+//! - [`config`]: `RunConfig`, one run's settings (flags, `--config`, journal, JSON).
+//! - [`verdict`]: `judge(&StepInputs, &Slo) -> Verdict`.
+//! - [`gates`]: `--slo-counter` gates over plugin and scraped counters.
+//! - [`disturbance`]: a plugin's "the environment was disturbed", as a step's
+//!   INCONCLUSIVE reason.
+//! - [`search`]: `Search`, the next rate from the last verdict: a fixed ladder
+//!   or range finding + bisection (`--search adaptive`).
+//! - [`steps`]: `StepList` (`500,1k,2k`).
+//! - [`ramp`]: the step machine (`StepMachine::on(event, now) -> Vec<Command>`),
+//!   what a step measured, and the settle wait.
+//! - [`report`]: the run's results (the model the renderers read), per-second
+//!   points and the histogram codec.
+//! - [`journal`]: the journal file a killed run resumes from.
+//! - The measuring actors' data: [`collector`], [`counters`], [`pacer`],
+//!   [`pending`]; and [`plugin`], what a plugin says about itself.
+
+pub mod collector;
+pub mod config;
+pub mod counters;
+pub mod disturbance;
+pub mod gates;
+pub mod journal;
+pub mod pacer;
+pub mod pending;
+pub mod plugin;
+pub mod ramp;
+pub mod report;
+pub mod search;
+pub mod steps;
+pub mod verdict;

@@ -1,0 +1,32 @@
+//! Distributed generation: one ramp driven by many `loadgen agent` processes,
+//! coordinated over NATS request/reply (ractor stays inside each process).
+//!
+//! A distributed run is a local run whose pacer, collector and counter
+//! scraper are stand-ins ([`proxy`]) that ask the agents and merge their
+//! answers; the ramp, step machine, verdict, search and reports are shared.
+//! See docs/distributed.md.
+//!
+//! # Layout
+//! - [`protocol`]: subjects and message bodies (serde JSON), the histogram
+//!   wire format and the exact merge. No I/O.
+//! - [`agent`]: `Agent`, the actor of a `loadgen agent` process: announces,
+//!   heartbeats, and answers requests from a local engine.
+//! - [`control`]: `Control`, typed request/reply to one agent or to all.
+//! - [`join`]: waiting for the agents, refusing incompatible ones, clock offsets.
+//! - [`fleet`]: `Fleet`, the members now; heartbeats, losses, `--min-agents`.
+//! - `proxy`: `PacerProxy`, `CollectorProxy`, `CountersProxy`.
+//! - [`coordinator`]: a distributed run's start, engine and stop; the
+//!   runtime's `Generator` and `Engine` for a fleet.
+pub mod agent;
+pub mod control;
+pub mod coordinator;
+pub mod fleet;
+pub mod join;
+pub mod protocol;
+mod proxy;
+
+// The core's, the plugin host's and the runtime's modules, under the names
+// the agent and the proxies use.
+use loadgen_core::{config, disturbance};
+use loadgen_plugin_host as plugin;
+use loadgen_runtime::{collector, counters, pacer, pending, ramp, report, run, supervisor};
