@@ -80,6 +80,12 @@ impl Layer {
                 }
                 continue;
             }
+            if key == SLO_SERIES {
+                for arg in slo_series_args(value, &self.source)? {
+                    out.push(format!("--{SLO_SERIES}={arg}").into());
+                }
+                continue;
+            }
             let arg = max_rps
                 .get_arguments()
                 .find(|a| a.get_long() == Some(key.as_str()))
@@ -109,6 +115,26 @@ impl Layer {
     }
 }
 
+/// `[slo-series.NAME]` tables (`p95 = "…"`, `p99 = "…"`), one flag value each.
+const SLO_SERIES: &str = "slo-series";
+
+/// `slo-series`' tables as `--slo-series` values (`order:p99=500ms`).
+fn slo_series_args(value: &toml::Value, source: &str) -> Result<Vec<String>, String> {
+    let shape =
+        || format!("{source}: slo-series must be tables like [slo-series.order] p99 = \"500ms\"");
+    let series = value.as_table().ok_or_else(shape)?;
+    let mut args = Vec::new();
+    for (name, limits) in series {
+        let limits = limits.as_table().ok_or_else(shape)?;
+        let given: Result<Vec<String>, String> = limits
+            .iter()
+            .map(|(which, v)| Ok(format!("{which}={}", scalar(v, source, which)?)))
+            .collect();
+        args.push(format!("{name}:{}", given?.join(",")));
+    }
+    Ok(args)
+}
+
 /// A value as it would be typed on the command line.
 fn scalar(v: &toml::Value, source: &str, key: &str) -> Result<String, String> {
     match v {
@@ -122,6 +148,11 @@ fn scalar(v: &toml::Value, source: &str, key: &str) -> Result<String, String> {
     }
 }
 
+/// Keys whose layers merge entry by entry rather than replace each other.
+fn merges(key: &str) -> bool {
+    key == "options" || key == SLO_SERIES
+}
+
 /// The flag's id for a config key.
 fn arg_id(key: &str) -> String {
     match key {
@@ -132,8 +163,9 @@ fn arg_id(key: &str) -> String {
 
 /// Was this key given on the command line?
 fn on_command_line(matches: &ArgMatches, key: &str) -> bool {
-    // Options merge key by key (later wins), so they are never skipped.
-    key != "options"
+    // Options and series limits merge key by key (later wins), so they are
+    // never skipped.
+    !merges(key)
         && matches
             .try_get_raw(&arg_id(key))
             .is_ok_and(|raw| raw.is_some())
@@ -152,7 +184,7 @@ pub fn parse(
         let higher = &layers[i + 1..];
         let skip = |key: &str| {
             on_command_line(matches, key)
-                || (key != "options" && higher.iter().any(|l| l.table.contains_key(key)))
+                || (!merges(key) && higher.iter().any(|l| l.table.contains_key(key)))
         };
         // Each layer alone must parse, overridden keys included: a bad
         // value is blamed on its file even where a flag replaces it.

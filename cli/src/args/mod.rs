@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
-use loadgen_core::config::{Outputs, Phases, Rates, RunConfig, SearchKind};
+use loadgen_core::config::{Outputs, Phases, Rates, RunConfig, SearchKind, SeriesSloArg};
 use loadgen_core::gates::GateSpec;
 use loadgen_core::steps::{parse_rate, StepList, StepListError};
 use loadgen_core::verdict::Slo;
@@ -256,6 +256,16 @@ pub struct SloArgs {
     #[arg(long, default_value = "250ms", value_parser = parse_positive_duration)]
     pub slo_p99: Duration,
 
+    /// One series' own limits, e.g. 'order:p99=500ms,p95=300ms' (repeatable;
+    /// over the plugin's own and the global ones; a later one replaces only
+    /// the limits it gives). The series must be one the plugin declares.
+    #[arg(
+        long = "slo-series",
+        value_name = "NAME:p95=D,p99=D",
+        value_parser = parse_slo_series
+    )]
+    pub slo_series: Vec<SeriesSloArg>,
+
     /// Highest acceptable failed/attempted, in (0, 1].
     #[arg(long, default_value_t = 0.001, value_parser = parse_slo_fraction)]
     pub slo_error_rate: f64,
@@ -382,6 +392,7 @@ impl MaxRpsArgs {
                 loss_rate: slo.slo_loss_rate,
                 pending_growth: slo.slo_pending_growth,
                 rate_tolerance: slo.rate_tolerance,
+                series: SeriesSloArg::merge(&slo.slo_series),
             },
             scrape: slo.scrape.clone(),
             slo_counter: slo.slo_counter.clone(),
@@ -424,6 +435,10 @@ fn parse_http_url(s: &str) -> Result<String, String> {
 }
 
 fn parse_gate(s: &str) -> Result<GateSpec, String> {
+    s.parse()
+}
+
+fn parse_slo_series(s: &str) -> Result<SeriesSloArg, String> {
     s.parse()
 }
 

@@ -19,10 +19,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::duration_text;
 use crate::gates::GateSpec;
-use crate::plugin::PluginDescription;
+use crate::plugin::{DeclaredSeries, PluginDescription};
 use crate::search::{Adaptive, Plan, Search};
 use crate::steps::StepList;
-use crate::verdict::Slo;
+use crate::verdict::{SeriesSlo, Slo};
 
 /// One run's settings (see the module doc for the shapes it takes).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -235,6 +235,28 @@ impl RunConfig {
         Ok(self)
     }
 
+    /// Check `--slo-series` against the series the started workload
+    /// declared (a name it did not declare is refused, listing those it
+    /// did), and put the limits the plugin declared under the user's.
+    pub fn with_series(mut self, declared: &[DeclaredSeries]) -> Result<RunConfig, String> {
+        let known = |name: &str| declared.iter().any(|d| d.name == name);
+        if let Some(name) = self.slo.series.keys().find(|n| !known(n)) {
+            let names: Vec<&str> = declared.iter().map(|d| d.name.as_str()).collect();
+            return Err(format!(
+                "--slo-series: no series '{name}' in this run (its series: {})",
+                names.join(", ")
+            ));
+        }
+        for d in declared {
+            let user = self.slo.series.get(&d.name).copied().unwrap_or_default();
+            let merged = user.over(d.slo);
+            if merged != SeriesSlo::default() {
+                self.slo.series.insert(d.name.clone(), merged);
+            }
+        }
+        Ok(self)
+    }
+
     /// The search's plan. Call on a resolved config.
     pub fn plan(&self) -> Plan {
         let r = &self.rates;
@@ -276,7 +298,8 @@ impl RunConfig {
     /// How far apart the pacer's wake-ups may be: finer than the SLO can
     /// see, no finer (each wake-up costs CPU).
     pub fn pacer_window(&self) -> std::time::Duration {
-        crate::pacer::slo_window(self.slo.p95, self.slo.p99)
+        let (p95, p99) = self.slo.tightest();
+        crate::pacer::slo_window(p95, p99)
     }
 
     /// This config as a TOML document (`--print-config`).
@@ -315,6 +338,7 @@ impl RunConfig {
             "slo-loss-rate",
             "slo-pending-growth",
             "rate-tolerance",
+            "slo-series",
             "scrape",
             "slo-counter",
             "csv",
@@ -367,6 +391,76 @@ impl FromStr for SearchKind {
             "adaptive" => Ok(SearchKind::Adaptive),
             _ => Err(format!("'{s}' is not a search (fixed, adaptive)")),
         }
+    }
+}
+
+/// `--slo-series 'order:p99=500ms,p95=300ms'`: one series' own limits.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SeriesSloArg {
+    pub series: String,
+    pub slo: SeriesSlo,
+}
+
+impl FromStr for SeriesSloArg {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<SeriesSloArg, String> {
+        let shape = "NAME:p95=DURATION,p99=DURATION (e.g. order:p99=500ms,p95=300ms)";
+        let (series, limits) = text
+            .split_once(':')
+            .ok_or_else(|| format!("'{text}' is not {shape}"))?;
+        let series = series.trim();
+        if series.is_empty() {
+            return Err(format!("'{text}' names no series: {shape}"));
+        }
+        let mut slo = SeriesSlo::default();
+        for limit in limits.split(',').map(str::trim) {
+            let (which, value) = limit
+                .split_once('=')
+                .ok_or_else(|| format!("'{limit}' is not p95=DURATION or p99=DURATION"))?;
+            let value = value.trim();
+            let limit = humantime::parse_duration(value)
+                .map_err(|e| format!("{series}: '{value}' is not a duration ({e})"))?;
+            if limit.is_zero() {
+                return Err(format!("{series}: {} must be > 0", which.trim()));
+            }
+            let slot = match which.trim() {
+                "p95" => &mut slo.p95,
+                "p99" => &mut slo.p99,
+                other => return Err(format!("{series}: '{other}' is not p95 or p99")),
+            };
+            if slot.replace(limit).is_some() {
+                return Err(format!("{series}: {} is given twice", which.trim()));
+            }
+        }
+        Ok(SeriesSloArg {
+            series: series.to_string(),
+            slo,
+        })
+    }
+}
+
+impl SeriesSloArg {
+    /// `order:p99=500ms,p95=300ms`, as parsed.
+    pub fn text(series: &str, slo: &SeriesSlo) -> String {
+        let limits: Vec<String> = [("p95", slo.p95), ("p99", slo.p99)]
+            .into_iter()
+            .filter_map(|(which, d)| {
+                d.map(|d| format!("{which}={}", humantime::format_duration(d)))
+            })
+            .collect();
+        format!("{series}:{}", limits.join(","))
+    }
+
+    /// Many given in order into one table: a later limit of a series
+    /// replaces an earlier one, the others stay.
+    pub fn merge(args: &[SeriesSloArg]) -> BTreeMap<String, SeriesSlo> {
+        let mut merged: BTreeMap<String, SeriesSlo> = BTreeMap::new();
+        for arg in args {
+            let into = merged.entry(arg.series.clone()).or_default();
+            *into = arg.slo.over(*into);
+        }
+        merged
     }
 }
 

@@ -13,3 +13,22 @@ pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error
     humantime::parse_duration(&text)
         .map_err(|e| D::Error::custom(format!("'{text}' is not a duration ({e})")))
 }
+
+/// [`serialize`]/[`deserialize`] for an optional duration.
+pub mod optional {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::time::Duration;
+
+    pub fn serialize<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+        match d {
+            Some(d) => super::serialize(d, s),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+        #[derive(Deserialize)]
+        struct Text(#[serde(with = "super")] Duration);
+        Option::<Text>::deserialize(d).map(|t| t.map(|Text(d)| d))
+    }
+}

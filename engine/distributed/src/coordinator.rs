@@ -17,7 +17,7 @@ use super::proxy;
 use crate::collector::CollectorHandle;
 use crate::config::RunConfig;
 use crate::pending::{BacklogSource, Durable, PendingPoller};
-use crate::plugin::LoadedPlugin;
+use crate::plugin::{DeclaredSeries, LoadedPlugin};
 use crate::ramp::{RampMsg, SeriesInUse};
 use crate::run::{Engine, Generator, RemoteLoad, RunSpec};
 use crate::supervisor::{Children, Restarted};
@@ -28,6 +28,8 @@ pub struct Coordinated {
     pub joined: Joined,
     /// The durables the agents' workloads feed (read by the coordinator).
     pub durables: Vec<Durable>,
+    /// The series the agents' workloads declared (the same on every agent).
+    pub series: Vec<DeclaredSeries>,
 }
 
 /// What the ramp is given in a distributed run.
@@ -69,15 +71,30 @@ pub async fn start(
         }
     });
     let mut durables = Vec::new();
+    let mut series: Option<Vec<DeclaredSeries>> = None;
     let mut failure = None;
     for (name, started) in join_all(starts).await {
         match started {
-            Ok(started) => durables.extend(
-                started
-                    .durables
-                    .into_iter()
-                    .map(|(stream, durable)| Durable { stream, durable }),
-            ),
+            Ok(started) => {
+                durables.extend(
+                    started
+                        .durables
+                        .into_iter()
+                        .map(|(stream, durable)| Durable { stream, durable }),
+                );
+                match &series {
+                    None => series = Some(started.series),
+                    Some(first) if *first != started.series => {
+                        failure.get_or_insert(format!(
+                            "agent {name} declares the series {:?}, another agent {:?}: \
+                             start every agent with the same plugin and options",
+                            DeclaredSeries::names(&started.series),
+                            DeclaredSeries::names(first)
+                        ));
+                    }
+                    Some(_) => {}
+                }
+            }
             Err(e) => {
                 failure.get_or_insert(format!("agent {name}: {e}"));
             }
@@ -89,6 +106,7 @@ pub async fn start(
         options: options.clone(),
         joined,
         durables,
+        series: series.unwrap_or_default(),
     };
     if let Some(e) = failure {
         coordinated.stop().await;
@@ -176,6 +194,10 @@ impl RemoteLoad for FleetOptions {
 }
 
 impl Generator for Coordinated {
+    fn series(&self) -> &[DeclaredSeries] {
+        &self.series
+    }
+
     fn durables(&self) -> Result<Vec<Durable>, String> {
         Ok(self.durables.clone())
     }
@@ -190,7 +212,7 @@ impl Generator for Coordinated {
         Box::pin(async move {
             let engine = Coordinated::engine(
                 self,
-                spec.plugin.description.series.clone(),
+                DeclaredSeries::names(&self.series),
                 spec.config.scrape.clone(),
                 backlog,
             )

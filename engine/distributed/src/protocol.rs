@@ -19,6 +19,7 @@ use crate::collector::{SeriesCounts, SeriesParts};
 use crate::config::RunConfig;
 use crate::disturbance::Disturbance;
 use crate::pacer::{PacerCounts, Slice, StepTimes};
+use crate::plugin::DeclaredSeries;
 use crate::report::histograms::{decode, encode_deflated as encode};
 use crate::report::per_second::SeriesInterval;
 
@@ -125,6 +126,9 @@ impl Request for Start {
 pub struct Started {
     /// `(stream, durable)` pairs the workload feeds (read by the coordinator).
     pub durables: Vec<(String, String)>,
+    /// The series the workload declared once started: the run's series.
+    #[serde(default)]
+    pub series: Vec<DeclaredSeries>,
 }
 
 /// A new hold window, in the agent's clock.

@@ -3,14 +3,18 @@
 //! the host's sample sink (any `SampleSink`). The engine never links a plugin crate.
 
 pub mod loader;
+mod series;
 mod workload;
 
 use loadgen_core::config::RunConfig;
 use loadgen_plugin_api::abi::{HostConfig, PluginInfo};
 
 pub use loader::{LoadError, LoadedPlugin, PluginSearch};
-pub use loadgen_core::plugin::{CounterDescription, OptionDescription, PluginDescription};
+pub use loadgen_core::plugin::{
+    CounterDescription, DeclaredSeries, OptionDescription, PluginDescription, Slots,
+};
 pub use loadgen_plugin_api::abi::INTERFACE_VERSION;
+pub use series::declared_series;
 pub use workload::Workload;
 
 /// A plugin's self-description from its `PluginInfo`.

@@ -9,6 +9,8 @@ use loadgen_plugin_api::abi::{
 };
 
 use super::loader::{LoadError, LoadedPlugin};
+use super::series::declared_series;
+use super::DeclaredSeries;
 use super::PluginDescription;
 
 /// A workload instance. `Send + Sync`: the pacer fires into it while the
@@ -16,6 +18,8 @@ use super::PluginDescription;
 pub struct Workload {
     inner: WorkloadBox,
     pub description: PluginDescription,
+    /// The series it declared once started: the run's series.
+    pub series: Vec<DeclaredSeries>,
 }
 
 impl Workload {
@@ -33,9 +37,16 @@ impl Workload {
                 plugin: plugin.description.name.clone(),
                 message: message.into_string(),
             })?;
+        let start_error = |message: String| LoadError::Start {
+            plugin: plugin.description.name.clone(),
+            message,
+        };
+        let declared = string_err(inner.series_at_start().into_result()).map_err(start_error)?;
+        let series = declared_series(&declared).map_err(start_error)?;
         Ok(Arc::new(Workload {
             inner,
             description: plugin.description.clone(),
+            series,
         }))
     }
 
@@ -55,8 +66,17 @@ impl Workload {
         string_err(self.inner.backlog().into_result()).map(|v| v.into_vec())
     }
 
+    /// The series the workload records now, as positions in [`Workload::series`]
+    /// (the plugin answers ids; one it did not declare is left out).
     pub fn series_in_use(&self) -> Result<Vec<u16>, String> {
-        string_err(self.inner.series_in_use().into_result()).map(|v| v.into_vec())
+        let ids = string_err(self.inner.series_in_use().into_result())?;
+        Ok(self
+            .series
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| ids.contains(&s.id))
+            .map(|(position, _)| position as u16)
+            .collect())
     }
 
     /// Blocks while the plugin stops its runtime: call from a blocking thread.

@@ -13,6 +13,7 @@ use loadgen_plugin_api::abi::{Outcome, Sample};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 
 use crate::disturbance::{Disturbance, KEPT_PER_STEP};
+use crate::plugin::{DeclaredSeries, Slots};
 use crate::report::histograms::StepHistogram;
 use crate::report::per_second::SeriesInterval;
 pub use loadgen_core::collector::{
@@ -78,9 +79,10 @@ pub enum CollectorMsg {
     InjectFailure(String),
 }
 
-/// Read-only configuration: the plugin's series names, in `Sample::series` order.
+/// Read-only configuration: the series the workload declared at start (a
+/// sample of another id is ignored), in the order every output lists them.
 pub struct Collector {
-    pub series: Vec<String>,
+    pub series: Vec<DeclaredSeries>,
 }
 
 struct SeriesHistograms {
@@ -145,7 +147,10 @@ impl SeriesHistograms {
 pub struct CollectorState {
     /// `None` until the first window: everything before it is discarded.
     window: Option<(u64, u64)>,
+    /// Parallel to [`Collector::series`].
     series: Vec<SeriesHistograms>,
+    /// A sample's series id → its position in `series`.
+    slots: Slots,
     /// Since the last `Window` (sent when a step is activated).
     disturbances: Vec<Disturbance>,
 }
@@ -154,7 +159,7 @@ impl Collector {
     fn fresh(&self) -> Vec<SeriesHistograms> {
         self.series
             .iter()
-            .map(|name| SeriesHistograms::new(name))
+            .map(|s| SeriesHistograms::new(&s.name))
             .collect()
     }
 }
@@ -172,6 +177,7 @@ impl Actor for Collector {
         Ok(CollectorState {
             window: None,
             series: self.fresh(),
+            slots: Slots::new(&self.series),
             disturbances: Vec::new(),
         })
     }
@@ -188,7 +194,11 @@ impl Actor for Collector {
                     return Ok(());
                 };
                 for s in &samples {
-                    let Some(h) = state.series.get_mut(s.series as usize) else {
+                    let Some(h) = state
+                        .slots
+                        .get(s.series)
+                        .and_then(|slot| state.series.get_mut(slot))
+                    else {
                         continue;
                     };
                     if (start..end).contains(&s.intended.0) {
@@ -227,7 +237,7 @@ impl Actor for Collector {
                     .series
                     .iter_mut()
                     .zip(&self.series)
-                    .map(|(h, name)| h.take_interval(name))
+                    .map(|(h, s)| h.take_interval(&s.name))
                     .collect();
                 let _ = reply.send(intervals);
             }
@@ -265,7 +275,8 @@ mod tests {
         let (actor, handle) = Actor::spawn(
             None,
             Collector {
-                series: vec!["a".into(), "b".into()],
+                // Ids need not be positions: samples find their series by id.
+                series: vec![DeclaredSeries::new(0, "a"), DeclaredSeries::new(5, "b")],
             },
             (),
         )
@@ -283,10 +294,11 @@ mod tests {
         let mut batch = vec![
             sample(0, Outcome::Ok, 99, 500),  // warmup: discarded
             sample(0, Outcome::Ok, 200, 500), // after the hold: discarded
-            sample(1, Outcome::Error, 150, 1),
-            sample(1, Outcome::Lost, 150, 1),
-            sample(1, Outcome::Timeout, 150, 1),
-            sample(7, Outcome::Ok, 150, 1), // unknown series: ignored
+            sample(5, Outcome::Error, 150, 1),
+            sample(5, Outcome::Lost, 150, 1),
+            sample(5, Outcome::Timeout, 150, 1),
+            sample(1, Outcome::Ok, 150, 1), // undeclared series: ignored
+            sample(7, Outcome::Ok, 150, 1), // undeclared series: ignored
         ];
         batch.extend((0..100).map(|i| sample(0, Outcome::Ok, 100 + i % 100, 1 + i)));
         actor.send_message(CollectorMsg::Samples(batch)).unwrap();

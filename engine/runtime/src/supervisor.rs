@@ -60,7 +60,6 @@ pub struct Supervisor {
     pub workload: Arc<Workload>,
     /// The pacer's shortest gap between wake-ups (from the run's SLO).
     pub pacer_window: Duration,
-    pub series: Vec<String>,
     /// Where the plugin's sink finds the collector; set on every (re)start.
     pub collector: CollectorHandle,
     /// Where the JetStream durables are read, if the workload names any.
@@ -107,7 +106,7 @@ impl Supervisor {
 
     async fn spawn_collector(&self, sup: ActorCell) -> Result<ActorRef<CollectorMsg>, SpawnErr> {
         let collector = Collector {
-            series: self.series.clone(),
+            series: self.workload.series.clone(),
         };
         let (actor, _) = Actor::spawn_linked(None, collector, (), sup).await?;
         self.collector.set(actor.clone());

@@ -300,7 +300,7 @@ impl StepMachine {
             adaptive: self.config.rates.search == SearchKind::Adaptive,
             chosen_by: cur.chosen_by,
             warmup: self.config.phases.warmup,
-            p99_limit: self.config.slo.p99,
+            p99_limit: self.config.slo.loosest_p99(),
         };
         let at_start = cur.pending_begin.as_ref().and_then(|r| r.as_ref().ok());
         let Some(stopped) = stop_early(probe, held, at_start, &progress) else {

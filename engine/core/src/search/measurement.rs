@@ -68,8 +68,9 @@ impl Measurement {
         let mut gate =
             |gate: String, value: f64, limit: f64| margins.push(Margin { gate, value, limit });
         for s in inputs.series.iter().filter(|s| s.count > 0) {
-            gate(format!("{} p95", s.name), ms(s.p95), ms(slo.p95));
-            gate(format!("{} p99", s.name), ms(s.p99), ms(slo.p99));
+            let (p95, p99) = slo.limits(&s.name);
+            gate(format!("{} p95", s.name), ms(s.p95), ms(p95));
+            gate(format!("{} p99", s.name), ms(s.p99), ms(p99));
         }
         gate("error rate".into(), inputs.error_rate(), slo.error_rate);
         gate("loss rate".into(), inputs.loss_rate(), slo.loss_rate);

@@ -232,3 +232,51 @@ fn verdicts_serialize_with_a_list_of_reasons_and_refuse_unknown_labels() {
         "{err}"
     );
 }
+
+#[test]
+fn each_series_is_judged_against_its_own_limits() {
+    let ms_opt = |v| Some(ms(v));
+    let mut slo = Slo::default();
+    slo.series.insert(
+        "order".into(),
+        SeriesSlo {
+            p95: ms_opt(300),
+            p99: ms_opt(500),
+        },
+    );
+    slo.series.insert(
+        "item".into(),
+        SeriesSlo {
+            p95: None,
+            p99: ms_opt(50),
+        },
+    );
+    type Row<'a> = (&'a str, Vec<SeriesLatency>, Verdict);
+    let table: Vec<Row> = vec![
+        (
+            "each within its own limits (order above the global ones)",
+            vec![series("item", 40, 50), series("order", 300, 500)],
+            Verdict::Pass,
+        ),
+        (
+            "order over its own p99; item passes its own",
+            vec![series("item", 40, 45), series("order", 200, 612)],
+            trip(&["order p99=612ms > 500ms"]),
+        ),
+        (
+            "item over its own p99, its p95 held to the global limit",
+            vec![series("item", 101, 60), series("order", 20, 40)],
+            trip(&["item p95=101ms > 100ms", "item p99=60ms > 50ms"]),
+        ),
+        (
+            "a series without limits of its own is held to the global ones",
+            vec![series("login", 90, 260)],
+            trip(&["login p99=260ms > 250ms"]),
+        ),
+    ];
+    for (name, measured, want) in table {
+        let mut step = healthy();
+        step.series = measured;
+        assert_eq!(judge(&step, &slo), want, "{name}");
+    }
+}

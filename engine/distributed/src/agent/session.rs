@@ -51,7 +51,6 @@ impl Agent {
         let supervisor = Supervisor {
             workload: Arc::clone(&workload),
             pacer_window: start.config.pacer_window(),
-            series: workload.description.series.clone(),
             collector,
             backlog: None,
             scrape_urls: Vec::new(),
@@ -77,6 +76,7 @@ impl Agent {
             .into_iter()
             .map(|t| (t.stream.into_string(), t.durable.into_string()))
             .collect();
+        let series = workload.series.clone();
         state.session = Some(Session {
             workload,
             supervisor,
@@ -84,7 +84,7 @@ impl Agent {
             disrupted: None,
             dumped: 0,
         });
-        Ok(Started { durables })
+        Ok(Started { durables, series })
     }
 
     pub(super) async fn in_session(

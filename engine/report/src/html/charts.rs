@@ -17,8 +17,14 @@ pub fn latency(report: &RunReport) -> Result<String, String> {
     svg((1100, 560), |root| {
         let steps = &report.steps;
         let slo = slo_ms(report);
+        let own = series_slo_ms(report);
         let max_x = max_rate(report);
-        let (low, high) = latency_range(steps, |x| [x.p50_ms, x.p99_ms], slo);
+        let lines = own
+            .iter()
+            .flat_map(|(_, q, ms)| (*q == "p95").then_some(*ms));
+        let lowest = lines.fold(slo.0, f64::min);
+        let highest = own.iter().map(|(_, _, ms)| *ms).fold(slo.1, f64::max);
+        let (low, high) = latency_range(steps, |x| [x.p50_ms, x.p99_ms], (lowest, highest));
         let axes = Axes {
             caption: "Latency vs offered load",
             x_desc: "offered load (ops/s)",
@@ -31,6 +37,9 @@ pub fn latency(report: &RunReport) -> Result<String, String> {
         answer_line(&mut chart, report, (low, high))?;
         slo_line(&mut chart, max_x, "p95", slo.0)?;
         slo_line(&mut chart, max_x, "p99", slo.1)?;
+        for (name, quantile, ms) in &own {
+            slo_line(&mut chart, max_x, &format!("{name} {quantile}"), *ms)?;
+        }
         for (i, name) in series_names(report).iter().enumerate() {
             let color = series_color(i);
             let quantiles: [(&str, fn(&SeriesReport) -> f64, u32); 3] = [

@@ -173,6 +173,25 @@ pub(super) fn slo_ms(report: &RunReport) -> (f64, f64) {
     )
 }
 
+/// The limits of series with their own SLO (`--slo-series`, or declared by
+/// the plugin), among the report's series: `(series, "p95"|"p99", ms)`.
+pub(super) fn series_slo_ms(report: &RunReport) -> Vec<(String, &'static str, f64)> {
+    let names = series_names(report);
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+    let mut lines = Vec::new();
+    for (name, own) in &report.settings.slo.series {
+        if !names.contains(name) {
+            continue;
+        }
+        for (quantile, limit) in [("p95", own.p95), ("p99", own.p99)] {
+            if let Some(limit) = limit {
+                lines.push((name.clone(), quantile, ms(limit)));
+            }
+        }
+    }
+    lines
+}
+
 pub(super) type RateChart<'a, 'b, Y> =
     ChartContext<'a, SVGBackend<'b>, Cartesian2d<plotters::coord::types::RangedCoordf64, Y>>;
 

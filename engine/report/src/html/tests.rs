@@ -177,3 +177,28 @@ fn no_answer_says_so_and_an_interrupted_run_is_marked() {
         "{labels:?}"
     );
 }
+
+#[test]
+fn a_series_with_its_own_slo_gets_its_own_line() {
+    let mut r = four_steps();
+    r.settings.slo.series.insert(
+        "op".into(),
+        loadgen_core::verdict::SeriesSlo {
+            p95: None,
+            p99: Some(std::time::Duration::from_millis(40)),
+        },
+    );
+    // A limit for a series this run did not measure draws nothing.
+    r.settings.slo.series.insert(
+        "gone".into(),
+        loadgen_core::verdict::SeriesSlo {
+            p95: Some(std::time::Duration::from_millis(7)),
+            p99: None,
+        },
+    );
+    let labels = texts(element(&page(&r), "figure", "chart-latency"));
+    for label in ["SLO p99 250ms", "SLO op p99 40ms"] {
+        assert!(labels.iter().any(|l| l == label), "{label:?} in {labels:?}");
+    }
+    assert!(!labels.iter().any(|l| l.contains("gone")), "{labels:?}");
+}

@@ -13,7 +13,7 @@ use super::{RunError, RunSpec, ASK_TIMEOUT, SHUTDOWN_TIMEOUT};
 use crate::collector::CollectorHandle;
 use crate::config::RunConfig;
 use crate::pending::{BacklogSource, Durable};
-use crate::plugin::{host_config, LoadedPlugin, Workload};
+use crate::plugin::{host_config, DeclaredSeries, LoadedPlugin, Workload};
 use crate::ramp::{RampMsg, SeriesInUse};
 use crate::sink::HostSink;
 use crate::supervisor::{Children, Restarted, Supervisor, SupervisorMsg};
@@ -26,6 +26,10 @@ pub trait RemoteLoad: Send + Sync {
 
 /// Where the load comes from: this process's workload, or agents'.
 pub trait Generator: Send + Sync {
+    /// The series the workload declared once started (every agent's, for a
+    /// fleet): the run's series.
+    fn series(&self) -> &[DeclaredSeries];
+
     /// The JetStream durables the workload feeds, if it names any.
     fn durables(&self) -> Result<Vec<Durable>, String>;
 
@@ -79,6 +83,10 @@ pub(super) async fn start(
 struct Local(Arc<Workload>);
 
 impl Generator for Local {
+    fn series(&self) -> &[DeclaredSeries] {
+        &self.0.series
+    }
+
     fn durables(&self) -> Result<Vec<Durable>, String> {
         Ok(self
             .0
@@ -103,7 +111,6 @@ impl Generator for Local {
             let supervisor = Supervisor {
                 workload: Arc::clone(workload),
                 pacer_window: spec.config.pacer_window(),
-                series: workload.description.series.clone(),
                 collector,
                 backlog,
                 scrape_urls: spec.config.scrape.clone(),

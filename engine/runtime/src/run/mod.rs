@@ -93,6 +93,15 @@ pub async fn run(
     let (search, upcoming) = resume_search(&spec.config, &spec.resumed)?;
     let collector = spec.collector.clone();
     let generator = generator::start(&spec, collector.clone()).await?;
+    // The series are known now: `--slo-series` must name one of them, and
+    // the plugin's own limits go under the user's, before any load.
+    spec.config = match spec.config.clone().with_series(generator.series()) {
+        Ok(config) => config,
+        Err(e) => {
+            generator.stop().await;
+            return Err(RunError::Config(e));
+        }
+    };
     // Outputs are created once the workload has started (a refused start
     // leaves no empty files behind) and before the first step (a bad path is
     // refused before any load).
