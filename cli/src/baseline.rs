@@ -9,7 +9,7 @@ use anyhow::anyhow;
 use clap::Args;
 use loadgen_compare::Comparison;
 use loadgen_core::config::RunConfig;
-use loadgen_core::report::load::load;
+use loadgen_core::load::load;
 use loadgen_core::report::RunReport;
 
 use crate::compare_cmd::{exit_code, JudgeArgs, Outputs};

@@ -13,7 +13,7 @@ use loadgen_compare::criteria::Criterion;
 use loadgen_compare::identity::{differences, refusal};
 use loadgen_compare::render;
 use loadgen_compare::Comparison;
-use loadgen_core::report::load::load;
+use loadgen_core::load::load;
 use loadgen_core::report::RunReport;
 
 use crate::failure::{usage, Failure};

@@ -1,6 +1,6 @@
 //! `loadgen compare BASE NEW`: did a change cost capacity?
 //!
-//! Pure code over two [`RunReport`]s (read by `loadgen_core::report::load`,
+//! Pure code over two [`RunReport`]s (read by `loadgen_core::load`,
 //! a `--json` report or a journal alike); no runtime, no actors.
 //!
 //! # Layout

@@ -206,7 +206,11 @@ impl Plugin for GrpcPlugin {
     fn series_in_use(&self) -> Vec<Series> {
         match &self.exchange.plan {
             Plan::Single(call) => call.shape.series().to_vec(),
-            Plan::Scenario(traffic) => traffic.series(),
+            Plan::Scenario(traffic) => traffic
+                .series_specs()
+                .iter()
+                .map(SeriesSpec::handle)
+                .collect(),
         }
     }
 
