@@ -12,9 +12,9 @@ use tonic::metadata::{AsciiMetadataValue, BinaryMetadataValue, MetadataKey, Meta
 use tonic::Code;
 
 use crate::config::CallName;
-use crate::exchange::Shape;
 use crate::request;
 use crate::schema;
+use crate::shape::Shape;
 
 /// The request message: bytes encoded at start, or JSON rendered per op.
 #[derive(Debug)]

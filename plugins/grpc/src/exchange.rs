@@ -11,7 +11,7 @@ use futures::Stream;
 use loadgen_plugin_api::counter_set;
 use loadgen_plugin_api::sdk::traffic::{Caller, Compiled, OpContext, OpPlan, Reply, Traffic, Vars};
 use loadgen_plugin_api::sdk::{bump, clock, Answer, InFlight, Sent, Series};
-use prost_reflect::{DynamicMessage, MessageDescriptor, MethodDescriptor, SerializeOptions};
+use prost_reflect::{DynamicMessage, MessageDescriptor, SerializeOptions};
 use tonic::client::Grpc;
 use tonic::metadata::MetadataMap;
 use tonic::transport::Channel;
@@ -19,8 +19,9 @@ use tonic::{Code, Status, Streaming};
 
 use crate::call::{code_name, GrpcCall, Prepared};
 use crate::codec::RawCodec;
+use crate::shape::Shape;
 use crate::status::{asks_to_back_off, Failure, FailureCounts};
-use crate::{FIRST, GRPC, LAST};
+use crate::FIRST;
 
 counter_set! {
     /// What the plugin saw besides failures by reason.
@@ -33,39 +34,6 @@ counter_set! {
         retry_after,
         /// Scenario sessions whose setup re-ran after a reauth_status answer.
         reauths,
-    }
-}
-
-/// Which way messages flow, from the method's descriptor.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Shape {
-    Unary,
-    ServerStreaming,
-    ClientStreaming,
-    Bidi,
-}
-
-impl Shape {
-    pub fn of(method: &MethodDescriptor) -> Shape {
-        match (method.is_client_streaming(), method.is_server_streaming()) {
-            (false, false) => Shape::Unary,
-            (false, true) => Shape::ServerStreaming,
-            (true, false) => Shape::ClientStreaming,
-            (true, true) => Shape::Bidi,
-        }
-    }
-
-    /// The series a call of this shape answers: the reply, or the first and
-    /// the last message of a stream of replies.
-    pub fn series(self) -> &'static [Series] {
-        match self {
-            Shape::Unary | Shape::ClientStreaming => &[GRPC],
-            Shape::ServerStreaming | Shape::Bidi => &[FIRST, LAST],
-        }
-    }
-
-    fn streams_replies(self) -> bool {
-        matches!(self, Shape::ServerStreaming | Shape::Bidi)
     }
 }
 

@@ -28,6 +28,7 @@ mod reflection;
 mod request;
 mod scenario;
 mod schema;
+mod shape;
 mod status;
 mod transport;
 
