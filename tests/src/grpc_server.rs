@@ -1,7 +1,7 @@
 //! [`GrpcServer`]: a tonic server on loopback with a known capacity, for the
 //! `grpc` plugin's tests (`proto/loadtest.proto`).
 //!
-//! * every call of `Items` (but `Login`) waits its turn in one [`Fifo`] at R
+//! * every call of `Items` (but `Login`) waits its turn at one [`Worker`] at R
 //!   calls/s;
 //! * `unavailable_fraction`: that share of calls answers UNAVAILABLE with
 //!   `grpc-retry-pushback-ms`, spread evenly, not at random;
@@ -24,12 +24,11 @@ use std::time::Duration;
 use futures::{Stream, StreamExt};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
-use tokio::time::Instant;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::{Identity, Server, ServerTlsConfig};
 use tonic::{Request, Response, Status, Streaming};
 
-use crate::fifo::Fifo;
+use crate::fifo::Worker;
 
 /// The generated server and messages.
 pub mod pb {
@@ -114,7 +113,7 @@ impl GrpcServer {
         let addr = listener.local_addr()?;
         let stats = Arc::new(GrpcStats::default());
         let service = ItemsService {
-            fifo: Arc::new(Mutex::new(Fifo::new(options.capacity))),
+            worker: Arc::new(Worker::new(options.capacity)),
             unavailable_fraction: options.unavailable_fraction,
             tokens: Arc::new(Mutex::new(HashSet::new())),
             stats: Arc::clone(&stats),
@@ -198,7 +197,7 @@ fn certificates() -> anyhow::Result<(Identity, String)> {
 }
 
 struct ItemsService {
-    fifo: Arc<Mutex<Fifo>>,
+    worker: Arc<Worker>,
     unavailable_fraction: f64,
     tokens: Arc<Mutex<HashSet<String>>>,
     stats: Arc<GrpcStats>,
@@ -207,12 +206,11 @@ struct ItemsService {
 type ReplyStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
 
 impl ItemsService {
-    /// Counts the call, waits its turn in the FIFO, then answers
+    /// Counts the call, waits its turn at the worker, then answers
     /// UNAVAILABLE for its share of calls.
     async fn serve_one(&self) -> Result<(), Status> {
         let n = self.stats.calls.fetch_add(1, Ordering::Relaxed);
-        let done = self.fifo.lock().unwrap().admit(Instant::now());
-        tokio::time::sleep_until(done).await;
+        self.worker.serve().await;
         let share = |k: u64| (k as f64 * self.unavailable_fraction).floor();
         if share(n + 1) > share(n) {
             self.stats.unavailable.fetch_add(1, Ordering::Relaxed);

@@ -27,9 +27,8 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
-use tokio::time::Instant;
 
-use crate::fifo::Fifo;
+use crate::fifo::Worker;
 
 #[derive(Clone, Debug)]
 pub struct ShopOptions {
@@ -86,7 +85,7 @@ impl ShopStats {
 
 struct Shared {
     options: ShopOptions,
-    fifo: Mutex<Fifo>,
+    worker: Worker,
     cache: Mutex<VecDeque<String>>,
     tokens: Mutex<HashSet<String>>,
     next_token: AtomicU64,
@@ -107,7 +106,7 @@ impl ShopServer {
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             options,
-            fifo: Mutex::new(Fifo::new(1)),
+            worker: Worker::new(1),
             cache: Mutex::new(VecDeque::new()),
             tokens: Mutex::new(HashSet::new()),
             next_token: AtomicU64::new(0),
@@ -231,12 +230,7 @@ async fn handle(
         }
         _ => return Ok(answer(StatusCode::NOT_FOUND, "{}".into())),
     };
-    let done = shared
-        .fifo
-        .lock()
-        .unwrap()
-        .admit_costing(Instant::now(), cost);
-    tokio::time::sleep_until(done).await;
+    shared.worker.serve_costing(cost).await;
     if status != StatusCode::OK || path != "/login" {
         stats.ok_after_revoke.fetch_add(1, Ordering::Relaxed);
     }
