@@ -57,13 +57,22 @@ pub fn run(args: MaxRpsArgs, user: &[OsString], matches: &ArgMatches) -> Result<
         .map_err(usage)?;
     let plugin = loader::load(&path).map_err(usage)?;
     let config = config.resolve(&plugin.description).map_err(usage_text)?;
+    crate::redacting::install(config.redactor(&plugin.description));
+    // What every output shows: credentials as `***` (the plugin gets `config`).
+    let shown = config.redacted(&plugin.description);
     if args.run.print_config {
-        print!("{}", config.to_toml());
+        print!("{}", shown.to_toml());
         return Ok(ExitCode::SUCCESS);
     }
-    let ci = Ci::prepare(&args.ci, &config)?;
+    if let Some(name) = config.hidden_option(&plugin.description) {
+        return Err(usage_text(format!(
+            "option '{name}' holds a credential the journal or config file keeps hidden (***): \
+             give it again with -o {name}=… (or in --config)"
+        )));
+    }
+    let ci = Ci::prepare(&args.ci, &shown)?;
     let header = JournalHeader {
-        config: config.clone(),
+        config: shown,
         plugin_version: plugin.description.version.clone(),
     };
     let (journal, finished) = match (resumed, &args.run.resume) {

@@ -4,9 +4,9 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{HeaderName, HeaderValue};
+use http::header::{HeaderName, HeaderValue, AUTHORIZATION};
 use http::{HeaderMap, Method, Uri};
-use loadgen_plugin_api::sdk::{redact_url, Parsed, Positive};
+use loadgen_plugin_api::sdk::{redact_text, redact_url, Parsed, Positive, Secret};
 
 use crate::status::ExpectStatus;
 
@@ -25,6 +25,8 @@ loadgen_plugin_api::options! {
         method: String = "GET",
         /// a request header 'Name: value'; repeatable (one per line)
         header: String = "",
+        /// sent as 'Authorization: Bearer TOKEN' (a secret: shown as *** everywhere)
+        bearer_token: Secret<String> = "",
         /// the request body
         body: String = "",
         /// read the request body from this file
@@ -95,14 +97,17 @@ impl HttpConfig {
 
 pub fn parse(o: &HttpOptions) -> Result<HttpConfig, String> {
     let source = source(o)?;
+    let uri = match source {
+        Source::Url => url(&o.url)?,
+        _ => Uri::default(),
+    };
+    let mut headers = headers(&o.header)?;
+    authorization(&mut headers, o.bearer_token.expose(), &uri)?;
     Ok(HttpConfig {
-        uri: match source {
-            Source::Url => url(&o.url)?,
-            _ => Uri::default(),
-        },
+        uri,
         source,
         method: method(&o.method)?,
-        headers: headers(&o.header)?,
+        headers,
         body: body(&o.body, &o.body_file)?,
         expect: (*o.expect_status).clone(),
         timeout: Some(o.timeout).filter(|d| !d.is_zero()),
@@ -212,7 +217,12 @@ fn method(raw: &str) -> Result<Method, String> {
 pub fn headers(raw: &str) -> Result<HeaderMap, String> {
     let mut map = HeaderMap::new();
     for line in raw.lines().map(str::trim).filter(|l| !l.is_empty()) {
-        let bad = |why: &str| format!("option 'header': '{line}' {why} (expected 'Name: value')");
+        let bad = |why: &str| {
+            format!(
+                "option 'header': '{}' {why} (expected 'Name: value')",
+                redact_text(line)
+            )
+        };
         let (name, value) = line.split_once(':').ok_or_else(|| bad("has no ':'"))?;
         let name = HeaderName::from_bytes(name.trim().as_bytes())
             .map_err(|_| bad("has an invalid name"))?;
@@ -220,6 +230,32 @@ pub fn headers(raw: &str) -> Result<HeaderMap, String> {
         map.append(name, value);
     }
     Ok(map)
+}
+
+/// `Authorization` from `bearer_token`, else from the URL's `user:password@`
+/// (Basic, as curl does); a header given outright wins over the URL's.
+fn authorization(headers: &mut HeaderMap, bearer: &str, uri: &Uri) -> Result<(), String> {
+    use base64::Engine as _;
+    let given = headers.contains_key(AUTHORIZATION);
+    let bearer = bearer.trim();
+    let value = if !bearer.is_empty() {
+        if given {
+            return Err("option 'bearer_token' and an Authorization header exclude each other".into());
+        }
+        format!("Bearer {bearer}")
+    } else {
+        match uri.authority().and_then(|a| a.as_str().rsplit_once('@')) {
+            Some((userinfo, _)) if !given => format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(userinfo)
+            ),
+            _ => return Ok(()),
+        }
+    };
+    let value = HeaderValue::from_str(&value)
+        .map_err(|_| "option 'bearer_token' holds characters a header cannot carry".to_string())?;
+    headers.insert(AUTHORIZATION, value);
+    Ok(())
 }
 
 fn body(inline: &str, file: &str) -> Result<Bytes, String> {
@@ -240,6 +276,45 @@ mod tests {
 
     fn options(pairs: &[(&str, &str)]) -> Result<HttpConfig, String> {
         parse(&HttpOptions::from_pairs(pairs)?)
+    }
+
+    #[test]
+    fn authorization_from_a_bearer_token_or_the_url() {
+        let auth = |pairs: &[(&str, &str)]| {
+            options(pairs).map(|c| {
+                c.headers
+                    .get(AUTHORIZATION)
+                    .map(|v| v.to_str().unwrap().to_string())
+            })
+        };
+        let table: [(&[(&str, &str)], Result<Option<&str>, &str>); 5] = [
+            (&[("url", "http://h/")], Ok(None)),
+            (&[("url", "http://h/"), ("bearer_token", "T0KEN")], Ok(Some("Bearer T0KEN"))),
+            (&[("url", "http://u:pw@h/")], Ok(Some("Basic dTpwdw=="))),
+            (
+                &[("url", "http://u:pw@h/"), ("header", "Authorization: Bearer X")],
+                Ok(Some("Bearer X")),
+            ),
+            (
+                &[("url", "http://h/"), ("bearer_token", "T"), ("header", "Authorization: x")],
+                Err("option 'bearer_token' and an Authorization header exclude each other"),
+            ),
+        ];
+        for (pairs, want) in table {
+            assert_eq!(
+                auth(pairs).as_ref().map(|o| o.as_deref()),
+                want.as_ref().map(|o| *o).map_err(|e| e.to_string()).as_ref().map(|o| *o),
+                "{pairs:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_bad_credential_header_is_not_quoted() {
+        let err = options(&[("url", "http://h/"), ("header", "Authorization: bad\u{7f}T0KEN")])
+            .unwrap_err();
+        assert!(!err.contains("T0KEN"), "{err}");
+        assert!(err.starts_with("option 'header': 'Authorization: ***'"), "{err}");
     }
 
     #[test]
@@ -283,7 +358,7 @@ mod tests {
             ),
             (
                 &[("url", "ftp://u:secret@host/")],
-                "option 'url': unknown scheme 'ftp' in 'ftp://***@host/'",
+                "option 'url': unknown scheme 'ftp' in 'ftp://u:***@host/'",
             ),
             (
                 &[("url", "http://h/"), ("method", "GE T")],

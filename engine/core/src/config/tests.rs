@@ -13,6 +13,7 @@ fn plugin() -> PluginDescription {
             name: "capacity".into(),
             default: "5000".into(),
             help: String::new(),
+            secret: false,
         }],
         default_steps: "500,1k".into(),
         durables: Vec::new(),
@@ -60,6 +61,7 @@ fn every_serialized_key_is_a_valid_key() {
         name: "preset".into(),
         default: "small".into(),
         help: String::new(),
+        secret: false,
     });
     let c = c.resolve(&p).unwrap();
     for key in c.to_table().keys() {

@@ -279,7 +279,7 @@ async fn ramp_and_report(
     };
     let report = RunReport {
         schema_version: crate::report::SCHEMA_VERSION,
-        settings: spec.config.clone(),
+        settings: spec.config.redacted(&spec.plugin.description),
         plugin_version: spec.plugin.description.version.clone(),
         answer: search_answer(&outcome.steps, &search),
         steps: outcome.steps,
