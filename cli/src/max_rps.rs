@@ -64,11 +64,9 @@ pub fn run(args: MaxRpsArgs, user: &[OsString], matches: &ArgMatches) -> Result<
         print!("{}", shown.to_toml());
         return Ok(ExitCode::SUCCESS);
     }
-    if let Some(name) = config.hidden_option(&plugin.description) {
-        return Err(usage_text(format!(
-            "option '{name}' holds a credential the journal or config file keeps hidden (***): \
-             give it again with -o {name}=… (or in --config)"
-        )));
+    let hidden = config.hidden_options(&plugin.description);
+    if let Some(first) = hidden.first() {
+        return Err(usage_text(hidden_refusal(&hidden, first)));
     }
     let ci = Ci::prepare(&args.ci, &shown)?;
     let header = JournalHeader {
@@ -117,6 +115,21 @@ pub fn run(args: MaxRpsArgs, user: &[OsString], matches: &ArgMatches) -> Result<
         Err(RunError::Config(e)) => Err(usage(anyhow!(e))),
         Err(e) => Err(Failure::Run(e.into())),
     }
+}
+
+/// Options a journal or printed config keeps as `***`: the run needs their
+/// values again, as they were never written.
+fn hidden_refusal(hidden: &[&str], first: &str) -> String {
+    let names: Vec<String> = hidden.iter().map(|k| format!("'{k}'")).collect();
+    let (which, them) = match hidden.len() {
+        1 => ("option", "it"),
+        _ => ("options", "them"),
+    };
+    format!(
+        "{which} {} hidden (***) in the journal or config file (credentials are never \
+         written): give {them} again, e.g. -o {first}=…",
+        names.join(", ")
+    )
 }
 
 /// The async runtime a command runs on.

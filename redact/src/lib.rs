@@ -35,9 +35,21 @@ pub fn redact_url(url: &str) -> String {
 /// `_` and `-` are the same.
 pub fn is_sensitive_name(name: &str) -> bool {
     let name = name.trim().to_ascii_lowercase().replace('_', "-");
-    const EXACT: &[&str] = &["authorization", "proxy-authorization", "cookie", "set-cookie"];
+    const EXACT: &[&str] = &[
+        "authorization",
+        "proxy-authorization",
+        "cookie",
+        "set-cookie",
+    ];
     const ENDS: &[&str] = &["-key", "-token", "-auth", "apikey"];
-    const HOLDS: &[&str] = &["secret", "password", "passwd", "token", "api-key", "credential"];
+    const HOLDS: &[&str] = &[
+        "secret",
+        "password",
+        "passwd",
+        "token",
+        "api-key",
+        "credential",
+    ];
     EXACT.contains(&name.as_str())
         || name == "key"
         || name == "auth"
@@ -99,7 +111,12 @@ pub fn secrets_in_option(name: &str, value: &str, declared_secret: bool) -> Vec<
     let mut found = Vec::new();
     for line in value.lines() {
         if let Some(start) = header_value(line) {
-            found.push(line[start..].trim().to_string());
+            let value = line[start..].trim();
+            found.push(value.to_string());
+            // `Bearer T`, `Basic dTpw`: the credential may appear alone too.
+            if let Some((_, credential)) = value.split_once(' ') {
+                found.push(credential.trim().to_string());
+            }
         }
     }
     for (start, end) in userinfo_spans(value) {
@@ -124,7 +141,9 @@ pub struct Redactor {
 
 impl Redactor {
     /// A redactor for these options: `(name, value, declared secret)`.
-    pub fn for_options<'a>(options: impl IntoIterator<Item = (&'a str, &'a str, bool)>) -> Redactor {
+    pub fn for_options<'a>(
+        options: impl IntoIterator<Item = (&'a str, &'a str, bool)>,
+    ) -> Redactor {
         let mut r = Redactor::default();
         for (name, value, secret) in options {
             r.add(secrets_in_option(name, value, secret));
@@ -138,7 +157,8 @@ impl Redactor {
         // structural rules still hide them where they stand in a URL or header.
         self.secrets
             .extend(values.into_iter().filter(|v| v.chars().count() >= 3));
-        self.secrets.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+        self.secrets
+            .sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
         self.secrets.dedup();
     }
 
@@ -189,7 +209,9 @@ fn userinfo_spans(text: &str) -> Vec<(usize, usize)> {
         let start = from + found + 3;
         let rest = &text[start..];
         let authority_len = rest
-            .find(|c: char| matches!(c, '/' | '?' | '#' | '\'' | '"' | '<' | '>') || c.is_whitespace())
+            .find(|c: char| {
+                matches!(c, '/' | '?' | '#' | '\'' | '"' | '<' | '>') || c.is_whitespace()
+            })
             .unwrap_or(rest.len());
         if let Some(at) = rest[..authority_len].rfind('@') {
             spans.push((start, start + at));
@@ -232,12 +254,18 @@ mod tests {
     fn urls_keep_the_user_and_lose_the_password() {
         let table = [
             ("nats://127.0.0.1:4222", "nats://127.0.0.1:4222"),
-            ("nats://alice:s3cret@host:4222", "nats://alice:***@host:4222"),
+            (
+                "nats://alice:s3cret@host:4222",
+                "nats://alice:***@host:4222",
+            ),
             ("tls://tok@host:4222", "tls://***@host:4222"),
             ("token@host:4222", "***@host:4222"),
             ("http://h:8222/jsz", "http://h:8222/jsz"),
             ("http://u:p@h/a@b", "http://u:***@h/a@b"),
-            ("redis://:pw@127.0.0.1:6379/0", "redis://:***@127.0.0.1:6379/0"),
+            (
+                "redis://:pw@127.0.0.1:6379/0",
+                "redis://:***@127.0.0.1:6379/0",
+            ),
             ("http://user:p%40ss@h/", "http://user:***@h/"),
         ];
         for (url, want) in table {
@@ -260,9 +288,18 @@ mod tests {
             ("X-Api-Key: abc", "X-Api-Key: ***"),
             ("X-Auth-Token: abc", "X-Auth-Token: ***"),
             ("X-Client-Secret: abc", "X-Client-Secret: ***"),
-            ("Accept: text/html\nAuthorization: Bearer T", "Accept: text/html\nAuthorization: ***"),
-            ("Content-Type: application/json", "Content-Type: application/json"),
-            ("'Authorization: Bearer T' has an invalid value", "'Authorization: ***"),
+            (
+                "Accept: text/html\nAuthorization: Bearer T",
+                "Accept: text/html\nAuthorization: ***",
+            ),
+            (
+                "Content-Type: application/json",
+                "Content-Type: application/json",
+            ),
+            (
+                "'Authorization: Bearer T' has an invalid value",
+                "'Authorization: ***",
+            ),
             ("step 3: PASS", "step 3: PASS"),
             ("Authorization: ***", "Authorization: ***"),
         ];
@@ -273,10 +310,21 @@ mod tests {
 
     #[test]
     fn names_that_say_credential() {
-        for name in ["password", "bearer_token", "api_key", "X-API-KEY", "client-secret", "auth", "token", "nkey_seed_secret"] {
+        for name in [
+            "password",
+            "bearer_token",
+            "api_key",
+            "X-API-KEY",
+            "client-secret",
+            "auth",
+            "token",
+            "nkey_seed_secret",
+        ] {
             assert!(is_sensitive_name(name), "{name}");
         }
-        for name in ["url", "header", "method", "keyspace", "monkey", "capacity", "Accept"] {
+        for name in [
+            "url", "header", "method", "keyspace", "monkey", "capacity", "Accept",
+        ] {
             assert!(!is_sensitive_name(name), "{name}");
         }
     }
@@ -285,7 +333,12 @@ mod tests {
     fn options_are_hidden_whole_or_in_part() {
         let table = [
             ("url", "http://u:pw@h:1/", false, "http://u:***@h:1/"),
-            ("header", "Authorization: Bearer T", false, "Authorization: ***"),
+            (
+                "header",
+                "Authorization: Bearer T",
+                false,
+                "Authorization: ***",
+            ),
             ("header", "Accept: */*", false, "Accept: */*"),
             ("bearer_token", "T0KEN", false, "***"),
             ("tenant", "acme", true, "***"),
@@ -320,12 +373,21 @@ mod tests {
         let table: [(&str, &str, bool, &[&str]); 5] = [
             ("url", "http://u:pw@h:1/", false, &["pw"]),
             ("url", "nats://tok@h:1", false, &["tok"]),
-            ("header", "Accept: x\nAuthorization: Bearer T0KEN", false, &["Bearer T0KEN"]),
+            (
+                "header",
+                "Accept: x\nAuthorization: Bearer T0KEN",
+                false,
+                &["Bearer T0KEN", "T0KEN"],
+            ),
             ("tenant", " acme ", true, &["acme"]),
             ("capacity", "1000", false, &[]),
         ];
         for (name, value, secret, want) in table {
-            assert_eq!(secrets_in_option(name, value, secret), want, "{name}={value}");
+            assert_eq!(
+                secrets_in_option(name, value, secret),
+                want,
+                "{name}={value}"
+            );
         }
     }
 
@@ -338,15 +400,25 @@ mod tests {
             ("capacity", "1000", false),
         ]);
         let table = [
-            ("request failed: 401 for token Bearer T0KEN", "request failed: 401 for token ***"),
+            (
+                "request failed: 401 for token Bearer T0KEN",
+                "request failed: 401 for token ***",
+            ),
             ("pw-123 leaked", "*** leaked"),
-            ("value s3cr3t-value, url http://user:zz@h/", "value ***, url http://user:***@h/"),
+            (
+                "value s3cr3t-value, url http://user:zz@h/",
+                "value ***, url http://user:***@h/",
+            ),
             ("capacity 1000", "capacity 1000"),
         ];
         for (text, want) in table {
             assert_eq!(r.scrub(text), want, "{text}");
         }
         let short = Redactor::for_options([("token", "ab", true)]);
-        assert_eq!(short.scrub("tab"), "tab", "values too short to scrub safely");
+        assert_eq!(
+            short.scrub("tab"),
+            "tab",
+            "values too short to scrub safely"
+        );
     }
 }

@@ -330,14 +330,15 @@ impl RunConfig {
         r
     }
 
-    /// The first option whose value is still a hidden one (`***` where a
-    /// credential was, as a journal or a printed config keeps it): the run
-    /// needs it given again.
-    pub fn hidden_option(&self, plugin: &PluginDescription) -> Option<&str> {
+    /// The options whose values are still hidden ones (`***` where a
+    /// credential was, as a journal or a printed config keeps them): the run
+    /// needs them given again.
+    pub fn hidden_options(&self, plugin: &PluginDescription) -> Vec<&str> {
         self.options
             .iter()
-            .find(|(k, v)| redact::is_redacted(k, v, plugin.is_secret(k)))
+            .filter(|(k, v)| redact::is_redacted(k, v, plugin.is_secret(k)))
             .map(|(k, _)| k.as_str())
+            .collect()
     }
 
     /// This config as a TOML document (`--print-config`).

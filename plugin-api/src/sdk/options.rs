@@ -308,9 +308,12 @@ impl<T> std::fmt::Debug for Secret<T> {
 impl<T: OptionValue> OptionValue for Secret<T> {
     fn parse_option(name: &str, raw: &str) -> Result<Self, String> {
         // The inner type's error would quote the value: say only what is wrong.
-        T::parse_option(name, raw)
-            .map(Secret)
-            .map_err(|_| format!("option '{name}': its value ({}) does not parse", loadgen_redact::MASK))
+        T::parse_option(name, raw).map(Secret).map_err(|_| {
+            format!(
+                "option '{name}': its value ({}) does not parse",
+                loadgen_redact::MASK
+            )
+        })
     }
 
     const SECRET: bool = true;

@@ -25,7 +25,7 @@ loadgen_plugin_api::options! {
         method: String = "GET",
         /// a request header 'Name: value'; repeatable (one per line)
         header: String = "",
-        /// sent as 'Authorization: Bearer TOKEN' (a secret: shown as *** everywhere)
+        /// sent as 'Authorization: Bearer TOKEN' (unless header= sets Authorization); shown as ***
         bearer_token: Secret<String> = "",
         /// the request body
         body: String = "",
@@ -232,24 +232,24 @@ pub fn headers(raw: &str) -> Result<HeaderMap, String> {
     Ok(map)
 }
 
-/// `Authorization` from `bearer_token`, else from the URL's `user:password@`
-/// (Basic, as curl does); a header given outright wins over the URL's.
+/// `Authorization`, as curl chooses it: an `Authorization` header given
+/// outright, else `Bearer` `bearer_token`, else `Basic` from the URL's
+/// `user:password@`.
 fn authorization(headers: &mut HeaderMap, bearer: &str, uri: &Uri) -> Result<(), String> {
     use base64::Engine as _;
-    let given = headers.contains_key(AUTHORIZATION);
+    if headers.contains_key(AUTHORIZATION) {
+        return Ok(());
+    }
     let bearer = bearer.trim();
     let value = if !bearer.is_empty() {
-        if given {
-            return Err("option 'bearer_token' and an Authorization header exclude each other".into());
-        }
         format!("Bearer {bearer}")
     } else {
         match uri.authority().and_then(|a| a.as_str().rsplit_once('@')) {
-            Some((userinfo, _)) if !given => format!(
+            Some((userinfo, _)) => format!(
                 "Basic {}",
                 base64::engine::general_purpose::STANDARD.encode(userinfo)
             ),
-            _ => return Ok(()),
+            None => return Ok(()),
         }
     };
     let value = HeaderValue::from_str(&value)
@@ -287,34 +287,55 @@ mod tests {
                     .map(|v| v.to_str().unwrap().to_string())
             })
         };
-        let table: [(&[(&str, &str)], Result<Option<&str>, &str>); 5] = [
-            (&[("url", "http://h/")], Ok(None)),
-            (&[("url", "http://h/"), ("bearer_token", "T0KEN")], Ok(Some("Bearer T0KEN"))),
-            (&[("url", "http://u:pw@h/")], Ok(Some("Basic dTpwdw=="))),
+        let table: [(&[(&str, &str)], Option<&str>); 6] = [
+            (&[("url", "http://h/")], None),
             (
-                &[("url", "http://u:pw@h/"), ("header", "Authorization: Bearer X")],
-                Ok(Some("Bearer X")),
+                &[("url", "http://h/"), ("bearer_token", "T0KEN")],
+                Some("Bearer T0KEN"),
+            ),
+            (&[("url", "http://u:pw@h/")], Some("Basic dTpwdw==")),
+            (
+                &[("url", "http://u:pw@h/"), ("bearer_token", "T0KEN")],
+                Some("Bearer T0KEN"),
             ),
             (
-                &[("url", "http://h/"), ("bearer_token", "T"), ("header", "Authorization: x")],
-                Err("option 'bearer_token' and an Authorization header exclude each other"),
+                &[
+                    ("url", "http://u:pw@h/"),
+                    ("header", "Authorization: Bearer X"),
+                ],
+                Some("Bearer X"),
+            ),
+            (
+                &[
+                    ("url", "http://h/"),
+                    ("bearer_token", "T"),
+                    ("header", "authorization: x"),
+                ],
+                Some("x"),
             ),
         ];
         for (pairs, want) in table {
-            assert_eq!(
-                auth(pairs).as_ref().map(|o| o.as_deref()),
-                want.as_ref().map(|o| *o).map_err(|e| e.to_string()).as_ref().map(|o| *o),
-                "{pairs:?}"
-            );
+            assert_eq!(auth(pairs).unwrap().as_deref(), want, "{pairs:?}");
         }
+        let err = options(&[("url", "http://h/"), ("bearer_token", "a\nb")]).unwrap_err();
+        assert_eq!(
+            err,
+            "option 'bearer_token' holds characters a header cannot carry"
+        );
     }
 
     #[test]
     fn a_bad_credential_header_is_not_quoted() {
-        let err = options(&[("url", "http://h/"), ("header", "Authorization: bad\u{7f}T0KEN")])
-            .unwrap_err();
+        let err = options(&[
+            ("url", "http://h/"),
+            ("header", "Authorization: bad\u{7f}T0KEN"),
+        ])
+        .unwrap_err();
         assert!(!err.contains("T0KEN"), "{err}");
-        assert!(err.starts_with("option 'header': 'Authorization: ***'"), "{err}");
+        assert!(
+            err.starts_with("option 'header': 'Authorization: ***'"),
+            "{err}"
+        );
     }
 
     #[test]
