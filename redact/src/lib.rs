@@ -232,12 +232,9 @@ fn redact_userinfo(text: &str) -> Cow<'_, str> {
     for (start, end) in spans {
         let info = &text[start..end];
         out.push_str(&text[last..start]);
-        match info.split_once(':') {
-            Some((user, _)) => {
-                out.push_str(user);
-                out.push(':');
-            }
-            None => {}
+        if let Some((user, _)) = info.split_once(':') {
+            out.push_str(user);
+            out.push(':');
         }
         out.push_str(MASK);
         last = end;
