@@ -51,7 +51,10 @@ async fn broadcast_capacity_is_the_answer() -> anyhow::Result<()> {
             .iter()
             .find(|b| b.name.ends_with("/broadcast-worker"))
             .unwrap_or_else(|| panic!("no broadcast-worker backlog: {out}"));
-        assert!(broadcast.end - broadcast.start > 1000, "{broadcast:?}; {out}");
+        assert!(
+            broadcast.end - broadcast.start > 1000,
+            "{broadcast:?}; {out}"
+        );
         assert!(
             trip.worst_pending_delta.is_some_and(|d| d > 1000),
             "{:?}",
