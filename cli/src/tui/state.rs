@@ -193,8 +193,9 @@ impl LiveState {
         (total, c.seconds.last().map_or(0, |p| p.failures))
     }
 
-    /// The last finished step's failures by reason: lost ops, then the
-    /// plugin's counters that are not zero.
+    /// The last finished step's failures by reason: failed and lost ops,
+    /// then, if any failed, the plugin's counters that moved (where the
+    /// failures came from; a clean step's counters are not errors).
     pub fn last_step_errors(&self) -> Vec<(String, u64)> {
         let Some(step) = self.steps.last() else {
             return Vec::new();
@@ -203,7 +204,9 @@ impl LiveState {
             ("failed".to_string(), step.failed),
             ("lost".to_string(), step.lost),
         ];
-        reasons.extend(step.counters.iter().map(|(k, v)| (k.clone(), *v)));
+        if step.failed + step.lost > 0 {
+            reasons.extend(step.counters.iter().map(|(k, v)| (k.clone(), *v)));
+        }
         reasons.retain(|(_, n)| *n > 0);
         reasons
     }
@@ -480,6 +483,34 @@ mod tests {
                 s.on(started(0, 1), S(0));
             }
             assert_eq!(s.run_left(S(1)), S(want), "{plan:?} {steps:?}");
+        }
+    }
+
+    #[test]
+    fn errors_by_reason_name_counters_only_when_ops_failed() {
+        let with = |failed: u64, lost: u64| {
+            let mut report = step(1000, "PASS");
+            report.failed = failed;
+            report.lost = lost;
+            report.counters = BTreeMap::from([
+                ("attempted".to_string(), 3000),
+                ("timeout".to_string(), failed),
+            ]);
+            report
+        };
+        let table: Vec<(StepReport, Vec<(&str, u64)>)> = vec![
+            (with(0, 0), vec![]),
+            (with(0, 4), vec![("lost", 4), ("attempted", 3000)]),
+            (
+                with(7, 0),
+                vec![("failed", 7), ("attempted", 3000), ("timeout", 7)],
+            ),
+        ];
+        for (report, want) in table {
+            let mut s = LiveState::new(Plan::Adaptive(Adaptive::new(500)), phases());
+            s.on(LiveEvent::StepFinished(Box::new(report)), S(1));
+            let want: Vec<(String, u64)> = want.into_iter().map(|(k, v)| (k.into(), v)).collect();
+            assert_eq!(s.last_step_errors(), want);
         }
     }
 }
