@@ -17,8 +17,31 @@ fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
-#[test]
-fn q_mid_hold_stops_the_run_writes_the_report_and_restores_the_terminal() {
+/// How the test stops the run in the second step's hold.
+#[derive(Clone, Copy, Debug)]
+enum Stop {
+    /// `q` typed on the terminal.
+    Key,
+    /// `kill -TERM` to loadgen.
+    Term,
+}
+
+/// What a stopped run left: its exit status, the bytes the terminal got,
+/// the report, and how long it took to stop.
+struct Stopped {
+    code: Option<i32>,
+    screen: Vec<u8>,
+    report: RunReport,
+    stopped_in: Duration,
+}
+
+/// loadgen's pid: the only child of script(1) (the shell `exec`s it).
+fn only_child(pid: u32) -> Option<i32> {
+    let children = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).ok()?;
+    children.split_whitespace().next()?.parse().ok()
+}
+
+fn run_and_stop(stop: Stop) -> Stopped {
     if Command::new("script").arg("--version").output().is_err() {
         panic!("script(1) from util-linux is needed (bsdutils on Debian)");
     }
@@ -54,7 +77,7 @@ fn q_mid_hold_stops_the_run_writes_the_report_and_restores_the_terminal() {
     });
 
     // The journal has its header and the first step: the second step is
-    // warming up; a second more and it is in its hold.
+    // warming up (1 s); two seconds on, it is in its 4 s hold.
     let start = Instant::now();
     let steps_journaled = || {
         std::fs::read_to_string(&journal)
@@ -68,7 +91,14 @@ fn q_mid_hold_stops_the_run_writes_the_report_and_restores_the_terminal() {
     }
     std::thread::sleep(Duration::from_millis(2000));
     let pressed = Instant::now();
-    child.stdin.as_mut().unwrap().write_all(b"q").unwrap();
+    match stop {
+        Stop::Key => child.stdin.as_mut().unwrap().write_all(b"q").unwrap(),
+        Stop::Term => {
+            let loadgen = only_child(child.id()).expect("loadgen runs under script");
+            // SAFETY: a plain kill(2) of the process this test started.
+            assert_eq!(unsafe { libc::kill(loadgen, libc::SIGTERM) }, 0);
+        }
+    }
 
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -76,24 +106,36 @@ fn q_mid_hold_stops_the_run_writes_the_report_and_restores_the_terminal() {
         }
         if start.elapsed() > BOUND {
             let _ = child.kill();
-            panic!("loadgen did not stop after q");
+            panic!("loadgen did not stop after {stop:?}");
         }
         std::thread::sleep(Duration::from_millis(50));
     };
     let stopped_in = pressed.elapsed();
     drop(child.stdin.take());
     let screen = reader.join().unwrap();
-    let text = String::from_utf8_lossy(&screen);
+    let report = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    Stopped {
+        code: status.code(),
+        screen,
+        report,
+        stopped_in,
+    }
+}
 
+fn assert_stopped_and_restored(stop: Stop) {
+    let run = run_and_stop(stop);
+    let screen = &run.screen;
+    let text = String::from_utf8_lossy(screen);
     // Stopped in the hold, not at its natural end (4 s hold, 1 s drain).
     assert!(
-        stopped_in < Duration::from_secs(3),
-        "{stopped_in:?}\n{text}"
+        run.stopped_in < Duration::from_secs(3),
+        "{:?}\n{text}",
+        run.stopped_in
     );
-    assert_eq!(status.code(), Some(0), "a step passed\n{text}");
-    let report: RunReport = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
-    assert!(report.interrupted, "the report says interrupted");
-    let rates: Vec<(u64, &str)> = report
+    assert_eq!(run.code, Some(0), "a step passed\n{text}");
+    assert!(run.report.interrupted, "the report says interrupted");
+    let rates: Vec<(u64, &str)> = run
+        .report
         .steps
         .iter()
         .map(|s| (s.target_rps, s.verdict.label()))
@@ -108,11 +150,21 @@ fn q_mid_hold_stops_the_run_writes_the_report_and_restores_the_terminal() {
     let shown = find_last(b"\x1b[?25h").expect("the cursor is shown");
     let hidden = find_last(b"\x1b[?25l").unwrap_or(0);
     assert!(shown > hidden, "the cursor is shown at the end");
+    assert!(text.contains("q / Ctrl-C"), "the view was drawn\n{text}");
     // The table and ANSWER come after it, on the normal screen.
     let after = String::from_utf8_lossy(&screen[left..]);
     assert!(after.contains("ANSWER"), "{after}");
     assert!(after.contains("interrupted"), "{after}");
-    assert!(text.contains("q / Ctrl-C"), "the view was drawn\n{text}");
+}
+
+#[test]
+fn q_mid_hold_stops_the_run_writes_the_report_and_restores_the_terminal() {
+    assert_stopped_and_restored(Stop::Key);
+}
+
+#[test]
+fn kill_term_mid_hold_restores_the_terminal_too() {
+    assert_stopped_and_restored(Stop::Term);
 }
 
 /// Not a terminal: no view, one `key=value` line per second of hold on
