@@ -284,6 +284,10 @@ impl Actor for Reporter {
         self.tell_live(|| LiveEvent::Started {
             slo: Box::new(self.slo.clone()),
         });
+        // A resumed run's finished steps are the view's first rows.
+        for step in &steps {
+            self.tell_live(|| LiveEvent::StepFinished(Box::new(step.clone())));
+        }
         Ok(ReporterState {
             bar,
             probe: 0,
