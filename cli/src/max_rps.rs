@@ -141,7 +141,8 @@ fn run_with_live_view(
     let stop = async {
         tokio::select! {
             _ = shutdown_signal() => {}
-            Ok(()) = quit => eprintln!("stopping: the report will say interrupted"),
+            // The view says it is stopping; a line here would draw over it.
+            Ok(()) = quit => {}
         }
     };
     let report = runtime.block_on(loadgen_runtime::run(spec, stop));
