@@ -157,7 +157,11 @@ fn assert_panels(rows: &[String]) {
     assert!(screen.contains("timeout 12"), "{errors}\n{screen}");
     assert!(screen.contains("backlog orders 5400"), "{screen}");
     // The chart of the hold, with its SLO line in the legend.
-    assert!(screen.contains("p99 over the hold at 4000/s"), "{screen}");
+    assert!(
+        screen.contains("p50/p99 over the hold at 4000/s"),
+        "{screen}"
+    );
+    assert!(screen.contains("op p50"), "{screen}");
     assert!(screen.contains("op SLO"), "{screen}");
     assert!(
         screen

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use loadgen_core::report::per_second::SeriesSecond;
 use loadgen_core::report::{ms_text, StepReport};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style, Stylize};
@@ -190,13 +191,13 @@ fn draw_errors(frame: &mut Frame, state: &LiveState, area: Rect) {
     frame.render_widget(text.block(block), area);
 }
 
-/// p99 (and p50) per series over the hold's seconds, with each p99 limit.
+/// p99 and p50 per series over the hold's seconds, with each p99 limit.
 fn draw_chart(frame: &mut Frame, state: &LiveState, area: Rect) {
     const COLORS: [Color; 4] = [Color::Cyan, Color::Magenta, Color::Yellow, Color::Blue];
     let Some(c) = state.current.as_ref().filter(|c| !c.seconds.is_empty()) else {
         let title = match &state.current {
-            Some(c) if c.phase == StepPhase::Warmup => " p99 over the hold: warming up ",
-            _ => " p99 over the hold ",
+            Some(c) if c.phase == StepPhase::Warmup => " p50/p99 over the hold: warming up ",
+            _ => " p50/p99 over the hold ",
         };
         frame.render_widget(Block::bordered().title(title), area);
         return;
@@ -210,21 +211,27 @@ fn draw_chart(frame: &mut Frame, state: &LiveState, area: Rect) {
             }
         }
     }
+    let series_points = |name: &str, value: fn(&SeriesSecond) -> f64| -> Vec<(f64, f64)> {
+        c.seconds
+            .iter()
+            .filter_map(|p| {
+                p.series
+                    .iter()
+                    .find(|s| s.name == name && s.count > 0)
+                    .map(|s| (p.t_s, value(s)))
+            })
+            .collect()
+    };
     let points: Vec<(String, Vec<(f64, f64)>, f64)> = names
         .iter()
         .map(|name| {
-            let data = c
-                .seconds
-                .iter()
-                .filter_map(|p| {
-                    p.series
-                        .iter()
-                        .find(|s| s.name == *name && s.count > 0)
-                        .map(|s| (p.t_s, s.p99_ms))
-                })
-                .collect();
+            let data = series_points(name, |s| s.p99_ms);
             (name.to_string(), data, state.p99_limit_ms(name))
         })
+        .collect();
+    let medians: Vec<(String, Vec<(f64, f64)>)> = names
+        .iter()
+        .map(|name| (name.to_string(), series_points(name, |s| s.p50_ms)))
         .collect();
     let top = points
         .iter()
@@ -246,6 +253,16 @@ fn draw_chart(frame: &mut Frame, state: &LiveState, area: Rect) {
                 .data(data),
         );
     }
+    for (name, data) in &medians {
+        datasets.push(
+            Dataset::default()
+                .name(format!("{name} p50"))
+                .marker(Marker::Braille)
+                .graph_type(GraphType::Line)
+                .style(Style::new().fg(Color::DarkGray))
+                .data(data),
+        );
+    }
     for (name, line) in &limits {
         datasets.push(
             Dataset::default()
@@ -257,7 +274,10 @@ fn draw_chart(frame: &mut Frame, state: &LiveState, area: Rect) {
         );
     }
     let chart = Chart::new(datasets)
-        .block(Block::bordered().title(format!(" p99 over the hold at {}/s (ms) vs SLO ", c.rps)))
+        .block(Block::bordered().title(format!(
+            " p50/p99 over the hold at {}/s (ms) vs SLO p99 ",
+            c.rps
+        )))
         .x_axis(
             Axis::default()
                 .bounds([0.0, hold_s])
