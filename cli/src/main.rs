@@ -14,6 +14,7 @@ mod max_rps;
 mod plugins;
 mod redacting;
 mod report_cmd;
+mod tui;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
