@@ -13,6 +13,7 @@ mod layers;
 mod max_rps;
 mod plugins;
 mod report_cmd;
+mod tui;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
