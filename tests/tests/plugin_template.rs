@@ -83,9 +83,18 @@ fn build_template_copy() -> anyhow::Result<PathBuf> {
 /// the patch in its `.cargo/config.toml`; nothing points back into the tree.
 fn assert_is_out_of_tree(copy: &Path) -> anyhow::Result<()> {
     let manifest = std::fs::read_to_string(copy.join("Cargo.toml"))?;
+    // `0.MINOR` of this checkout's plugin-api: a bump must bump the template.
+    let api_manifest = std::fs::read_to_string(workspace().join("plugin-api/Cargo.toml"))?;
+    let version = api_manifest
+        .lines()
+        .find_map(|l| l.strip_prefix("version = \""))
+        .and_then(|v| v.rsplit_once('.'))
+        .map(|(major_minor, _)| major_minor.to_string())
+        .expect("plugin-api's version");
+    let wanted = format!("loadgen-plugin-api = \"{version}\"");
     assert!(
-        manifest.contains("loadgen-plugin-api = \"0.4\"") && !manifest.contains("path ="),
-        "the SDK by version, no path: {manifest}"
+        manifest.contains(&wanted) && !manifest.contains("path ="),
+        "the SDK by version ({wanted}), no path: {manifest}"
     );
     assert!(
         manifest.contains("name = \"loadgen_plugin_copied\""),
