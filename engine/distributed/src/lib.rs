@@ -15,6 +15,7 @@
 //! - [`join`]: waiting for the agents, refusing incompatible ones, clock offsets.
 //! - [`fleet`]: `Fleet`, the members now; heartbeats, losses, `--min-agents`.
 //! - `proxy`: `PacerProxy`, `CollectorProxy`, `CountersProxy`.
+//! - [`signing`]: the control key, signed messages and the agent's gate.
 //! - [`coordinator`]: a distributed run's start, engine and stop; the
 //!   runtime's `Generator` and `Engine` for a fleet.
 pub mod agent;
@@ -24,6 +25,7 @@ pub mod fleet;
 pub mod join;
 pub mod protocol;
 mod proxy;
+pub mod signing;
 
 // The core's, the plugin host's and the runtime's modules, under the names
 // the agent and the proxies use.
