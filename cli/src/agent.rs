@@ -53,6 +53,7 @@ pub fn run(args: AgentArgs) -> Result<ExitCode, Failure> {
         plugins,
         dump_dir: args.dump_windows,
         key,
+        allow: args.allow_target,
     };
     crate::max_rps::runtime()?
         .block_on(serve(options, crate::max_rps::signal_received()))

@@ -294,6 +294,17 @@ pub struct PluginMod {
     #[sabi(last_prefix_field)]
     pub new_workload:
         extern "C" fn(config_json: RString, sink: SinkBox) -> RResult<WorkloadBox, RString>,
+
+    /// Where a workload with this [`HostConfig`] (JSON) would send its
+    /// traffic, asked before it starts: `host:port` of each service, e.g. the
+    /// http plugin's URL, the nats plugin's server. `RNone`: the plugin
+    /// cannot say (an agent with `--allow-target` then refuses it);
+    /// an empty list: it sends nowhere (synthetic).
+    ///
+    /// Optional (appended after the last prefix field): a plugin built
+    /// without it reads as `None` on the host, i.e. "cannot say".
+    #[sabi(missing_field(option))]
+    pub targets: extern "C" fn(config_json: RString) -> RResult<ROption<RVec<RString>>, RString>,
 }
 
 /// What the host passes to `new_workload`, as JSON (so it may grow without

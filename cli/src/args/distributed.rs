@@ -60,6 +60,11 @@ pub struct AgentArgs {
     #[arg(long, value_name = "FILE", env = "LOADGEN_CONTROL_KEY_FILE")]
     pub control_key: Option<PathBuf>,
 
+    /// Send load only to this HOST, HOST:PORT or CIDR network (repeatable):
+    /// a coordinator's start aimed anywhere else is refused before any load.
+    #[arg(long, value_name = "HOST[:PORT]|CIDR")]
+    pub allow_target: Vec<loadgen_distributed::allow::AllowTarget>,
+
     /// Test hook: write each step's histograms to DIR.
     #[arg(long, value_name = "DIR", hide = true)]
     pub dump_windows: Option<PathBuf>,

@@ -11,6 +11,7 @@
 //!   wire format and the exact merge. No I/O.
 //! - [`agent`]: `Agent`, the actor of a `loadgen agent` process: announces,
 //!   heartbeats, and answers requests from a local engine.
+//! - [`allow`]: `--allow-target` entries and the check of a workload's targets.
 //! - [`control`]: `Control`, typed request/reply to one agent or to all.
 //! - [`join`]: waiting for the agents, refusing incompatible ones, clock offsets.
 //! - [`fleet`]: `Fleet`, the members now; heartbeats, losses, `--min-agents`.
@@ -19,6 +20,7 @@
 //! - [`coordinator`]: a distributed run's start, engine and stop; the
 //!   runtime's `Generator` and `Engine` for a fleet.
 pub mod agent;
+pub mod allow;
 pub mod control;
 pub mod coordinator;
 pub mod fleet;

@@ -20,6 +20,7 @@ use loadgen_plugin_api::clock;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use serde::Serialize;
 
+use super::allow::AllowTarget;
 use super::protocol::{self, Announce, Heartbeat, PluginVersion, Request, Subjects};
 use super::signing::{now_unix_ns, ControlKey, Gate};
 use crate::plugin::LoadedPlugin;
@@ -39,6 +40,8 @@ pub struct AgentOptions {
     /// `--control-key control.pub`: verify every request, sign every answer.
     /// `None`: any order is obeyed (said loudly at start).
     pub key: Option<Arc<ControlKey>>,
+    /// `--allow-target`: where a started workload may send (empty: anywhere).
+    pub allow: Vec<AllowTarget>,
 }
 
 pub enum AgentMsg {
@@ -88,6 +91,7 @@ pub async fn serve(
         .await
         .map_err(|e| format!("cannot subscribe: {e}"))?;
     let options_key = options.key.clone();
+    let allow = options.allow.clone();
     let agent = Agent {
         client: client.clone(),
         subjects: subjects.clone(),
@@ -153,6 +157,10 @@ pub async fn serve(
              send load anywhere. Run it with --control-key control.pub (see `loadgen keygen`).",
             subjects.prefix
         );
+    }
+    if !allow.is_empty() {
+        let list: Vec<String> = allow.iter().map(ToString::to_string).collect();
+        eprintln!("agent {name}: sends load only to {}", list.join(", "));
     }
     eprintln!(
         "agent {name}: waiting for a coordinator on {}.*{}",
