@@ -9,10 +9,17 @@ use loadgen_e2e::loadgen::Loadgen;
 use loadgen_e2e::{bounded, exclusive, NatsServer};
 
 fn publish_step(run: Loadgen) -> Loadgen {
-    run.args(["-o", "mode=publish", "-o", "subject=tls.e2e", "--steps", "50"])
-        .args(["--warmup", "1s", "--hold", "2s", "--drain", "1s"])
-        .args(["--cooldown", "0s", "--quiet"])
-        .timeout(Duration::from_secs(60))
+    run.args([
+        "-o",
+        "mode=publish",
+        "-o",
+        "subject=tls.e2e",
+        "--steps",
+        "50",
+    ])
+    .args(["--warmup", "1s", "--hold", "2s", "--drain", "1s"])
+    .args(["--cooldown", "0s", "--quiet"])
+    .timeout(Duration::from_secs(60))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -118,10 +118,17 @@ pub async fn join(options: &FleetOptions, plugin: &PluginDescription) -> Result<
         check_agent(&announce, plugin)?;
         joined.push(announce);
     }
+    // Every agent's clock at once: join time stays one agent's, not N.
+    let key = options.key.as_deref();
+    let offsets = futures::future::join_all(
+        joined
+            .iter()
+            .map(|a| clock_offset(&client, &subjects, key, &a.name)),
+    )
+    .await;
     let mut members = Vec::new();
-    for a in &joined {
-        let (offset_ns, rtt) =
-            clock_offset(&client, &subjects, options.key.as_deref(), &a.name).await?;
+    for (a, offset) in joined.iter().zip(offsets) {
+        let (offset_ns, rtt) = offset?;
         eprintln!(
             "agent {} joined ({}, {} cores{}): clock offset {:+}µs, rtt {}µs",
             a.name,
