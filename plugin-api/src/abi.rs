@@ -295,6 +295,12 @@ pub struct PluginMod {
     pub new_workload:
         extern "C" fn(config_json: RString, sink: SinkBox) -> RResult<WorkloadBox, RString>,
 
+    /// The names of the options that are credentials (`sdk::Secret`): the
+    /// host shows their values as `***`. A plugin built before this field
+    /// has none to declare; the host still hides credential-shaped values.
+    #[sabi(missing_field(option))]
+    pub secret_options: extern "C" fn() -> RVec<RString>,
+
     /// Where a workload with this [`HostConfig`] (JSON) would send its
     /// traffic, asked before it starts: `host:port` of each service, e.g. the
     /// http plugin's URL, the nats plugin's server. `RNone`: the plugin
