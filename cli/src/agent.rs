@@ -1,10 +1,13 @@
 //! `loadgen agent`: load the plugins, join the control plane, run the steps
 //! a coordinator gives, until SIGINT/SIGTERM.
 
+use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::anyhow;
 use loadgen_distributed::agent::{serve, AgentOptions};
+use loadgen_distributed::signing::{self, ControlKey, Side};
 use loadgen_plugin_host::{loader, PluginSearch};
 
 use crate::args::distributed::AgentArgs;
@@ -34,6 +37,12 @@ pub fn run(args: AgentArgs) -> Result<ExitCode, Failure> {
             .collect();
         return Err(usage(anyhow!("no plugins found in {}", dirs.join(", "))));
     }
+    let key = match &args.control_key {
+        Some(path) => Some(Arc::new(
+            ControlKey::load(path, Side::Agent).map_err(|e| usage(anyhow!(e)))?,
+        )),
+        None => None,
+    };
     let name = args
         .name
         .unwrap_or_else(|| format!("{}-{}", host_token(), std::process::id()));
@@ -43,10 +52,26 @@ pub fn run(args: AgentArgs) -> Result<ExitCode, Failure> {
         prefix: args.control_prefix,
         plugins,
         dump_dir: args.dump_windows,
+        key,
+        allow: args.allow_target,
     };
     crate::max_rps::runtime()?
         .block_on(serve(options, crate::max_rps::signal_received()))
         .map_err(|e| usage(anyhow!(e)))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `loadgen keygen DIR`.
+pub fn keygen(dir: &Path) -> Result<ExitCode, Failure> {
+    let (key, public) = signing::keygen(dir).map_err(|e| usage(anyhow!(e)))?;
+    println!(
+        "wrote {} (coordinator: max-rps --agents … --control-key, keep it secret)",
+        key.display()
+    );
+    println!(
+        "wrote {} (every agent: loadgen agent --control-key)",
+        public.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 

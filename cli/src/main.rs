@@ -69,6 +69,7 @@ fn run(cli: Cli, argv: &[OsString], matches: &ArgMatches) -> Result<ExitCode, Fa
             max_rps::run(*args, argv.get(2..).unwrap_or_default(), sub)
         }
         Command::Agent(args) => agent::run(args),
+        Command::Keygen { dir } => agent::keygen(&dir),
         Command::Report(args) => report_cmd::run(args),
         Command::Compare(args) => compare_cmd::run(args),
         Command::Plugins { command } => match command {

@@ -11,6 +11,7 @@ use loadgen_core::config::RunConfig;
 use loadgen_core::journal::{Journal, JournalHeader};
 use loadgen_core::report::StepReport;
 use loadgen_distributed::join::FleetOptions;
+use loadgen_distributed::signing::{ControlKey, Side};
 use loadgen_plugin_host::{loader, PluginSearch};
 use loadgen_runtime::report::RunReport;
 use loadgen_runtime::reporter::{write_outputs, ReportTargets};
@@ -197,6 +198,12 @@ fn fleet_options(args: &MaxRpsArgs) -> Result<Option<FleetOptions>, Failure> {
         agents,
         min_agents: d.min_agents,
         timeout: d.agents_timeout,
+        key: match &d.control_key {
+            Some(path) => Some(std::sync::Arc::new(
+                ControlKey::load(path, Side::Coordinator).map_err(|e| usage(anyhow!(e)))?,
+            )),
+            None => None,
+        },
     }))
 }
 

@@ -394,6 +394,7 @@ fn a_man_page_is_written_for_loadgen_and_each_subcommand() {
             "loadgen-agent.1",
             "loadgen-compare.1",
             "loadgen-completions.1",
+            "loadgen-keygen.1",
             "loadgen-max-rps.1",
             "loadgen-plugins-info.1",
             "loadgen-plugins-install.1",

@@ -300,6 +300,17 @@ pub struct PluginMod {
     /// has none to declare; the host still hides credential-shaped values.
     #[sabi(missing_field(option))]
     pub secret_options: extern "C" fn() -> RVec<RString>,
+
+    /// Where a workload with this [`HostConfig`] (JSON) would send its
+    /// traffic, asked before it starts: `host:port` of each service, e.g. the
+    /// http plugin's URL, the nats plugin's server. `RNone`: the plugin
+    /// cannot say (an agent with `--allow-target` then refuses it);
+    /// an empty list: it sends nowhere (synthetic).
+    ///
+    /// Optional (appended after the last prefix field): a plugin built
+    /// without it reads as `None` on the host, i.e. "cannot say".
+    #[sabi(missing_field(option))]
+    pub targets: extern "C" fn(config_json: RString) -> RResult<ROption<RVec<RString>>, RString>,
 }
 
 /// What the host passes to `new_workload`, as JSON (so it may grow without

@@ -55,7 +55,7 @@ pub use grpc_server::{
 pub use http::get as http_get;
 pub use http_server::{Capacity, HttpServer, HttpServerOptions, Stats};
 pub use jetstream::{num_pending, stream_messages, stream_with_idle_durable};
-pub use nats_server::NatsServer;
+pub use nats_server::{NatsServer, NatsTls};
 pub use nats_service::NatsService;
 pub use ports::free_port;
 pub use scrape::{counter, scrape_counter};

@@ -61,9 +61,13 @@ pub struct Loadgen {
 impl Loadgen {
     /// `loadgen ARGS…` against `nats`.
     pub fn new(nats: &NatsServer) -> Self {
+        let mut env: Vec<(OsString, OsString)> = vec![("NATS_URL".into(), nats.url().into())];
+        if let Some(tls) = nats.tls() {
+            env.extend(tls.env().map(|(k, v)| (k.into(), v.into())));
+        }
         Loadgen {
             args: Vec::new(),
-            env: vec![("NATS_URL".into(), nats.url().into())],
+            env,
             timeout: DEFAULT_TIMEOUT,
             json: false,
         }

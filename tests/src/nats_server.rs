@@ -19,6 +19,60 @@ pub struct NatsServer {
     monitor_port: u16,
     /// Owns the store (`js/`) and the log; deleted on drop, after the kill.
     dir: TempDir,
+    /// Mutual TLS ([`Self::start_tls`]).
+    tls: Option<NatsTls>,
+}
+
+/// The PEM files of a TLS server made at test time with rcgen: a CA of its
+/// own, the server's certificate for 127.0.0.1, a client certificate.
+#[derive(Clone, Debug)]
+pub struct NatsTls {
+    pub ca: PathBuf,
+    pub server_cert: PathBuf,
+    pub server_key: PathBuf,
+    pub client_cert: PathBuf,
+    pub client_key: PathBuf,
+}
+
+impl NatsTls {
+    fn make(dir: &std::path::Path) -> anyhow::Result<NatsTls> {
+        use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+        let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let ca_key = KeyPair::generate()?;
+        let ca = ca_params.self_signed(&ca_key)?;
+        let server_key = KeyPair::generate()?;
+        let server = CertificateParams::new(vec!["127.0.0.1".into(), "localhost".into()])?
+            .signed_by(&server_key, &ca, &ca_key)?;
+        let client_key = KeyPair::generate()?;
+        let client = CertificateParams::new(vec!["loadgen-e2e-client".into()])?.signed_by(
+            &client_key,
+            &ca,
+            &ca_key,
+        )?;
+        let files = NatsTls {
+            ca: dir.join("ca.pem"),
+            server_cert: dir.join("server.pem"),
+            server_key: dir.join("server-key.pem"),
+            client_cert: dir.join("client.pem"),
+            client_key: dir.join("client-key.pem"),
+        };
+        std::fs::write(&files.ca, ca.pem())?;
+        std::fs::write(&files.server_cert, server.pem())?;
+        std::fs::write(&files.server_key, server_key.serialize_pem())?;
+        std::fs::write(&files.client_cert, client.pem())?;
+        std::fs::write(&files.client_key, client_key.serialize_pem())?;
+        Ok(files)
+    }
+
+    /// `NATS_CA_FILE`, `NATS_CERT_FILE`, `NATS_KEY_FILE` for loadgen.
+    pub fn env(&self) -> [(&'static str, PathBuf); 3] {
+        [
+            ("NATS_CA_FILE", self.ca.clone()),
+            ("NATS_CERT_FILE", self.client_cert.clone()),
+            ("NATS_KEY_FILE", self.client_key.clone()),
+        ]
+    }
 }
 
 impl NatsServer {
@@ -33,14 +87,40 @@ impl NatsServer {
             port,
             monitor_port,
             dir,
+            tls: None,
         };
         server.launch().await?;
         Ok(server)
     }
 
-    /// `nats://127.0.0.1:{port}`
+    /// A server requiring mutual TLS with certificates of a CA made now
+    /// ([`Self::tls`]); its URL is `tls://`.
+    pub async fn start_tls() -> anyhow::Result<Self> {
+        let (port, monitor_port) = ports::free_ports()?;
+        let dir = tempfile::Builder::new()
+            .prefix("loadgen-e2e-nats-tls-")
+            .tempdir()?;
+        let tls = NatsTls::make(dir.path())?;
+        let mut server = NatsServer {
+            child: None,
+            port,
+            monitor_port,
+            dir,
+            tls: Some(tls),
+        };
+        server.launch().await?;
+        Ok(server)
+    }
+
+    /// The TLS files of a [`Self::start_tls`] server.
+    pub fn tls(&self) -> Option<&NatsTls> {
+        self.tls.as_ref()
+    }
+
+    /// `nats://127.0.0.1:{port}` (`tls://` for a TLS server)
     pub fn url(&self) -> String {
-        format!("nats://127.0.0.1:{}", self.port)
+        let scheme = if self.tls.is_some() { "tls" } else { "nats" };
+        format!("{scheme}://127.0.0.1:{}", self.port)
     }
 
     /// `http://127.0.0.1:{monitor_port}` (append `/jsz`, `/healthz`, …).
@@ -68,7 +148,15 @@ impl NatsServer {
 
     /// A plain client connection.
     pub async fn client(&self) -> anyhow::Result<async_nats::Client> {
-        async_nats::connect(self.url())
+        let mut options = async_nats::ConnectOptions::new();
+        if let Some(tls) = &self.tls {
+            options = options
+                .add_root_certificates(tls.ca.clone())
+                .add_client_certificate(tls.client_cert.clone(), tls.client_key.clone())
+                .require_tls(true);
+        }
+        options
+            .connect(self.url())
             .await
             .with_context(|| format!("connecting to {}", self.url()))
     }
@@ -117,6 +205,15 @@ impl NatsServer {
             .args(["-m", &self.monitor_port.to_string()])
             .arg("-sd")
             .arg(self.store_dir());
+        if let Some(tls) = &self.tls {
+            cmd.arg("--tlsverify")
+                .arg("--tlscert")
+                .arg(&tls.server_cert)
+                .arg("--tlskey")
+                .arg(&tls.server_key)
+                .arg("--tlscacert")
+                .arg(&tls.ca);
+        }
         self.child = Some(process::spawn(cmd, &self.log_path())?);
         let healthz = format!("{}/healthz", self.monitoring_url());
         let ready = wait::wait_until("nats-server /healthz", READY_TIMEOUT, || async {

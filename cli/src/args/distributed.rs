@@ -30,6 +30,11 @@ pub struct DistributedArgs {
     /// How long to wait for --agents agents to join before giving up.
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_positive_duration)]
     pub agents_timeout: Duration,
+
+    /// Sign every control message with this key (control.key of `loadgen keygen`)
+    /// and accept only answers signed by the agents' key.
+    #[arg(long, value_name = "FILE", env = "LOADGEN_CONTROL_KEY_FILE")]
+    pub control_key: Option<PathBuf>,
 }
 
 /// `loadgen agent`: run load for a coordinator (`max-rps --agents N`).
@@ -49,6 +54,16 @@ pub struct AgentArgs {
     /// Subject prefix of the control messages (the coordinator's --control-prefix).
     #[arg(long, value_name = "PREFIX", default_value = "loadgen", value_parser = parse_prefix)]
     pub control_prefix: String,
+
+    /// Obey only orders signed by the coordinator's key (control.pub of
+    /// `loadgen keygen`) and sign every answer. Without it the agent obeys anyone.
+    #[arg(long, value_name = "FILE", env = "LOADGEN_CONTROL_KEY_FILE")]
+    pub control_key: Option<PathBuf>,
+
+    /// Send load only to this HOST, HOST:PORT or CIDR network (repeatable):
+    /// a coordinator's start aimed anywhere else is refused before any load.
+    #[arg(long, value_name = "HOST[:PORT]|CIDR")]
+    pub allow_target: Vec<loadgen_distributed::allow::AllowTarget>,
 
     /// Test hook: write each step's histograms to DIR.
     #[arg(long, value_name = "DIR", hide = true)]

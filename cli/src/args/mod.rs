@@ -53,6 +53,12 @@ pub enum Command {
     MaxRps(Box<MaxRpsArgs>),
     /// Run load for a coordinator (`max-rps --agents N`) until stopped.
     Agent(distributed::AgentArgs),
+    /// Write a control key pair into DIR: control.key for `max-rps --agents`,
+    /// control.pub for `loadgen agent` (both `--control-key`).
+    Keygen {
+        /// Where control.key and control.pub go (created if missing; never overwritten).
+        dir: std::path::PathBuf,
+    },
     /// Re-render a finished or killed run from its --json report or its --journal.
     Report(crate::report_cmd::ReportArgs),
     /// Compare two runs: capacity and, at every common rate, latency, errors

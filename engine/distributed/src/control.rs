@@ -1,13 +1,16 @@
 //! [`Control`]: the coordinator's side of the control plane — typed
 //! request/reply to one agent or to all current members at once.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_nats::Client;
 use futures::future::join_all;
+use futures::StreamExt;
 use tokio::sync::watch;
 
 use super::protocol::{Request, Subjects};
+use super::signing::{now_unix_ns, ControlKey};
 
 /// Bound on one control request (a step result included).
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
@@ -39,6 +42,8 @@ pub type Answer<T> = (String, Result<T, String>);
 pub struct Control {
     pub client: Client,
     pub subjects: Subjects,
+    /// `--control-key`: requests signed, answers verified.
+    pub key: Option<Arc<ControlKey>>,
     /// The agents taking part now (the Fleet removes lost ones).
     pub members: watch::Receiver<Vec<Member>>,
 }
@@ -49,6 +54,7 @@ impl Control {
         ask(
             &self.client,
             &self.subjects,
+            self.key.as_deref(),
             agent,
             request,
             REQUEST_TIMEOUT,
@@ -84,20 +90,49 @@ impl Control {
     }
 }
 
-/// One typed request/reply on the control plane.
+/// One typed request/reply on the control plane; with a `key`, the request
+/// is signed and an answer not signed by the agents' key is refused.
 pub async fn ask<R: Request>(
     client: &Client,
     subjects: &Subjects,
+    key: Option<&ControlKey>,
     agent: &str,
     request: &R,
     timeout: Duration,
 ) -> Result<R::Reply, String> {
-    let body = serde_json::to_vec(request).expect("requests serialize");
+    let body = bytes::Bytes::from(serde_json::to_vec(request).expect("requests serialize"));
     let subject = subjects.request::<R>(agent);
-    let answer = tokio::time::timeout(timeout, client.request(subject, body.into()))
+    let failed = |e: &dyn std::fmt::Display| format!("{} request failed: {e}", R::CMD);
+    let asked = async {
+        let Some(key) = key else {
+            return client.request(subject, body).await.map_err(|e| failed(&e));
+        };
+        // A signed request needs its answer's inbox in hand to verify it.
+        let inbox = client.new_inbox();
+        let mut answers = client
+            .subscribe(inbox.clone())
+            .await
+            .map_err(|e| failed(&e))?;
+        let headers = key.sign(&subject, &body, now_unix_ns());
+        client
+            .publish_with_reply_and_headers(subject, inbox, headers, body)
+            .await
+            .map_err(|e| failed(&e))?;
+        match answers.next().await {
+            Some(m) if m.status == Some(async_nats::StatusCode::NO_RESPONDERS) => {
+                Err(failed(&"no responders"))
+            }
+            Some(m) => Ok(m),
+            None => Err(failed(&"the connection closed")),
+        }
+    };
+    let answer = tokio::time::timeout(timeout, asked)
         .await
-        .map_err(|_| format!("no answer to {} in {timeout:?}", R::CMD))?
-        .map_err(|e| format!("{} request failed: {e}", R::CMD))?;
+        .map_err(|_| format!("no answer to {} in {timeout:?}", R::CMD))??;
+    if let Some(key) = key {
+        key.verify(&answer.subject, answer.headers.as_ref(), &answer.payload)
+            .map_err(|why| format!("answer to {} refused: {why}", R::CMD))?;
+    }
     let reply: Result<R::Reply, String> = serde_json::from_slice(&answer.payload)
         .map_err(|e| format!("malformed {} reply: {e}", R::CMD))?;
     reply

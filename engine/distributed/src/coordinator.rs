@@ -66,7 +66,16 @@ pub async fn start(
         async move {
             // A workload may take a while to connect to its service.
             let timeout = REQUEST_TIMEOUT * 3;
-            let started = ask(&joined.client, &joined.subjects, &m.name, &start, timeout).await;
+            let key = joined.key.as_deref();
+            let started = ask(
+                &joined.client,
+                &joined.subjects,
+                key,
+                &m.name,
+                &start,
+                timeout,
+            )
+            .await;
             (m.name.clone(), started)
         }
     });
@@ -123,6 +132,7 @@ impl Coordinated {
             ask(
                 &j.client,
                 &j.subjects,
+                j.key.as_deref(),
                 &m.name,
                 &protocol::Stop,
                 REQUEST_TIMEOUT,
@@ -158,6 +168,7 @@ impl Coordinated {
         let control = Control {
             client: j.client.clone(),
             subjects: j.subjects.clone(),
+            key: j.key.clone(),
             members,
         };
         let proxies = proxy::spawn(control, fleet.clone(), series, scrape_urls)

@@ -2,6 +2,7 @@
 //! refuses an incompatible one, measures each agent's clock offset and
 //! starts its workload. Everything here happens before any load.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -9,6 +10,7 @@ use tokio::time::Instant;
 
 use super::control::{ask, Member};
 use super::protocol::{self, Announce, Subjects};
+use super::signing::ControlKey;
 use crate::plugin::PluginDescription;
 
 /// Round trips per agent for its clock offset (the one with the least RTT wins).
@@ -24,12 +26,15 @@ pub struct FleetOptions {
     pub agents: usize,
     pub min_agents: usize,
     pub timeout: Duration,
+    /// `--control-key control.key`: sign requests, verify agents' answers.
+    pub key: Option<Arc<ControlKey>>,
 }
 
 /// Agents that joined, their clock offsets measured.
 pub struct Joined {
     pub client: async_nats::Client,
     pub subjects: Subjects,
+    pub key: Option<Arc<ControlKey>>,
     pub members: Vec<Member>,
 }
 
@@ -106,15 +111,24 @@ pub async fn join(options: &FleetOptions, plugin: &PluginDescription) -> Result<
         let Ok(announce) = serde_json::from_slice::<Announce>(&msg.payload) else {
             continue;
         };
+
         if joined.iter().any(|a| a.name == announce.name) {
             continue;
         }
         check_agent(&announce, plugin)?;
         joined.push(announce);
     }
+    // Every agent's clock at once: join time stays one agent's, not N.
+    let key = options.key.as_deref();
+    let offsets = futures::future::join_all(
+        joined
+            .iter()
+            .map(|a| clock_offset(&client, &subjects, key, &a.name)),
+    )
+    .await;
     let mut members = Vec::new();
-    for a in &joined {
-        let (offset_ns, rtt) = clock_offset(&client, &subjects, &a.name).await?;
+    for (a, offset) in joined.iter().zip(offsets) {
+        let (offset_ns, rtt) = offset?;
         eprintln!(
             "agent {} joined ({}, {} cores{}): clock offset {:+}µs, rtt {}µs",
             a.name,
@@ -136,6 +150,7 @@ pub async fn join(options: &FleetOptions, plugin: &PluginDescription) -> Result<
     Ok(Joined {
         client,
         subjects,
+        key: options.key.clone(),
         members,
     })
 }
@@ -145,6 +160,7 @@ pub async fn join(options: &FleetOptions, plugin: &PluginDescription) -> Result<
 async fn clock_offset(
     client: &async_nats::Client,
     subjects: &Subjects,
+    key: Option<&ControlKey>,
     agent: &str,
 ) -> Result<(i64, u64), String> {
     let mut samples = Vec::new();
@@ -153,6 +169,7 @@ async fn clock_offset(
         let theirs = ask(
             client,
             subjects,
+            key,
             agent,
             &protocol::Time,
             Duration::from_secs(2),

@@ -11,19 +11,23 @@
 //!   wire format and the exact merge. No I/O.
 //! - [`agent`]: `Agent`, the actor of a `loadgen agent` process: announces,
 //!   heartbeats, and answers requests from a local engine.
+//! - [`allow`]: `--allow-target` entries and the check of a workload's targets.
 //! - [`control`]: `Control`, typed request/reply to one agent or to all.
 //! - [`join`]: waiting for the agents, refusing incompatible ones, clock offsets.
 //! - [`fleet`]: `Fleet`, the members now; heartbeats, losses, `--min-agents`.
 //! - `proxy`: `PacerProxy`, `CollectorProxy`, `CountersProxy`.
+//! - [`signing`]: the control key, signed messages and the agent's gate.
 //! - [`coordinator`]: a distributed run's start, engine and stop; the
 //!   runtime's `Generator` and `Engine` for a fleet.
 pub mod agent;
+pub mod allow;
 pub mod control;
 pub mod coordinator;
 pub mod fleet;
 pub mod join;
 pub mod protocol;
 mod proxy;
+pub mod signing;
 
 // The core's, the plugin host's and the runtime's modules, under the names
 // the agent and the proxies use.

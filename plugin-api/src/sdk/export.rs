@@ -90,6 +90,23 @@ pub fn secret_options<P: Plugin>() -> RVec<RString> {
         .collect()
 }
 
+/// `PluginMod::targets` for `P`: the options resolved as `new_workload`
+/// would, then [`Plugin::targets`]. Nothing is started.
+pub fn targets<P: Plugin>(
+    config_json: RString,
+) -> RResult<abi_stable::std_types::ROption<abi_stable::std_types::RVec<RString>>, RString> {
+    guard(|| {
+        let host: HostConfig = serde_json::from_str(&config_json)
+            .map_err(|e| format!("bad host configuration: {e}"))?;
+        let info = P::info();
+        let values = OptionValues::resolve(&info.name, &all_options::<P>(), &host.options)?;
+        let options = P::Options::from_values(&values)?;
+        Ok(P::targets(&options)
+            .map(|t| t.into_iter().map(RString::from).collect())
+            .into())
+    })
+}
+
 /// `PluginMod::new_workload` for `P`: resolve the options, build the runtime,
 /// start the recorder's flusher, run `P::start` and wrap the result for the host.
 pub fn new_workload<P: Plugin>(
@@ -160,12 +177,24 @@ macro_rules! export_plugin {
                 $crate::sdk::secret_options::<$plugin>()
             }
 
+            extern "C" fn targets(
+                config_json: RString,
+            ) -> RResult<
+                $crate::__abi_stable::std_types::ROption<
+                    $crate::__abi_stable::std_types::RVec<RString>,
+                >,
+                RString,
+            > {
+                $crate::sdk::targets::<$plugin>(config_json)
+            }
+
             fn root_module() -> $crate::abi::PluginModRef {
                 $crate::__abi_stable::prefix_type::PrefixTypeTrait::leak_into_prefix(
                     $crate::abi::PluginMod {
                         describe,
                         new_workload,
                         secret_options,
+                        targets,
                     },
                 )
             }

@@ -50,7 +50,7 @@ pub use error_text::error_chain;
 pub use inflight::{Expiry, InFlight, Limits, Refused, SWEEP_EVERY};
 pub use info::Info;
 pub use loadgen_redact::{redact_text, redact_url};
-pub use nats_env::{nats_creds_file, nats_url};
+pub use nats_env::{nats_creds_file, nats_targets, nats_url};
 pub use options::{
     Fraction, OptionDecl, OptionValue, OptionValues, Parsed, PluginOptions, Positive, Secret,
 };
@@ -60,7 +60,7 @@ pub use sample::{Answer, Sent};
 pub use series::{Reason, Series, SeriesSpec};
 
 #[doc(hidden)]
-pub use export::{describe, new_workload, secret_options};
+pub use export::{describe, new_workload, secret_options, targets};
 #[doc(hidden)]
 pub use options::{join_doc as __join_doc, parse_choice as __parse_choice};
 
@@ -107,6 +107,16 @@ pub trait Plugin: Sized + Send + Sync + 'static {
     type Options: PluginOptions;
 
     fn info() -> Info;
+
+    /// Where a workload with these options sends its traffic (`host:port`
+    /// of each service), answered from the options alone, before `start`:
+    /// an agent run with `--allow-target` starts only a workload whose every
+    /// target it allows. `None` (the default): cannot say, so such an agent
+    /// refuses it; `Some(vec![])`: sends nowhere.
+    fn targets(options: &Self::Options) -> Option<Vec<String>> {
+        let _ = options;
+        None
+    }
 
     /// Connect, build fixtures, subscribe. An error here is a configuration
     /// error the user sees verbatim (e.g. "cannot reach NATS at …").

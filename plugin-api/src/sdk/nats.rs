@@ -3,6 +3,7 @@
 //! drop, errors that never show credentials; and [`ConnectionWatch`], which
 //! tells the host when the connection was lost (a disturbance, not a verdict).
 
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -45,6 +46,7 @@ pub async fn connect_to(
             )
         })?;
     }
+    options = tls_from_env(options)?;
     let options = configure(options);
     match tokio::time::timeout(CONNECT_TIMEOUT, options.connect(url)).await {
         Ok(Ok(client)) => Ok(client),
@@ -54,6 +56,37 @@ pub async fn connect_to(
             redact_url(url)
         )),
     }
+}
+
+/// TLS from the environment: `$NATS_CA_FILE` (the CA that signed the
+/// server's certificate; TLS required), `$NATS_CERT_FILE` and
+/// `$NATS_KEY_FILE` together (a client certificate, for mutual TLS).
+/// `tls://` URLs need no setting when the server's CA is a system one.
+fn tls_from_env(mut options: ConnectOptions) -> Result<ConnectOptions, String> {
+    let var = |name: &str| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    let readable = |name: &str, path: &PathBuf| match std::fs::metadata(path) {
+        Ok(_) => Ok(()),
+        Err(e) => Err(format!("cannot use {name} {}: {e}", path.display())),
+    };
+    if let Some(ca) = var("NATS_CA_FILE") {
+        readable("NATS_CA_FILE", &ca)?;
+        options = options.add_root_certificates(ca).require_tls(true);
+    }
+    match (var("NATS_CERT_FILE"), var("NATS_KEY_FILE")) {
+        (Some(cert), Some(key)) => {
+            readable("NATS_CERT_FILE", &cert)?;
+            readable("NATS_KEY_FILE", &key)?;
+            options = options.add_client_certificate(cert, key).require_tls(true);
+        }
+        (None, None) => {}
+        (Some(_), None) => return Err("NATS_CERT_FILE is set but NATS_KEY_FILE is not".into()),
+        (None, Some(_)) => return Err("NATS_KEY_FILE is set but NATS_CERT_FILE is not".into()),
+    }
+    Ok(options)
 }
 
 /// While the connection stays down, the host hears about it this often, so a

@@ -24,6 +24,11 @@ pub struct Echo {
 impl Plugin for Echo {
     type Options = ();
 
+    /// In-process: it sends nowhere.
+    fn targets(_: &()) -> Option<Vec<String>> {
+        Some(Vec::new())
+    }
+
     fn info() -> Info {
         Info::new(
             "echo",

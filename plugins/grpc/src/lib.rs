@@ -66,6 +66,17 @@ pub struct GrpcPlugin {
 impl Plugin for GrpcPlugin {
     type Options = GrpcOptions;
 
+    /// The service's `host:port` (the URL's, or the scenario's base_url).
+    fn targets(o: &GrpcOptions) -> Option<Vec<String>> {
+        let scenario_file = match o.scenario.trim() {
+            "" => None,
+            path => Some(ScenarioFile::<GrpcStep>::load(path, 0, &[]).ok()?),
+        };
+        let base_url = scenario_file.as_ref().and_then(|f| f.base_url.as_deref());
+        let config: GrpcConfig = config::parse_with(o, base_url).ok()?;
+        Some(vec![config.address()])
+    }
+
     fn info() -> Info {
         Info::new(
             "grpc",

@@ -53,6 +53,11 @@ pub struct History {
 impl Plugin for History {
     type Options = HistoryOptions;
 
+    /// The NATS server(s) of `$NATS_URL`.
+    fn targets(_: &HistoryOptions) -> Option<Vec<String>> {
+        Some(loadgen_plugin_api::sdk::nats_targets())
+    }
+
     fn info() -> Info {
         Info::new(
             "history",

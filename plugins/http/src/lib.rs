@@ -187,6 +187,24 @@ pub struct Http {
 impl Plugin for Http {
     type Options = HttpOptions;
 
+    /// The origin's `host:port` (the URL's, or the scenario's or targets
+    /// file's origin); `None` when the options do not resolve to one.
+    fn targets(options: &HttpOptions) -> Option<Vec<String>> {
+        let mut config: HttpConfig = config::parse(options).ok()?;
+        let origin = match &config.source {
+            Source::Url => None,
+            Source::Scenario(file) => Some(read_scenario(file, &config, 0).ok()?.1),
+            Source::Targets { file, json } => Some(read_targets(file, *json, &config, 0).ok()?.1),
+        };
+        if let Some(origin) = origin {
+            config.uri = config::url(&origin).ok()?;
+        }
+        let host = config.uri.host()?;
+        let tls = config.uri.scheme_str() == Some("https");
+        let port = config.uri.port_u16().unwrap_or(if tls { 443 } else { 80 });
+        Some(vec![format!("{host}:{port}")])
+    }
+
     fn info() -> Info {
         Info::new(
             "http",

@@ -44,6 +44,11 @@ pub struct Messages {
 impl Plugin for Messages {
     type Options = MessagesOptions;
 
+    /// The NATS server(s) of `$NATS_URL`.
+    fn targets(_: &MessagesOptions) -> Option<Vec<String>> {
+        Some(loadgen_plugin_api::sdk::nats_targets())
+    }
+
     fn info() -> Info {
         Info::new(
             "messages",

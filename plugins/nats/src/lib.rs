@@ -52,6 +52,11 @@ pub struct Nats {
 impl Plugin for Nats {
     type Options = NatsOptions;
 
+    /// The NATS server(s) of `$NATS_URL`.
+    fn targets(_: &NatsOptions) -> Option<Vec<String>> {
+        Some(loadgen_plugin_api::sdk::nats_targets())
+    }
+
     fn info() -> Info {
         Info::new(
             "nats",

@@ -51,6 +51,11 @@ pub struct Synthetic {
 impl Plugin for Synthetic {
     type Options = SyntheticOptions;
 
+    /// In-process: it sends nowhere.
+    fn targets(_: &SyntheticOptions) -> Option<Vec<String>> {
+        Some(Vec::new())
+    }
+
     fn info() -> Info {
         let about = "A FIFO server with exact capacity, base latency, errors and stalls.";
         Info::new("synthetic", env!("CARGO_PKG_VERSION"), about)

@@ -11,6 +11,7 @@
 
 use std::future::Future;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_nats::{Client, Message};
@@ -19,7 +20,9 @@ use loadgen_plugin_api::clock;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use serde::Serialize;
 
+use super::allow::AllowTarget;
 use super::protocol::{self, Announce, Heartbeat, PluginVersion, Request, Subjects};
+use super::signing::{now_unix_ns, ControlKey, Gate};
 use crate::plugin::LoadedPlugin;
 use crate::supervisor::Restarted;
 
@@ -34,6 +37,11 @@ pub struct AgentOptions {
     /// Test hook: write each step's collector window here (JSON), so a test
     /// can merge the agents' histograms itself.
     pub dump_dir: Option<PathBuf>,
+    /// `--control-key control.pub`: verify every request, sign every answer.
+    /// `None`: any order is obeyed (said loudly at start).
+    pub key: Option<Arc<ControlKey>>,
+    /// `--allow-target`: where a started workload may send (empty: anywhere).
+    pub allow: Vec<AllowTarget>,
 }
 
 pub enum AgentMsg {
@@ -82,6 +90,8 @@ pub async fn serve(
         .subscribe(subjects.discover())
         .await
         .map_err(|e| format!("cannot subscribe: {e}"))?;
+    let options_key = options.key.clone();
+    let allow = options.allow.clone();
     let agent = Agent {
         client: client.clone(),
         subjects: subjects.clone(),
@@ -94,13 +104,32 @@ pub async fn serve(
 
     let time_cmd = format!(".{}", protocol::Time::CMD);
     let (c, a) = (client.clone(), actor.clone());
+    let mut gate = options_key.clone().map(Gate::new);
+    let (agent_name, time_key) = (name.clone(), options_key.clone());
     let serving = async move {
         while let Some(msg) = requests.next().await {
+            if let Some(gate) = gate.as_mut() {
+                let admitted = gate.admit(
+                    &msg.subject,
+                    msg.headers.as_ref(),
+                    &msg.payload,
+                    now_unix_ns(),
+                );
+                if let Err(why) = admitted {
+                    let cmd = msg.subject.rsplit('.').next().unwrap_or_default();
+                    let line = format!("refused {cmd} request: {why}; nothing started");
+                    eprintln!("agent {agent_name}: {line}");
+                    if let Some(reply) = msg.reply {
+                        let answer = body(Err::<(), String>(line));
+                        publish(&c, Some(&gate.key), reply.to_string(), answer).await;
+                    }
+                    continue;
+                }
+            }
             if msg.subject.ends_with(&time_cmd) {
                 if let Some(reply) = msg.reply {
-                    let _ = c
-                        .publish(reply, body(Ok::<u64, String>(clock::now().0)))
-                        .await;
+                    let answer = body(Ok::<u64, String>(clock::now().0));
+                    publish(&c, time_key.as_deref(), reply.to_string(), answer).await;
                 }
             } else if a.send_message(AgentMsg::Request(msg)).is_err() {
                 return;
@@ -122,9 +151,25 @@ pub async fn serve(
             let _ = c.publish(beat_subject.clone(), beat.clone()).await;
         }
     };
+    if options_key.is_none() {
+        eprintln!(
+            "WARNING: agent {name} accepts UNSIGNED orders: anyone who can publish on {}.> can make it \
+             send load anywhere. Run it with --control-key control.pub (see `loadgen keygen`).",
+            subjects.prefix
+        );
+    }
+    if !allow.is_empty() {
+        let list: Vec<String> = allow.iter().map(ToString::to_string).collect();
+        eprintln!("agent {name}: sends load only to {}", list.join(", "));
+    }
     eprintln!(
-        "agent {name}: waiting for a coordinator on {}.*",
-        subjects.prefix
+        "agent {name}: waiting for a coordinator on {}.*{}",
+        subjects.prefix,
+        if options_key.is_some() {
+            " (signed orders only)"
+        } else {
+            ""
+        }
     );
     tokio::select! {
         _ = serving => {}
@@ -137,6 +182,22 @@ pub async fn serve(
     // Bounded: with the control NATS gone, a flush would wait for it forever.
     let _ = tokio::time::timeout(Duration::from_secs(2), client.flush()).await;
     Ok(())
+}
+
+/// Publish `payload`, signed when the agent has a key.
+async fn publish(
+    client: &Client,
+    key: Option<&ControlKey>,
+    subject: String,
+    payload: bytes::Bytes,
+) {
+    let _ = match key {
+        Some(key) => {
+            let headers = key.sign(&subject, &payload, now_unix_ns());
+            client.publish_with_headers(subject, headers, payload).await
+        }
+        None => client.publish(subject, payload).await,
+    };
 }
 
 fn body<T: Serialize>(value: T) -> bytes::Bytes {
@@ -226,15 +287,14 @@ impl Actor for Agent {
             AgentMsg::Request(msg) => {
                 let answer = self.dispatch(&myself, state, &msg).await;
                 if let Some(reply) = msg.reply {
-                    let _ = self.client.publish(reply, answer).await;
+                    let key = self.options.key.as_deref();
+                    publish(&self.client, key, reply.to_string(), answer).await;
                 }
             }
             AgentMsg::Announce => {
                 let announce = body(self.announcement(state));
-                let _ = self
-                    .client
-                    .publish(self.subjects.announce(), announce)
-                    .await;
+                let key = self.options.key.as_deref();
+                publish(&self.client, key, self.subjects.announce(), announce).await;
             }
             AgentMsg::Restarted(r) => {
                 if let Some(session) = state.session.as_mut() {

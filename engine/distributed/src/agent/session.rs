@@ -7,10 +7,11 @@ use async_nats::Message;
 use ractor::{Actor, ActorRef, OutputPort};
 
 use super::{body, parse, Agent, AgentMsg, AgentState};
+use crate::allow::check_targets;
 use crate::collector::{CollectorHandle, CollectorMsg};
 use crate::counters::CounterMsg;
 use crate::pacer::PacerMsg;
-use crate::plugin::Workload;
+use crate::plugin::{host_config, Workload};
 use crate::protocol::{self, Request, Started, WireInterval, WireParts, WireSeries};
 use crate::ramp::ask;
 use crate::run::{start_workload, stop_workload};
@@ -42,6 +43,14 @@ impl Agent {
             .iter()
             .find(|p| p.description.name == start.plugin)
             .ok_or_else(|| format!("agent {name} cannot load plugin {}", start.plugin))?;
+        if !self.options.allow.is_empty() {
+            let targets = plugin.targets(&host_config(&start.config))?;
+            if let Err(why) = check_targets(&self.options.allow, &start.plugin, targets.as_deref())
+            {
+                eprintln!("agent {name}: refused start: {why}; nothing started");
+                return Err(format!("refused: {why}; nothing started"));
+            }
+        }
         let collector = CollectorHandle::default();
         let workload = start_workload(plugin, &start.config, collector.clone())
             .await

@@ -74,6 +74,26 @@ pub struct LoadedPlugin {
     pub abi_version: String,
 }
 
+impl LoadedPlugin {
+    /// Where a workload with `config` would send (`host:port` each), asked
+    /// before it starts; `Ok(None)`: the plugin cannot say.
+    pub fn targets(
+        &self,
+        config: &loadgen_plugin_api::abi::HostConfig,
+    ) -> Result<Option<Vec<String>>, String> {
+        let Some(targets) = self.module.targets() else {
+            return Ok(None);
+        };
+        let json = serde_json::to_string(config).expect("HostConfig serializes");
+        match targets(json.into()) {
+            RResult::ROk(t) => Ok(t
+                .into_option()
+                .map(|t| t.into_iter().map(RString::into_string).collect())),
+            RResult::RErr(e) => Err(e.into_string()),
+        }
+    }
+}
+
 impl std::fmt::Debug for LoadedPlugin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LoadedPlugin")
