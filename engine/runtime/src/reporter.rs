@@ -250,7 +250,7 @@ impl Actor for Reporter {
             }
             ReporterMsg::Second(update) => self.tell_metrics(MetricsMsg::Second(update)),
             ReporterMsg::StepFinished(step) => {
-                self.tell_metrics(MetricsMsg::StepFinished(step.verdict.label().to_string()));
+                self.tell_metrics(MetricsMsg::StepFinished(step.verdict.kind()));
                 if let Some(journal) = state.journal.as_mut() {
                     if let Err(e) = journal.record(&step) {
                         // Keep measuring: the run's own outputs still come at the end.
