@@ -18,7 +18,7 @@ use crate::journal::Journal;
 use crate::metrics::{LivePhase, MetricsMsg};
 use crate::report::per_second::SecondUpdate;
 use crate::report::{console, csv, html, json, RunReport, StepReport};
-use crate::verdict::fmt_ms;
+use crate::verdict::{fmt_ms, Breach, Verdict};
 
 /// Where the run's results go.
 #[derive(Debug, Default)]
@@ -141,8 +141,7 @@ pub fn write_outputs(targets: &ReportTargets, report: &RunReport) -> Result<(), 
     if targets.console {
         let stdout = std::io::stdout();
         let mut out = stdout.lock();
-        console::print_table(&mut out, report)
-            .and_then(|_| console::print_answer(&mut out, report))
+        console::print_report(&mut out, report, console_width())
             .map_err(|e| format!("cannot print the report: {e}"))?;
     }
     if let Some(out) = &targets.csv {
@@ -155,6 +154,14 @@ pub fn write_outputs(targets: &ReportTargets, report: &RunReport) -> Result<(), 
         out.write(|w| html::write_html(w, report).map_err(|e| e.to_string()))?;
     }
     Ok(())
+}
+
+/// The terminal's width when stdout is one; [`console::DEFAULT_WIDTH`] for
+/// a file or a pipe.
+fn console_width() -> u16 {
+    ::console::Term::stdout()
+        .size_checked()
+        .map_or(console::DEFAULT_WIDTH, |(_rows, cols)| cols)
 }
 
 fn step_line(step: &StepReport) -> String {
@@ -172,11 +179,32 @@ fn step_line(step: &StepReport) -> String {
         if latency.is_empty() { "" } else { ", " },
         latency.join(", ")
     );
-    let reasons = step.reasons();
-    if !reasons.is_empty() {
-        line.push_str(&format!(": {}", reasons.join("; ")));
+    // The reasons in full go once, in the Why block under the final table.
+    let tags = why_tags(&step.verdict);
+    if !tags.is_empty() {
+        line.push_str(&format!(": {}", tags.join(", ")));
     }
     line
+}
+
+/// What broke, in a few words each (`E1 p99`, `err`, `backlog S/d`).
+fn why_tags(verdict: &Verdict) -> Vec<String> {
+    let mut tags: Vec<String> = match verdict {
+        Verdict::Pass => Vec::new(),
+        Verdict::Trip(breaches) => breaches
+            .iter()
+            .map(|b| match (b, b.subject()) {
+                (Breach::Latency { .. } | Breach::NoSamples { .. }, Some(series)) => {
+                    format!("{series} {}", b.short())
+                }
+                (_, Some(subject)) => format!("{} {subject}", b.short()),
+                (_, None) => b.short().to_string(),
+            })
+            .collect(),
+        Verdict::Inconclusive(doubt) => vec![doubt.short().to_string()],
+    };
+    tags.dedup();
+    tags
 }
 
 impl Actor for Reporter {
