@@ -355,7 +355,7 @@ fn print_search_answer<W: Write>(
                 Stop::LoadBoxLimit { rps, reason } => {
                     format!(
                         "{rps} RPS could not be measured, INCONCLUSIVE after its re-run: {}",
-                        why(&[reason.clone()], notes)
+                        why(std::slice::from_ref(reason), notes)
                     )
                 }
                 _ => match report.steps.first() {
@@ -413,7 +413,7 @@ fn stop_line(search: &SearchReport, answered: bool, notes: Option<&Notes>) -> Op
         (Stop::LoadBoxLimit { rps, reason }, _) if answered => format!(
             "stopped: {rps} RPS could not be measured (INCONCLUSIVE after its re-run: \
              {}); the answer is the highest rate measured",
-            why(&[reason.clone()], notes)
+            why(std::slice::from_ref(reason), notes)
         ),
         (Stop::Interrupted, _) => "interrupted before the search ended".to_string(),
         _ => return None,
