@@ -141,8 +141,11 @@ pub fn write_outputs(targets: &ReportTargets, report: &RunReport) -> Result<(), 
     if targets.console {
         let stdout = std::io::stdout();
         let mut out = stdout.lock();
-        console::print_report(&mut out, report, console_width())
-            .map_err(|e| format!("cannot print the report: {e}"))?;
+        match console::print_report(&mut out, report, console_width()) {
+            // The reader is gone (`| head`): what it did not read was not wanted.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+            other => other.map_err(|e| format!("cannot print the report: {e}"))?,
+        }
     }
     if let Some(out) = &targets.csv {
         out.write(|w| csv::write_csv(w, report).map_err(|e| e.to_string()))?;
