@@ -23,12 +23,17 @@ pub fn print_report<W: Write>(w: &mut W, report: &RunReport, width: u16) -> io::
     for line in String::from_utf8_lossy(&answer).lines() {
         // Continued under the text after `ANSWER: ` / `        Next limit: `.
         let indent = " ".repeat(ANSWER_INDENT + 2);
-        let options = textwrap::Options::new(usize::from(width)).subsequent_indent(&indent);
-        for part in textwrap::wrap(line, options) {
+        for part in textwrap::wrap(line, wrapping(width).subsequent_indent(&indent)) {
             writeln!(w, "{part}")?;
         }
     }
     Ok(())
+}
+
+/// Lines of `width` columns, broken between words only (a backlog's name
+/// `S/site-local` stays whole) unless a word is wider than a line.
+fn wrapping(width: u16) -> textwrap::Options<'static> {
+    textwrap::Options::new(usize::from(width)).word_splitter(textwrap::WordSplitter::NoHyphenation)
 }
 
 /// The ANSWER block's lines after the first start this far in.
@@ -118,7 +123,7 @@ pub fn print_table<W: Write>(
             "latency in ms; backlog growth over the hold, of the backlog that grew most ({})",
             backlogs.join(", ")
         );
-        for line in textwrap::wrap(&legend, usize::from(width)) {
+        for line in textwrap::wrap(&legend, wrapping(width)) {
             writeln!(w, "{line}")?;
         }
     } else {
@@ -200,7 +205,7 @@ pub fn print_why<W: Write>(w: &mut W, notes: &Notes, width: u16) -> io::Result<(
             } else {
                 indent.clone()
             };
-            let options = textwrap::Options::new(usize::from(width))
+            let options = wrapping(width)
                 .initial_indent(&first)
                 .subsequent_indent(&indent);
             for line in textwrap::wrap(reason, options) {
