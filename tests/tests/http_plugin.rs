@@ -211,7 +211,12 @@ async fn tls_with_a_self_signed_certificate() -> anyhow::Result<()> {
         passes_one_step(&server, &h2).await?;
         assert!(Stats::get(&server.stats().http2) >= 300);
 
-        // Without `insecure`, the untrusted certificate is refused before any load.
+        // Trusted through `ca_file` (its own certificate as the CA).
+        let ca_file = format!("ca_file={}", server.ca_file().expect("tls").display());
+        passes_one_step(&server, &["-o", &ca_file]).await?;
+
+        // Without `insecure` or `ca_file`, the untrusted certificate is
+        // refused before any load.
         let out = one_step(&server.url(), "200").run().await?;
         let line = out.refused_line();
         assert!(line.contains("certificate"), "{out}");

@@ -43,13 +43,17 @@ async fn broadcast_capacity_is_the_answer() -> anyhow::Result<()> {
             "the 4000 step should trip on the broadcast backlog or E2: {:?}",
             trip.reasons()
         );
-        // Offered 2000/s above capacity for the 5 s hold: the backlog grows by
-        // thousands, and it is broadcast-worker's that grows most.
+        // Offered 2000/s above broadcast-worker's capacity for the 5 s hold:
+        // its backlog grows by thousands. (On a busy machine the gatekeeper,
+        // starved of CPU, may grow more: which one is worst is not asserted.)
+        let broadcast = trip
+            .backlogs
+            .iter()
+            .find(|b| b.name.ends_with("/broadcast-worker"))
+            .unwrap_or_else(|| panic!("no broadcast-worker backlog: {out}"));
         assert!(
-            trip.worst_durable
-                .as_deref()
-                .is_some_and(|d| d.ends_with("/broadcast-worker")),
-            "{out}"
+            broadcast.end - broadcast.start > 1000,
+            "{broadcast:?}; {out}"
         );
         assert!(
             trip.worst_pending_delta.is_some_and(|d| d > 1000),

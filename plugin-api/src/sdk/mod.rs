@@ -19,6 +19,7 @@
 // plugins outside this repository build against these names.
 
 mod counter_set;
+mod error_text;
 mod export;
 mod hosted;
 mod inflight;
@@ -31,6 +32,8 @@ pub(crate) mod recorder;
 mod requests;
 mod sample;
 mod series;
+#[cfg(feature = "tls")]
+pub mod tls;
 pub mod traffic;
 
 use std::future::Future;
@@ -43,6 +46,7 @@ pub use crate::abi::{
 };
 pub use crate::clock;
 pub use counter_set::{bump, CounterDecl};
+pub use error_text::error_chain;
 pub use inflight::{Expiry, InFlight, Limits, Refused, SWEEP_EVERY};
 pub use info::Info;
 pub use nats_env::{nats_creds_file, nats_url, redact_url};

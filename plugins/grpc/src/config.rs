@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use http::Uri;
+use loadgen_plugin_api::sdk::tls::Trust;
 use loadgen_plugin_api::sdk::{redact_url, Positive};
 
 loadgen_plugin_api::options! {
@@ -71,17 +72,6 @@ impl CallName {
     pub fn path(&self) -> String {
         format!("/{}/{}", self.service, self.method)
     }
-}
-
-/// How the server's certificate is checked (https only).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Trust {
-    /// The public web roots (webpki-roots).
-    WebRoots,
-    /// The CAs in this PEM file.
-    CaFile(PathBuf),
-    /// Any certificate (`insecure=true`).
-    Anything,
 }
 
 #[derive(Clone, Debug)]
@@ -159,7 +149,7 @@ pub fn parse_with(o: &GrpcOptions, base_url: Option<&str>) -> Result<GrpcConfig,
         connections: o.connections.get(),
         timeout: Some(o.timeout).filter(|d| !d.is_zero()),
         max_in_flight: o.max_in_flight.get(),
-        tls: trust(https, &o.ca_file, o.insecure)?,
+        tls: Trust::from_options(https, &o.ca_file, o.insecure)?,
         uri,
     })
 }
@@ -283,22 +273,6 @@ pub fn metadata_key(raw: &str) -> Result<String, String> {
         ));
     }
     Ok(key)
-}
-
-fn trust(https: bool, ca_file: &str, insecure: bool) -> Result<Option<Trust>, String> {
-    let ca_file = ca_file.trim();
-    if !https {
-        if !ca_file.is_empty() || insecure {
-            return Err("options 'ca_file' and 'insecure' need an https:// url".into());
-        }
-        return Ok(None);
-    }
-    Ok(Some(match (ca_file.is_empty(), insecure) {
-        (true, false) => Trust::WebRoots,
-        (false, false) => Trust::CaFile(PathBuf::from(ca_file)),
-        (true, true) => Trust::Anything,
-        (false, true) => return Err("options 'ca_file' and 'insecure' exclude each other".into()),
-    }))
 }
 
 #[cfg(test)]

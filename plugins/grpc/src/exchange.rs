@@ -318,7 +318,7 @@ impl Caller<GrpcCall> for Exchange {
             }),
             Err(status) if Failure::of(&status) == Failure::Transport => Err(format!(
                 "no answer: {}",
-                crate::transport::error_chain(&status)
+                loadgen_plugin_api::sdk::error_chain(&status)
             )),
             Err(status) => Ok(Reply {
                 status: code_name(status.code()).to_ascii_uppercase(),

@@ -225,20 +225,7 @@ impl Plugin for GrpcPlugin {
                 .map(SeriesSpec::from)
                 .collect();
         };
-        traffic
-            .requests()
-            .iter()
-            .map(|r| {
-                let mut spec = SeriesSpec::new(r.series.index(), r.name.clone());
-                if let Some(p95) = r.slo_p95 {
-                    spec = spec.slo_p95(p95);
-                }
-                if let Some(p99) = r.slo_p99 {
-                    spec = spec.slo_p99(p99);
-                }
-                spec
-            })
-            .collect()
+        traffic.series_specs()
     }
 }
 

@@ -3,7 +3,6 @@
 //! connection per client); both over a rustls connector. And the one request
 //! at start that proves the server is there.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -12,10 +11,8 @@ use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{ClientConfig, DigitallySignedStruct, SignatureScheme};
+use loadgen_plugin_api::sdk::error_chain;
+use loadgen_plugin_api::sdk::tls::client_config;
 
 use crate::config::HttpConfig;
 use crate::pool::{Http1Pool, SendError};
@@ -57,21 +54,8 @@ pub fn build(config: &HttpConfig) -> Result<Transport, String> {
 
 /// TCP (no delay), then TLS for https (ALPN: h2 or http/1.1 as configured).
 fn connector(config: &HttpConfig) -> Result<Connector, String> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let builder = HttpsConnectorBuilder::new();
-    let builder = if config.insecure {
-        let tls = ClientConfig::builder_with_provider(Arc::clone(&provider))
-            .with_safe_default_protocol_versions()
-            .map_err(|e| format!("TLS setup: {e}"))?
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate(provider)))
-            .with_no_client_auth();
-        builder.with_tls_config(tls)
-    } else {
-        builder
-            .with_provider_and_webpki_roots(provider)
-            .map_err(|e| format!("TLS setup: {e}"))?
-    };
+    let tls = client_config(&config.trust)?;
+    let builder = HttpsConnectorBuilder::new().with_tls_config(tls);
     let builder = builder.https_or_http();
     let mut http = HttpConnector::new();
     http.enforce_http(false);
@@ -115,70 +99,5 @@ pub async fn preflight(
             config.shown_url(),
             config.address()
         )),
-    }
-}
-
-/// An error and its causes on one line (hyper's own text is only the outermost).
-pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text.replace('\n', " ")
-}
-
-/// `insecure=true`: any certificate is accepted (signatures are still checked,
-/// so the handshake itself is sound).
-#[derive(Debug)]
-struct AcceptAnyCertificate(Arc<CryptoProvider>);
-
-impl ServerCertVerifier for AcceptAnyCertificate {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
     }
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue};
 use http::{HeaderMap, Method, Uri};
+use loadgen_plugin_api::sdk::tls::Trust;
 use loadgen_plugin_api::sdk::{redact_url, Parsed, Positive};
 
 use crate::status::ExpectStatus;
@@ -41,6 +42,8 @@ loadgen_plugin_api::options! {
         http2: bool = "false",
         /// accept any server certificate (self-signed test servers)
         insecure: bool = "false",
+        /// trust the CAs in this PEM file for https (instead of the public web roots)
+        ca_file: String = "",
     }
 }
 
@@ -69,7 +72,9 @@ pub struct HttpConfig {
     pub max_in_flight: usize,
     pub connections: usize,
     pub http2: bool,
-    pub insecure: bool,
+    /// How https servers' certificates are checked (whatever the URLs say:
+    /// a scenario may name both schemes).
+    pub trust: Trust,
 }
 
 impl HttpConfig {
@@ -109,7 +114,8 @@ pub fn parse(o: &HttpOptions) -> Result<HttpConfig, String> {
         max_in_flight: o.max_in_flight.get(),
         connections: o.connections.get(),
         http2: o.http2,
-        insecure: o.insecure,
+        trust: Trust::from_options(true, &o.ca_file, o.insecure)?
+            .expect("https always has a trust"),
     })
 }
 
@@ -248,7 +254,8 @@ mod tests {
         assert_eq!(c.method, Method::GET);
         assert_eq!(c.address(), "127.0.0.1:8080");
         assert_eq!((c.connections, c.max_in_flight), (64, 4096));
-        assert!(!c.http2 && !c.insecure && c.timeout.is_none() && c.body.is_empty());
+        assert!(!c.http2 && c.timeout.is_none() && c.body.is_empty());
+        assert_eq!(c.trust, Trust::WebRoots);
         let c = options(&[
             ("url", "https://example.test/"),
             ("method", "post"),

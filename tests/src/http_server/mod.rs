@@ -86,6 +86,8 @@ impl Stats {
 pub struct HttpServer {
     addr: SocketAddr,
     tls: bool,
+    /// The certificate's PEM (TLS only), kept on disk while the server runs.
+    ca_file: Option<tempfile::NamedTempFile>,
     stats: Arc<Stats>,
     accept: JoinHandle<()>,
 }
@@ -103,10 +105,13 @@ impl HttpServer {
     pub async fn start(options: HttpServerOptions) -> anyhow::Result<HttpServer> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
-        let acceptor = if options.tls {
-            Some(tls::acceptor()?)
+        let (acceptor, ca_file) = if options.tls {
+            let (acceptor, pem) = tls::acceptor()?;
+            let mut file = tempfile::NamedTempFile::new()?;
+            std::io::Write::write_all(&mut file, pem.as_bytes())?;
+            (Some(acceptor), Some(file))
         } else {
-            None
+            (None, None)
         };
         let stats = Arc::new(Stats::default());
         let (fifo_rate, permits) = match options.capacity {
@@ -124,6 +129,7 @@ impl HttpServer {
         Ok(HttpServer {
             addr,
             tls: options.tls,
+            ca_file,
             stats,
             accept,
         })
@@ -133,6 +139,11 @@ impl HttpServer {
     pub fn url(&self) -> String {
         let scheme = if self.tls { "https" } else { "http" };
         format!("{scheme}://{}/", self.addr)
+    }
+
+    /// A PEM file that trusts the server's certificate (TLS only).
+    pub fn ca_file(&self) -> Option<&std::path::Path> {
+        self.ca_file.as_ref().map(|f| f.path())
     }
 
     pub fn stats(&self) -> &Stats {

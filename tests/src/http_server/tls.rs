@@ -6,7 +6,8 @@ use std::sync::Arc;
 use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio_rustls::TlsAcceptor;
 
-pub fn acceptor() -> anyhow::Result<TlsAcceptor> {
+/// The acceptor and its certificate as PEM (a `ca_file` that trusts it).
+pub fn acceptor() -> anyhow::Result<(TlsAcceptor, String)> {
     let cert = rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()])?;
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(cert.key_pair.serialize_der()));
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -15,5 +16,5 @@ pub fn acceptor() -> anyhow::Result<TlsAcceptor> {
         .with_no_client_auth()
         .with_single_cert(vec![cert.cert.der().clone()], key)?;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(TlsAcceptor::from(Arc::new(config)))
+    Ok((TlsAcceptor::from(Arc::new(config)), cert.cert.pem()))
 }

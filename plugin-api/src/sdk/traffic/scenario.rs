@@ -260,15 +260,14 @@ impl<R> ScenarioFile<R> {
             }
             all
         };
-        let mut known: Vec<String> = Vec::new();
-        let mut setup = Vec::with_capacity(self.setup.len());
+        // Each step's templates draw from their own stream of the seed.
         let mut salt = self.seed;
-        for step in self.setup {
+        let mut compile_one = |step: &Step<R>, known: &[String]| {
             salt = salt.wrapping_add(0x1_0000);
             let mut compiler = StepCompiler {
                 scope: Scope {
                     data: &self.data,
-                    vars: &known,
+                    vars: known,
                     captured_anywhere: &captured_anywhere,
                 },
                 shown: &self.shown,
@@ -276,7 +275,12 @@ impl<R> ScenarioFile<R> {
                 label: step.label(),
                 salt,
             };
-            let call = each(&step, &mut compiler)?;
+            each(step, &mut compiler)
+        };
+        let mut known: Vec<String> = Vec::new();
+        let mut setup = Vec::with_capacity(self.setup.len());
+        for step in self.setup {
+            let call = compile_one(&step, &known)?;
             for c in &step.captures {
                 if !known.contains(&c.var) {
                     known.push(c.var.clone());
@@ -291,19 +295,7 @@ impl<R> ScenarioFile<R> {
         }
         let mut requests = Vec::with_capacity(self.requests.len());
         for step in self.requests {
-            salt = salt.wrapping_add(0x1_0000);
-            let mut compiler = StepCompiler {
-                scope: Scope {
-                    data: &self.data,
-                    vars: &known,
-                    captured_anywhere: &captured_anywhere,
-                },
-                shown: &self.shown,
-                dir: &self.dir,
-                label: step.label(),
-                salt,
-            };
-            let call = each(&step, &mut compiler)?;
+            let call = compile_one(&step, &known)?;
             requests.push(Compiled::new(step, call, Vec::new()));
         }
         Ok(Traffic::new(
