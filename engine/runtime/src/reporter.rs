@@ -319,9 +319,14 @@ mod tests {
 
     #[test]
     fn step_lines_say_rate_verdict_and_why() {
+        // The reasons in full are printed once, under the final table.
         assert_eq!(
             step_line(&step(4000, "TRIP")),
-            "step 4000 rps: TRIP (achieved 3996/s, op p99 180ms): op p95=143ms > 100ms"
+            "step 4000 rps: TRIP (achieved 3996/s, op p99 180ms): op p95"
+        );
+        assert_eq!(
+            step_line(&step(4000, "INCONCLUSIVE")),
+            "step 4000 rps: INCONCLUSIVE (achieved 3996/s, op p99 3.2ms): no ops"
         );
     }
 }
