@@ -62,8 +62,22 @@ impl Layer {
         }
     }
 
-    /// The command-line arguments this layer stands for, leaving out `skip`ped keys.
-    fn args(&self, skip: &dyn Fn(&str) -> bool) -> Result<Vec<OsString>, String> {
+    /// The `-o` keys this layer sets.
+    fn option_keys(&self) -> Vec<&str> {
+        self.table
+            .get("options")
+            .and_then(toml::Value::as_table)
+            .map(|t| t.keys().map(String::as_str).collect())
+            .unwrap_or_default()
+    }
+
+    /// The command-line arguments this layer stands for, leaving out `skip`ped
+    /// keys and `skip_option`ed `-o` keys.
+    fn args(
+        &self,
+        skip: &dyn Fn(&str) -> bool,
+        skip_option: &dyn Fn(&str) -> bool,
+    ) -> Result<Vec<OsString>, String> {
         let command = Cli::command();
         let max_rps = command.find_subcommand("max-rps").expect("max-rps exists");
         let mut out = Vec::new();
@@ -75,7 +89,7 @@ impl Layer {
                 let options = value
                     .as_table()
                     .ok_or_else(|| format!("{}: options must be a table", self.source))?;
-                for (k, v) in options {
+                for (k, v) in options.iter().filter(|(k, _)| !skip_option(k)) {
                     out.push(format!("--option={k}={}", scalar(v, &self.source, k)?).into());
                 }
                 continue;
@@ -179,6 +193,12 @@ pub fn parse(
     matches: &ArgMatches,
     layers: &[Layer],
 ) -> Result<MaxRpsArgs, String> {
+    let user_options: Vec<&str> = matches
+        .try_get_many::<(String, String)>(&arg_id("options"))
+        .ok()
+        .flatten()
+        .map(|pairs| pairs.map(|(k, _)| k.as_str()).collect())
+        .unwrap_or_default();
     let mut argv: Vec<OsString> = vec!["loadgen".into(), "max-rps".into()];
     for (i, layer) in layers.iter().enumerate() {
         let higher = &layers[i + 1..];
@@ -188,11 +208,16 @@ pub fn parse(
         };
         // Each layer alone must parse, overridden keys included: a bad
         // value is blamed on its file even where a flag replaces it.
+        // An option a higher layer (or the command line) sets replaces this
+        // layer's: repeated `-o` keys would otherwise join, one per line.
+        let skip_option = |key: &str| {
+            user_options.contains(&key) || higher.iter().any(|l| l.option_keys().contains(&key))
+        };
         let mut alone: Vec<OsString> = vec!["loadgen".into(), "max-rps".into()];
-        alone.extend(layer.args(&|_| false)?);
+        alone.extend(layer.args(&|_| false, &|_| false)?);
         Cli::try_parse_from_checked(&alone)
             .map_err(|e| format!("{}: {}", layer.source, clap_line(&e)))?;
-        argv.extend(layer.args(&skip)?);
+        argv.extend(layer.args(&skip, &skip_option)?);
     }
     argv.extend(user.iter().cloned());
     Cli::try_parse_from_checked(&argv).map_err(|e| clap_line(&e))
@@ -271,6 +296,30 @@ mod tests {
             c.options.get("base-latency").map(String::as_str),
             Some("2ms")
         );
+    }
+
+    #[test]
+    fn an_option_given_again_replaces_the_lower_layers_value() {
+        let journal =
+            layer("plugin = 'http'\n[options]\nheader = 'Authorization: ***'\nmethod = 'GET'")
+                .unwrap();
+        let file = layer("[options]\nmethod = 'PUT'").unwrap();
+        let (args, matches) = user(&[
+            "-o",
+            "header=Authorization: Bearer T",
+            "-o",
+            "header=Accept: x",
+        ]);
+        let c = parse(&args, &matches, &[journal, file])
+            .unwrap()
+            .config()
+            .unwrap();
+        assert_eq!(
+            c.options.get("header").map(String::as_str),
+            Some("Authorization: Bearer T\nAccept: x"),
+            "the command line's (repeated) header replaces the journal's"
+        );
+        assert_eq!(c.options.get("method").map(String::as_str), Some("PUT"));
     }
 
     #[test]

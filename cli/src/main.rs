@@ -12,7 +12,9 @@ mod install;
 mod layers;
 mod max_rps;
 mod plugins;
+mod redacting;
 mod report_cmd;
+mod tui;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -44,7 +46,7 @@ fn main() -> ExitCode {
         }
     };
     tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
+        .with_writer(redacting::stderr)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
         )
@@ -52,7 +54,7 @@ fn main() -> ExitCode {
     match run(cli, &argv, &matches) {
         Ok(code) => code,
         Err(failure) => {
-            eprintln!("error: {failure}");
+            eprintln!("error: {}", redacting::scrub(&failure.to_string()));
             failure.exit_code()
         }
     }

@@ -12,6 +12,8 @@ use loadgen_core::journal::{Journal, JournalHeader};
 use loadgen_core::report::StepReport;
 use loadgen_distributed::join::FleetOptions;
 use loadgen_plugin_host::{loader, PluginSearch};
+use loadgen_runtime::report::RunReport;
+use loadgen_runtime::reporter::{write_outputs, ReportTargets};
 use loadgen_runtime::run::RemoteLoad;
 use loadgen_runtime::{RunError, RunSpec};
 
@@ -19,6 +21,7 @@ use crate::args::MaxRpsArgs;
 use crate::baseline::Ci;
 use crate::failure::{usage, Failure};
 use crate::layers::{self, Layer};
+use crate::tui::LiveView;
 
 /// Keys that may differ from a resumed journal's: where results go.
 const FREE_ON_RESUME: &[&str] = &["csv", "json", "report", "journal", "metrics-addr", "quiet"];
@@ -57,13 +60,20 @@ pub fn run(args: MaxRpsArgs, user: &[OsString], matches: &ArgMatches) -> Result<
         .map_err(usage)?;
     let plugin = loader::load(&path).map_err(usage)?;
     let config = config.resolve(&plugin.description).map_err(usage_text)?;
+    crate::redacting::install(config.redactor(&plugin.description));
+    // What every output shows: credentials as `***` (the plugin gets `config`).
+    let shown = config.redacted(&plugin.description);
     if args.run.print_config {
-        print!("{}", config.to_toml());
+        print!("{}", shown.to_toml());
         return Ok(ExitCode::SUCCESS);
     }
-    let ci = Ci::prepare(&args.ci, &config)?;
+    let hidden = config.hidden_options(&plugin.description);
+    if let Some(first) = hidden.first() {
+        return Err(usage_text(hidden_refusal(&hidden, first)));
+    }
+    let ci = Ci::prepare(&args.ci, &shown)?;
     let header = JournalHeader {
-        config: config.clone(),
+        config: shown,
         plugin_version: plugin.description.version.clone(),
     };
     let (journal, finished) = match (resumed, &args.run.resume) {
@@ -97,7 +107,11 @@ pub fn run(args: MaxRpsArgs, user: &[OsString], matches: &ArgMatches) -> Result<
     };
 
     let runtime = runtime()?;
-    let report = runtime.block_on(loadgen_runtime::run(spec, shutdown_signal()));
+    let report = if crate::tui::wanted(args.run.no_tui, spec.config.outputs.quiet) {
+        run_with_live_view(&runtime, spec)?
+    } else {
+        runtime.block_on(loadgen_runtime::run(spec, shutdown_signal()))
+    };
     match report {
         Ok(report) => Ok(match ci.finish(&report)? {
             Some(regressed) => regressed,
@@ -110,6 +124,21 @@ pub fn run(args: MaxRpsArgs, user: &[OsString], matches: &ArgMatches) -> Result<
     }
 }
 
+/// Options a journal or printed config keeps as `***`: the run needs their
+/// values again, as they were never written.
+fn hidden_refusal(hidden: &[&str], first: &str) -> String {
+    let names: Vec<String> = hidden.iter().map(|k| format!("'{k}'")).collect();
+    let (which, them) = match hidden.len() {
+        1 => ("option", "it"),
+        _ => ("options", "them"),
+    };
+    format!(
+        "{which} {} hidden (***) in the journal or config file (credentials are never \
+         written): give {them} again, e.g. -o {first}=…",
+        names.join(", ")
+    )
+}
+
 /// The async runtime a command runs on.
 pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
     tokio::runtime::Builder::new_multi_thread()
@@ -118,6 +147,36 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
         .build()
         .context("cannot start the async runtime")
         .map_err(Failure::Run)
+}
+
+/// The run under the live terminal view: the view owns the terminal until
+/// the run ends, then the table and ANSWER are printed below it as usual.
+fn run_with_live_view(
+    runtime: &tokio::runtime::Runtime,
+    mut spec: RunSpec,
+) -> Result<Result<RunReport, RunError>, Failure> {
+    let (view, events, quit) = LiveView::start(&spec.config)
+        .context("cannot start the live view (try --no-tui)")
+        .map_err(Failure::Run)?;
+    spec.live = Some(events);
+    spec.console = false;
+    let stop = async {
+        tokio::select! {
+            _ = shutdown_signal() => {}
+            // The view says it is stopping; a line here would draw over it.
+            Ok(()) = quit => {}
+        }
+    };
+    let report = runtime.block_on(loadgen_runtime::run(spec, stop));
+    view.finish();
+    if let Ok(report) = &report {
+        let console = ReportTargets {
+            console: true,
+            ..ReportTargets::default()
+        };
+        write_outputs(&console, report).map_err(|e| Failure::Run(anyhow!(e)))?;
+    }
+    Ok(report)
 }
 
 /// `--agents N` and its companions, checked; `None` for a local run.

@@ -124,10 +124,15 @@ pub fn info(name: &str, plugin_path: &[PathBuf]) -> Result<ExitCode, Failure> {
             println!(
                 "  {:<width$}  {:<10} {}",
                 o.name,
-                format!("[{}]", o.default),
+                format!("[{}]", shown_default(o)),
                 o.help
             );
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// An option's default as `plugins info` shows it: a secret's as `***`.
+fn shown_default(o: &loadgen_core::plugin::OptionDescription) -> String {
+    loadgen_core::redact::redact_option(&o.name, &o.default, o.secret)
 }

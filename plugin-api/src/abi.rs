@@ -294,6 +294,12 @@ pub struct PluginMod {
     #[sabi(last_prefix_field)]
     pub new_workload:
         extern "C" fn(config_json: RString, sink: SinkBox) -> RResult<WorkloadBox, RString>,
+
+    /// The names of the options that are credentials (`sdk::Secret`): the
+    /// host shows their values as `***`. A plugin built before this field
+    /// has none to declare; the host still hides credential-shaped values.
+    #[sabi(missing_field(option))]
+    pub secret_options: extern "C" fn() -> RVec<RString>,
 }
 
 /// What the host passes to `new_workload`, as JSON (so it may grow without

@@ -338,6 +338,11 @@ pub struct RunFileArgs {
     /// kept, the run goes on from the next one.
     #[arg(long, value_name = "PATH")]
     pub resume: Option<PathBuf>,
+
+    /// Plain progress lines on stderr instead of the live terminal view
+    /// (which a terminal otherwise gets; a pipe always gets the lines).
+    #[arg(long = "no-tui")]
+    pub no_tui: bool,
 }
 
 /// `--search`.

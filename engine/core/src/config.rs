@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::duration_text;
 use crate::gates::GateSpec;
 use crate::plugin::{DeclaredSeries, PluginDescription};
+use crate::redact;
 use crate::search::{Adaptive, Plan, Search};
 use crate::steps::StepList;
 use crate::verdict::{SeriesSlo, Slo};
@@ -300,6 +301,44 @@ impl RunConfig {
     pub fn pacer_window(&self) -> std::time::Duration {
         let (p95, p99) = self.slo.tightest();
         crate::pacer::slo_window(p95, p99)
+    }
+
+    /// This config as it may be shown and written (settings, journal,
+    /// reports): credentials in options and `--scrape` URLs as `***` (see
+    /// [`crate::redact`]); `plugin` says which options are declared secret.
+    pub fn redacted(&self, plugin: &PluginDescription) -> RunConfig {
+        let mut shown = self.clone();
+        shown.options = self
+            .options
+            .iter()
+            .map(|(k, v)| (k.clone(), redact::redact_option(k, v, plugin.is_secret(k))))
+            .collect();
+        shown.scrape = self.scrape.iter().map(|u| redact::redact_url(u)).collect();
+        shown
+    }
+
+    /// What hides this config's credentials in free text (plugin errors, logs).
+    pub fn redactor(&self, plugin: &PluginDescription) -> redact::Redactor {
+        let mut r = redact::Redactor::for_options(
+            self.options
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str(), plugin.is_secret(k))),
+        );
+        for url in &self.scrape {
+            r.add(redact::secrets_in_option("scrape", url, false));
+        }
+        r
+    }
+
+    /// The options whose values are still hidden ones (`***` where a
+    /// credential was, as a journal or a printed config keeps them): the run
+    /// needs them given again.
+    pub fn hidden_options(&self, plugin: &PluginDescription) -> Vec<&str> {
+        self.options
+            .iter()
+            .filter(|(k, v)| redact::is_redacted(k, v, plugin.is_secret(k)))
+            .map(|(k, _)| k.as_str())
+            .collect()
     }
 
     /// This config as a TOML document (`--print-config`).

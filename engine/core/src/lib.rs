@@ -19,6 +19,8 @@
 //!   report read back from its JSON or its journal.
 //! - The measuring actors' data: [`collector`], [`counters`], [`pacer`],
 //!   [`pending`]; and [`plugin`], what a plugin says about itself.
+//! - [`redact`]: what of a setting may be shown (credentials as `***`), the
+//!   rules every writer shares with the plugin SDK.
 
 pub mod collector;
 pub mod config;
@@ -31,6 +33,7 @@ pub mod load;
 pub mod pacer;
 pub mod pending;
 pub mod plugin;
+pub use loadgen_redact as redact;
 pub mod ramp;
 pub mod report;
 pub mod search;

@@ -14,6 +14,9 @@ pub struct OptionDescription {
     pub name: String,
     pub default: String,
     pub help: String,
+    /// Declared a credential (`sdk::Secret`): its value is shown as `***`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub secret: bool,
 }
 
 /// A plugin's self-description, in plain Rust types.
@@ -43,6 +46,11 @@ pub struct CounterDescription {
 impl PluginDescription {
     pub fn option(&self, name: &str) -> Option<&OptionDescription> {
         self.options.iter().find(|o| o.name == name)
+    }
+
+    /// Did the plugin declare option `name` a credential?
+    pub fn is_secret(&self, name: &str) -> bool {
+        self.option(name).is_some_and(|o| o.secret)
     }
 
     pub fn option_names(&self) -> Vec<String> {

@@ -34,6 +34,7 @@ pub fn describe(info: &PluginInfo) -> PluginDescription {
                 name: o.name.to_string(),
                 default: o.default.to_string(),
                 help: o.help.to_string(),
+                secret: false,
             })
             .collect(),
         default_steps: info.default_steps.to_string(),

@@ -159,6 +159,7 @@ impl RampController {
             Command::Activate {
                 probe,
                 attempt,
+                chosen_by,
                 times,
             } => {
                 // A dead child is being restarted: its announcement marks the step.
@@ -172,7 +173,9 @@ impl RampController {
                     probe,
                     rps: times.rps,
                     attempt,
+                    chosen_by,
                     phase_len: Duration::from_nanos(times.hold_start - times.start),
+                    hold_len: Duration::from_nanos(times.stop - times.hold_start),
                 });
                 None
             }

@@ -6,7 +6,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Duration;
 
 use abi_stable::sabi_trait::TD_Opaque;
-use abi_stable::std_types::{RErr, ROk, RResult, RString};
+use abi_stable::std_types::{RErr, ROk, RResult, RString, RVec};
 
 use super::hosted::Hosted;
 use super::options::{OptionDecl, OptionValue, OptionValues, PluginOptions, Positive};
@@ -63,6 +63,7 @@ fn all_options<P: Plugin>() -> Vec<OptionDecl> {
         name: WORKER_THREADS_OPTION.into(),
         default: "auto".into(),
         help: "threads of the plugin's own runtime: a whole number > 0, or auto (half the machine's cores, 1 to 4)".into(),
+        secret: false,
     });
     options
 }
@@ -78,6 +79,15 @@ pub fn describe<P: Plugin>() -> RResult<PluginInfo, RString> {
             .map_err(|e| format!("a declared default does not parse: {e}"))?;
         info.to_abi(&options)
     })
+}
+
+/// `PluginMod::secret_options` for `P`.
+pub fn secret_options<P: Plugin>() -> RVec<RString> {
+    all_options::<P>()
+        .into_iter()
+        .filter(|o| o.secret)
+        .map(|o| RString::from(o.name))
+        .collect()
 }
 
 /// `PluginMod::new_workload` for `P`: resolve the options, build the runtime,
@@ -146,11 +156,16 @@ macro_rules! export_plugin {
                 $crate::sdk::new_workload::<$plugin>(config_json, sink)
             }
 
+            extern "C" fn secret_options() -> $crate::__abi_stable::std_types::RVec<RString> {
+                $crate::sdk::secret_options::<$plugin>()
+            }
+
             fn root_module() -> $crate::abi::PluginModRef {
                 $crate::__abi_stable::prefix_type::PrefixTypeTrait::leak_into_prefix(
                     $crate::abi::PluginMod {
                         describe,
                         new_workload,
+                        secret_options,
                     },
                 )
             }

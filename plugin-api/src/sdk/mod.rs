@@ -49,9 +49,10 @@ pub use counter_set::{bump, CounterDecl};
 pub use error_text::error_chain;
 pub use inflight::{Expiry, InFlight, Limits, Refused, SWEEP_EVERY};
 pub use info::Info;
-pub use nats_env::{nats_creds_file, nats_url, redact_url};
+pub use loadgen_redact::{redact_text, redact_url};
+pub use nats_env::{nats_creds_file, nats_url};
 pub use options::{
-    Fraction, OptionDecl, OptionValue, OptionValues, Parsed, PluginOptions, Positive,
+    Fraction, OptionDecl, OptionValue, OptionValues, Parsed, PluginOptions, Positive, Secret,
 };
 pub use recorder::{Recorder, LINGER};
 pub use requests::{Requests, Service};
@@ -59,7 +60,7 @@ pub use sample::{Answer, Sent};
 pub use series::{Reason, Series, SeriesSpec};
 
 #[doc(hidden)]
-pub use export::{describe, new_workload};
+pub use export::{describe, new_workload, secret_options};
 #[doc(hidden)]
 pub use options::{join_doc as __join_doc, parse_choice as __parse_choice};
 

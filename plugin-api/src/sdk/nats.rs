@@ -11,7 +11,8 @@ use async_nats::{Client, ConnectOptions, Event};
 use super::Recorder;
 use crate::abi::MonoNanos;
 
-use super::nats_env::{nats_creds_file, nats_url, redact_url};
+use super::nats_env::{nats_creds_file, nats_url};
+use loadgen_redact::redact_url;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 

@@ -20,6 +20,9 @@ pub struct OptionDecl {
     pub name: String,
     pub default: String,
     pub help: String,
+    /// A credential ([`Secret`]): the host shows its value as `***` in every
+    /// output and asks for it again on `--resume`.
+    pub secret: bool,
 }
 
 /// A plugin's options as one typed struct. Written by [`options!`](crate::options);
@@ -138,6 +141,9 @@ pub trait OptionValue: Sized {
     /// Parse `raw`; the error is one line naming the option and the value,
     /// e.g. `option 'delay': 'soon' is not a duration like 250ms or 5s`.
     fn parse_option(name: &str, raw: &str) -> Result<Self, String>;
+
+    /// Is a value of this type a credential? Only [`Secret`] says yes.
+    const SECRET: bool = false;
 }
 
 fn parse_from_str<T>(name: &str, raw: &str, what: &str) -> Result<T, String>
@@ -259,6 +265,60 @@ where
     }
 }
 
+/// A credential (a password, a token): the plugin reads the value, loadgen
+/// shows it as `***` everywhere else (`plugins info` defaults, settings,
+/// journal, reports, logs, error lines). `Secret<String>`, or any other
+/// option type inside. Its `Debug` is `***` too, so a plugin's own
+/// `{:?}` of its options cannot leak it.
+///
+/// ```
+/// use loadgen_plugin_api::sdk::{PluginOptions, Secret};
+///
+/// loadgen_plugin_api::options! {
+///     pub struct O {
+///         /// the broker's password
+///         password: Secret<String> = "",
+///     }
+/// }
+/// let o = O::from_pairs(&[("password", "hunter2")]).unwrap();
+/// assert_eq!(o.password.expose(), "hunter2");
+/// assert_eq!(format!("{:?}", o.password), "***");
+/// assert!(O::declare()[0].secret);
+/// ```
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Secret<T>(T);
+
+impl<T> Secret<T> {
+    pub fn new(value: T) -> Secret<T> {
+        Secret(value)
+    }
+
+    /// The value itself: for the protocol, never for a message.
+    pub fn expose(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> std::fmt::Debug for Secret<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(loadgen_redact::MASK)
+    }
+}
+
+impl<T: OptionValue> OptionValue for Secret<T> {
+    fn parse_option(name: &str, raw: &str) -> Result<Self, String> {
+        // The inner type's error would quote the value: say only what is wrong.
+        T::parse_option(name, raw).map(Secret).map_err(|_| {
+            format!(
+                "option '{name}': its value ({}) does not parse",
+                loadgen_redact::MASK
+            )
+        })
+    }
+
+    const SECRET: bool = true;
+}
+
 /// One of a fixed set of words, for [`option_choice!`](crate::option_choice).
 /// Case does not matter (`-o mode=Fast` is `fast`): users type words, not identifiers.
 #[doc(hidden)]
@@ -337,6 +397,7 @@ macro_rules! options {
                         name: ::std::string::String::from(stringify!($field)),
                         default: ::std::string::String::from($default),
                         help: $crate::sdk::__join_doc(&[$($doc),*]),
+                        secret: <$ty as $crate::sdk::OptionValue>::SECRET,
                     },
                 )*]
             }

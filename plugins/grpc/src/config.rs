@@ -358,7 +358,7 @@ mod tests {
             ),
             (
                 &[("url", "http://u:secret@h:1/x"), ("call", "a.B/C")],
-                "option 'url': 'http://***@h:1/x' has a path",
+                "option 'url': 'http://u:***@h:1/x' has a path",
             ),
             (
                 &[("url", "http://h:1"), ("call", "GetItem")],

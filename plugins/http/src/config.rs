@@ -4,10 +4,10 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{HeaderName, HeaderValue};
+use http::header::{HeaderName, HeaderValue, AUTHORIZATION};
 use http::{HeaderMap, Method, Uri};
 use loadgen_plugin_api::sdk::tls::Trust;
-use loadgen_plugin_api::sdk::{redact_url, Parsed, Positive};
+use loadgen_plugin_api::sdk::{redact_text, redact_url, Parsed, Positive, Secret};
 
 use crate::status::ExpectStatus;
 
@@ -26,6 +26,8 @@ loadgen_plugin_api::options! {
         method: String = "GET",
         /// a request header 'Name: value'; repeatable (one per line)
         header: String = "",
+        /// sent as 'Authorization: Bearer TOKEN' (unless header= sets Authorization); shown as ***
+        bearer_token: Secret<String> = "",
         /// the request body
         body: String = "",
         /// read the request body from this file
@@ -100,14 +102,17 @@ impl HttpConfig {
 
 pub fn parse(o: &HttpOptions) -> Result<HttpConfig, String> {
     let source = source(o)?;
+    let uri = match source {
+        Source::Url => url(&o.url)?,
+        _ => Uri::default(),
+    };
+    let mut headers = headers(&o.header)?;
+    authorization(&mut headers, o.bearer_token.expose(), &uri)?;
     Ok(HttpConfig {
-        uri: match source {
-            Source::Url => url(&o.url)?,
-            _ => Uri::default(),
-        },
+        uri,
         source,
         method: method(&o.method)?,
-        headers: headers(&o.header)?,
+        headers,
         body: body(&o.body, &o.body_file)?,
         expect: (*o.expect_status).clone(),
         timeout: Some(o.timeout).filter(|d| !d.is_zero()),
@@ -218,7 +223,12 @@ fn method(raw: &str) -> Result<Method, String> {
 pub fn headers(raw: &str) -> Result<HeaderMap, String> {
     let mut map = HeaderMap::new();
     for line in raw.lines().map(str::trim).filter(|l| !l.is_empty()) {
-        let bad = |why: &str| format!("option 'header': '{line}' {why} (expected 'Name: value')");
+        let bad = |why: &str| {
+            format!(
+                "option 'header': '{}' {why} (expected 'Name: value')",
+                redact_text(line)
+            )
+        };
         let (name, value) = line.split_once(':').ok_or_else(|| bad("has no ':'"))?;
         let name = HeaderName::from_bytes(name.trim().as_bytes())
             .map_err(|_| bad("has an invalid name"))?;
@@ -226,6 +236,32 @@ pub fn headers(raw: &str) -> Result<HeaderMap, String> {
         map.append(name, value);
     }
     Ok(map)
+}
+
+/// `Authorization`, as curl chooses it: an `Authorization` header given
+/// outright, else `Bearer` `bearer_token`, else `Basic` from the URL's
+/// `user:password@`.
+fn authorization(headers: &mut HeaderMap, bearer: &str, uri: &Uri) -> Result<(), String> {
+    use base64::Engine as _;
+    if headers.contains_key(AUTHORIZATION) {
+        return Ok(());
+    }
+    let bearer = bearer.trim();
+    let value = if !bearer.is_empty() {
+        format!("Bearer {bearer}")
+    } else {
+        match uri.authority().and_then(|a| a.as_str().rsplit_once('@')) {
+            Some((userinfo, _)) => format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(userinfo)
+            ),
+            None => return Ok(()),
+        }
+    };
+    let value = HeaderValue::from_str(&value)
+        .map_err(|_| "option 'bearer_token' holds characters a header cannot carry".to_string())?;
+    headers.insert(AUTHORIZATION, value);
+    Ok(())
 }
 
 fn body(inline: &str, file: &str) -> Result<Bytes, String> {
@@ -246,6 +282,66 @@ mod tests {
 
     fn options(pairs: &[(&str, &str)]) -> Result<HttpConfig, String> {
         parse(&HttpOptions::from_pairs(pairs)?)
+    }
+
+    #[test]
+    fn authorization_from_a_bearer_token_or_the_url() {
+        let auth = |pairs: &[(&str, &str)]| {
+            options(pairs).map(|c| {
+                c.headers
+                    .get(AUTHORIZATION)
+                    .map(|v| v.to_str().unwrap().to_string())
+            })
+        };
+        let table: [(&[(&str, &str)], Option<&str>); 6] = [
+            (&[("url", "http://h/")], None),
+            (
+                &[("url", "http://h/"), ("bearer_token", "T0KEN")],
+                Some("Bearer T0KEN"),
+            ),
+            (&[("url", "http://u:pw@h/")], Some("Basic dTpwdw==")),
+            (
+                &[("url", "http://u:pw@h/"), ("bearer_token", "T0KEN")],
+                Some("Bearer T0KEN"),
+            ),
+            (
+                &[
+                    ("url", "http://u:pw@h/"),
+                    ("header", "Authorization: Bearer X"),
+                ],
+                Some("Bearer X"),
+            ),
+            (
+                &[
+                    ("url", "http://h/"),
+                    ("bearer_token", "T"),
+                    ("header", "authorization: x"),
+                ],
+                Some("x"),
+            ),
+        ];
+        for (pairs, want) in table {
+            assert_eq!(auth(pairs).unwrap().as_deref(), want, "{pairs:?}");
+        }
+        let err = options(&[("url", "http://h/"), ("bearer_token", "a\nb")]).unwrap_err();
+        assert_eq!(
+            err,
+            "option 'bearer_token' holds characters a header cannot carry"
+        );
+    }
+
+    #[test]
+    fn a_bad_credential_header_is_not_quoted() {
+        let err = options(&[
+            ("url", "http://h/"),
+            ("header", "Authorization: bad\u{7f}T0KEN"),
+        ])
+        .unwrap_err();
+        assert!(!err.contains("T0KEN"), "{err}");
+        assert!(
+            err.starts_with("option 'header': 'Authorization: ***'"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -290,7 +386,7 @@ mod tests {
             ),
             (
                 &[("url", "ftp://u:secret@host/")],
-                "option 'url': unknown scheme 'ftp' in 'ftp://***@host/'",
+                "option 'url': unknown scheme 'ftp' in 'ftp://u:***@host/'",
             ),
             (
                 &[("url", "http://h/"), ("method", "GE T")],

@@ -13,6 +13,7 @@ fn plugin() -> PluginDescription {
             name: "capacity".into(),
             default: "5000".into(),
             help: String::new(),
+            secret: false,
         }],
         default_steps: "500,1k".into(),
         durables: Vec::new(),
@@ -60,6 +61,7 @@ fn every_serialized_key_is_a_valid_key() {
         name: "preset".into(),
         default: "small".into(),
         help: String::new(),
+        secret: false,
     });
     let c = c.resolve(&p).unwrap();
     for key in c.to_table().keys() {
@@ -237,4 +239,44 @@ fn the_pacer_sees_as_fine_as_the_tightest_series_slo() {
     );
     c.slo.series = SeriesSloArg::merge(&["slow:p99=2s".parse().unwrap()]);
     assert_eq!(c.slo.loosest_p99(), Duration::from_secs(2));
+}
+
+#[test]
+fn credentials_are_hidden_in_the_shown_config_and_known_when_read_back() {
+    let mut p = plugin();
+    p.options = ["url", "header", "tenant_key", "capacity"]
+        .iter()
+        .map(|name| crate::plugin::OptionDescription {
+            name: name.to_string(),
+            default: String::new(),
+            help: String::new(),
+            secret: *name == "tenant_key",
+        })
+        .collect();
+    let mut c = RunConfig::new("p");
+    for (k, v) in [
+        ("url", "http://u:pw-1@127.0.0.1:9/"),
+        ("header", "Accept: */*\nAuthorization: Bearer T0KEN"),
+        ("tenant_key", "acme-42"),
+        ("capacity", "10"),
+    ] {
+        c.options.insert(k.into(), v.into());
+    }
+    c.scrape = vec!["http://m:scrape-pw@127.0.0.1:9/metrics".into()];
+    let shown = c.redacted(&p);
+    let text = shown.to_toml();
+    for secret in ["pw-1", "T0KEN", "acme-42", "scrape-pw"] {
+        assert!(!text.contains(secret), "{secret} in {text}");
+        assert!(!c
+            .redactor(&p)
+            .scrub(&format!("x {secret} y"))
+            .contains(secret));
+    }
+    assert_eq!(shown.options["url"], "http://u:***@127.0.0.1:9/");
+    assert_eq!(shown.options["header"], "Accept: */*\nAuthorization: ***");
+    assert_eq!(shown.options["tenant_key"], "***");
+    assert_eq!(shown.options["capacity"], "10");
+    assert_eq!(shown.scrape, ["http://m:***@127.0.0.1:9/metrics"]);
+    assert!(c.hidden_options(&p).is_empty());
+    assert_eq!(shown.hidden_options(&p), ["header", "tenant_key", "url"]);
 }

@@ -103,6 +103,8 @@ pub enum Command {
     Activate {
         probe: u32,
         attempt: u32,
+        /// Why the search chose this rate (for the live view).
+        chosen_by: ChosenBy,
         times: StepTimes,
     },
     /// Deliver `Event::Timer { seq, timer }` at `at_ns`.
@@ -406,6 +408,7 @@ impl StepMachine {
             Command::Activate {
                 probe,
                 attempt,
+                chosen_by,
                 times,
             },
             arm(hold_start, self.seq, Timer::HoldStart),

@@ -102,10 +102,18 @@ pub fn load(path: &Path) -> Result<LoadedPlugin, LoadError> {
         .init_root_module::<PluginModRef>()
         .map_err(|e| classify(path, e))?;
     let info = ffi_result(path, (module.describe())())?;
+    let mut description = super::describe(&info);
+    // A plugin built before `secret_options` existed declares none.
+    if let Some(secret_options) = module.secret_options() {
+        let secret: Vec<String> = secret_options().iter().map(|s| s.to_string()).collect();
+        for option in &mut description.options {
+            option.secret = secret.contains(&option.name);
+        }
+    }
     Ok(LoadedPlugin {
         path: path.to_path_buf(),
         module,
-        description: super::describe(&info),
+        description,
         abi_version,
     })
 }

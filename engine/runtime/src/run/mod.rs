@@ -17,7 +17,7 @@ use crate::plugin::{LoadError, LoadedPlugin};
 use crate::ramp::machine::StepMachine;
 use crate::ramp::{RampArgs, RampController, RampMsg, RampOutcome};
 use crate::report::{search_answer, RunReport, SearchReport, StepReport};
-use crate::reporter::{ReportTargets, Reporter, ReporterMsg};
+use crate::reporter::{LiveSender, ReportTargets, Reporter, ReporterMsg};
 use crate::search::{Bracket, Finished, Outcome, Probe, Search, Stop};
 use crate::supervisor::Restarted;
 
@@ -50,6 +50,9 @@ pub struct RunSpec {
     /// Where the load comes from if not a workload in this process: the
     /// distributed crate's fleet of `loadgen agent`s (`--agents N`).
     pub remote: Option<Box<dyn RemoteLoad>>,
+    /// A live view (the CLI's terminal UI) told every progress event; the
+    /// reporter then draws no progress of its own.
+    pub live: Option<LiveSender>,
 }
 
 impl RunSpec {
@@ -64,6 +67,7 @@ impl RunSpec {
             collector: CollectorHandle::default(),
             metrics: None,
             remote: None,
+            live: None,
         }
     }
 }
@@ -211,6 +215,8 @@ async fn ramp_and_report(
     let reporter = Reporter {
         targets: parts.targets,
         metrics: parts.metrics,
+        live: spec.live.clone(),
+        slo: spec.config.slo.clone(),
     };
     let (reporter, reporter_handle) =
         Actor::spawn(None, reporter, (parts.journal, spec.resumed.clone()))
@@ -279,7 +285,7 @@ async fn ramp_and_report(
     };
     let report = RunReport {
         schema_version: crate::report::SCHEMA_VERSION,
-        settings: spec.config.clone(),
+        settings: spec.config.redacted(&spec.plugin.description),
         plugin_version: spec.plugin.description.version.clone(),
         answer: search_answer(&outcome.steps, &search),
         steps: outcome.steps,
