@@ -2,6 +2,7 @@
 //! from the same clap definitions that parse the command line, so they never
 //! drift from it. `scripts/dist` ships both.
 
+use std::io::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -12,8 +13,15 @@ use crate::failure::{usage, Failure};
 
 pub fn completions(shell: Shell) -> Result<ExitCode, Failure> {
     let mut command = crate::args::command();
-    clap_complete::generate(shell, &mut command, "loadgen", &mut std::io::stdout());
-    Ok(ExitCode::SUCCESS)
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut command, "loadgen", &mut script);
+    match std::io::stdout().write_all(&script) {
+        // The reader is gone (`| head`): what it did not read was not wanted.
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Failure::Run(anyhow!("cannot print the completions: {e}")))
+        }
+        _ => Ok(ExitCode::SUCCESS),
+    }
 }
 
 /// `loadgen.1`, then `loadgen-max-rps.1`, `loadgen-plugins-list.1`… (every

@@ -26,6 +26,7 @@ use args::{Cli, Command, PluginsCommand};
 use failure::Failure;
 
 fn main() -> ExitCode {
+    quiet_on_closed_pipe();
     let argv: Vec<OsString> = std::env::args_os().collect();
     let parsed = args::command()
         .try_get_matches_from(&argv)
@@ -57,6 +58,32 @@ fn main() -> ExitCode {
             failure.exit_code()
         }
     }
+}
+
+/// Output into a pipe whose reader is gone (`loadgen plugins list | head -1`)
+/// was not wanted: end quietly with 0, as Unix tools do. Rust ignores
+/// SIGPIPE, so such a write fails with EPIPE and `println!` panics on it;
+/// this turns that panic (from any command, any thread) into the exit.
+fn quiet_on_closed_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if is_closed_pipe(message) {
+            std::process::exit(0);
+        }
+        default(info)
+    }));
+}
+
+/// A panic message about a write into a closed pipe (`failed printing to
+/// stdout: Broken pipe (os error 32)`).
+fn is_closed_pipe(message: &str) -> bool {
+    message.contains(&std::io::Error::from_raw_os_error(libc::EPIPE).to_string())
 }
 
 fn run(cli: Cli, argv: &[OsString], matches: &ArgMatches) -> Result<ExitCode, Failure> {

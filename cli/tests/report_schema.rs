@@ -77,7 +77,7 @@ fn real_reports_validate_against_the_schema() {
         !step["per_second"].as_array().unwrap().is_empty(),
         "per-second points are kept"
     );
-    assert_eq!(ladder["schema_version"], 2);
+    assert_eq!(ladder["schema_version"], 3);
     assert_eq!(adaptive["search"]["plan"]["kind"], "adaptive");
     assert!(adaptive["search"]["outcome"]["confirm"].is_object());
 

@@ -8,7 +8,7 @@ use loadgen_core::report::histograms::{encode, StepHistogram};
 use loadgen_core::report::per_second::{SecondPoint, SeriesSecond};
 use loadgen_core::report::{answer, RunReport, SeriesReport, StepReport, SCHEMA_VERSION};
 use loadgen_core::search::{Bracket, Outcome, Plan, Stop, Trials};
-use loadgen_core::verdict::{PendingChange, Verdict};
+use loadgen_core::verdict::{Breach, Doubt, PendingChange, Percentile, Verdict};
 
 /// A step at `rps` whose seconds answered with p50 = `ms` and p99 = 2·`ms`
 /// (`ms` per second of the hold), with `failed` of its ops failing.
@@ -81,8 +81,13 @@ pub fn measured(rps: u64, verdict: &str, ms: &[f64], failed: u64) -> StepReport 
 
 fn verdict_of(text: &str) -> Verdict {
     match text {
-        "TRIP" => Verdict::Trip(vec!["op p99=300ms > 250ms".into()]),
-        "INCONCLUSIVE" => Verdict::Inconclusive("no ops attempted".into()),
+        "TRIP" => Verdict::Trip(vec![Breach::Latency {
+            series: "op".into(),
+            percentile: Percentile::P99,
+            measured: std::time::Duration::from_millis(300),
+            limit: std::time::Duration::from_millis(250),
+        }]),
+        "INCONCLUSIVE" => Verdict::Inconclusive(Doubt::NoOps { refused: 0 }),
         _ => Verdict::Pass,
     }
 }

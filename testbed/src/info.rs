@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
 use crate::knobs::Service;
-use crate::runner::stopped;
 use crate::shared::Shared;
+use crate::shutdown::stopped;
 use crate::subjects::INFO;
 
 /// The `testbed.info` reply.

@@ -38,6 +38,7 @@ mod runner;
 mod server;
 mod setup;
 mod shared;
+mod shutdown;
 mod store;
 mod subjects;
 mod throttle;

@@ -16,7 +16,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
 use crate::knobs::Service;
-use crate::runner::stopped;
+use crate::shutdown::stopped;
 
 /// How one operation ended, as counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

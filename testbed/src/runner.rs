@@ -15,6 +15,7 @@ use crate::knobs::{Knobs, Service};
 use crate::metrics::Outcome;
 use crate::setup::{self, Durable};
 use crate::shared::Shared;
+use crate::shutdown::stopped;
 use crate::throttle::Throttle;
 
 /// One JetStream service's per-message work. The runner acks afterwards,
@@ -160,13 +161,6 @@ async fn sleep_or_stop(pause: Duration, shutdown: &mut watch::Receiver<bool>) {
         _ = tokio::time::sleep(pause) => {}
         _ = stopped(shutdown) => {}
     }
-}
-
-/// Completes once the stop flag is set. Wrapping `wait_for` keeps its
-/// read guard out of the callers' futures, which must stay `Send`.
-pub async fn stopped(shutdown: &mut watch::Receiver<bool>) {
-    // An error means the sender is gone, which also means stop.
-    let _ = shutdown.wait_for(|stop| *stop).await;
 }
 
 #[cfg(test)]

@@ -99,14 +99,16 @@ pub fn run_suite(r: &RunReport) -> TestSuite {
     for s in &r.steps {
         let status = match &s.verdict {
             Verdict::Pass => TestCaseStatus::success(),
-            Verdict::Trip(reasons) => {
+            Verdict::Trip(_) => {
                 let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
-                status.set_message(reasons.join("; ")).set_type("TRIP");
+                status.set_message(s.reasons().join("; ")).set_type("TRIP");
                 status
             }
-            Verdict::Inconclusive(reason) => {
+            Verdict::Inconclusive(doubt) => {
                 let mut status = TestCaseStatus::skipped();
-                status.set_message(reason.clone()).set_type("INCONCLUSIVE");
+                status
+                    .set_message(doubt.to_string())
+                    .set_type("INCONCLUSIVE");
                 status
             }
         };

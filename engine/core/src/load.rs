@@ -17,7 +17,10 @@ use crate::report::{search_answer, RunReport, SearchReport, StepReport, SCHEMA_V
 pub fn load(path: &Path) -> Result<RunReport, String> {
     let shown = path.display();
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
-    if let Ok(report) = serde_json::from_str::<RunReport>(&text) {
+    if let Ok(mut report) = serde_json::from_str::<RunReport>(&text) {
+        // An older report reads into today's model (its reasons as text):
+        // written again, it has today's shape.
+        report.schema_version = SCHEMA_VERSION;
         return Ok(report);
     }
     match journal::read(path) {
@@ -97,6 +100,26 @@ mod tests {
         assert!(r.interrupted);
         assert_eq!(r.answer.max_rps, Some(1000));
         assert_eq!(r.steps.len(), 1);
+    }
+
+    #[test]
+    fn a_version_2_report_reads_with_its_reasons_in_the_same_words() {
+        let r = report(&[(1000, "PASS"), (2000, "TRIP"), (4000, "INCONCLUSIVE")]);
+        let mut old = serde_json::to_value(&r).unwrap();
+        old["schema_version"] = 2.into();
+        for step in old["steps"].as_array_mut().unwrap() {
+            let step = step.as_object_mut().unwrap();
+            step.remove("breaches");
+            step.remove("doubt");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v2.json");
+        std::fs::write(&path, old.to_string()).unwrap();
+        let read = load(&path).unwrap();
+        assert_eq!(read.schema_version, SCHEMA_VERSION);
+        let words = |r: &RunReport| -> Vec<_> { r.steps.iter().map(|s| s.reasons()).collect() };
+        assert_eq!(words(&read), words(&r));
+        assert_eq!(words(&read)[1], ["op p95=143ms > 100ms"]);
     }
 
     #[test]

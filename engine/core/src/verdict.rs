@@ -14,6 +14,10 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub use why::{Breach, Child, Doubt, Percentile, Shortfall, Signal};
+
+mod why;
+
 /// The thresholds a step must meet. Every field is > 0 (checked by the CLI).
 /// Serialized with the flags' names (`slo-p95 = "100ms"`): it is part of
 /// [`RunConfig`](crate::config::RunConfig).
@@ -174,7 +178,7 @@ pub struct StepInputs {
     pub counter_gates: Vec<CounterGate>,
     /// Why the measurement cannot be trusted (a failed boundary snapshot, an
     /// actor restarted mid-hold), if it cannot.
-    pub measurement_failure: Option<String>,
+    pub measurement_failure: Option<Doubt>,
 }
 
 impl StepInputs {
@@ -211,14 +215,17 @@ fn ratio(part: u64, whole: u64) -> f64 {
 
 /// Deliberately no `Default`: an empty result must never read as PASS.
 ///
-/// Serialized as `{"verdict": "TRIP", "reasons": ["…"]}` (reasons always a
-/// list, empty for PASS), so a report's step reads the same whatever the verdict.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// Serialized as `{"verdict": "TRIP", "reasons": ["…"], "breaches": [{…}]}`:
+/// `reasons` always a list of words (empty for PASS), so a report's step
+/// reads the same whatever the verdict; `breaches` (TRIP) or `doubt`
+/// (INCONCLUSIVE) the same as data. A report written before those existed
+/// reads back with its reasons as [`Breach::Text`] / [`Doubt::Text`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "VerdictText", into = "VerdictText")]
 pub enum Verdict {
     Pass,
-    Trip(Vec<String>),
-    Inconclusive(String),
+    Trip(Vec<Breach>),
+    Inconclusive(Doubt),
 }
 
 /// [`Verdict`]'s serde shape.
@@ -227,13 +234,26 @@ struct VerdictText {
     verdict: String,
     #[serde(default)]
     reasons: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    breaches: Vec<Breach>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    doubt: Option<Doubt>,
 }
 
 impl From<Verdict> for VerdictText {
     fn from(v: Verdict) -> VerdictText {
+        let reasons = v.reasons();
+        let label = v.label().to_string();
+        let (breaches, doubt) = match v {
+            Verdict::Pass => (Vec::new(), None),
+            Verdict::Trip(breaches) => (breaches, None),
+            Verdict::Inconclusive(doubt) => (Vec::new(), Some(doubt)),
+        };
         VerdictText {
-            verdict: v.label().to_string(),
-            reasons: v.reasons(),
+            verdict: label,
+            reasons,
+            breaches,
+            doubt,
         }
     }
 }
@@ -244,8 +264,16 @@ impl TryFrom<VerdictText> for Verdict {
     fn try_from(t: VerdictText) -> Result<Verdict, String> {
         match t.verdict.as_str() {
             "PASS" => Ok(Verdict::Pass),
-            "TRIP" => Ok(Verdict::Trip(t.reasons)),
-            "INCONCLUSIVE" => Ok(Verdict::Inconclusive(t.reasons.join("; "))),
+            "TRIP" if t.breaches.is_empty() => Ok(Verdict::Trip(
+                t.reasons
+                    .into_iter()
+                    .map(|text| Breach::Text { text })
+                    .collect(),
+            )),
+            "TRIP" => Ok(Verdict::Trip(t.breaches)),
+            "INCONCLUSIVE" => Ok(Verdict::Inconclusive(t.doubt.unwrap_or(Doubt::Text {
+                text: t.reasons.join("; "),
+            }))),
             other => Err(format!(
                 "'{other}' is not a verdict (PASS, TRIP, INCONCLUSIVE)"
             )),
@@ -255,18 +283,23 @@ impl TryFrom<VerdictText> for Verdict {
 
 impl Verdict {
     pub fn label(&self) -> &'static str {
+        self.kind().label()
+    }
+
+    pub fn kind(&self) -> VerdictKind {
         match self {
-            Verdict::Pass => "PASS",
-            Verdict::Trip(_) => "TRIP",
-            Verdict::Inconclusive(_) => "INCONCLUSIVE",
+            Verdict::Pass => VerdictKind::Pass,
+            Verdict::Trip(_) => VerdictKind::Trip,
+            Verdict::Inconclusive(_) => VerdictKind::Inconclusive,
         }
     }
 
+    /// The reasons in words, one per breach (one for INCONCLUSIVE).
     pub fn reasons(&self) -> Vec<String> {
         match self {
             Verdict::Pass => Vec::new(),
-            Verdict::Trip(reasons) => reasons.clone(),
-            Verdict::Inconclusive(reason) => vec![reason.clone()],
+            Verdict::Trip(breaches) => breaches.iter().map(Breach::to_string).collect(),
+            Verdict::Inconclusive(doubt) => vec![doubt.to_string()],
         }
     }
 
@@ -275,114 +308,124 @@ impl Verdict {
     }
 }
 
+/// A verdict without its reasons: what live metrics count by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum VerdictKind {
+    Pass,
+    Trip,
+    Inconclusive,
+}
+
+impl VerdictKind {
+    pub const ALL: [VerdictKind; 3] = [
+        VerdictKind::Pass,
+        VerdictKind::Trip,
+        VerdictKind::Inconclusive,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            VerdictKind::Pass => "PASS",
+            VerdictKind::Trip => "TRIP",
+            VerdictKind::Inconclusive => "INCONCLUSIVE",
+        }
+    }
+}
+
+/// How far below the floor an achieved rate may round and still reach it.
+const RATE_EPSILON: f64 = 1e-9;
+
 pub fn judge(step: &StepInputs, slo: &Slo) -> Verdict {
     if let Some(failure) = &step.measurement_failure {
         return Verdict::Inconclusive(failure.clone());
     }
     if step.attempted == 0 {
-        return Verdict::Inconclusive(no_ops_reason(step));
+        return Verdict::Inconclusive(Doubt::NoOps {
+            refused: step.saturated,
+        });
     }
     let trips = slo_breaches(step, slo);
     if !trips.is_empty() {
         return Verdict::Trip(trips);
     }
-    let floor = (1.0 - slo.rate_tolerance) * step.target_rps as f64;
+    let floor_share = 1.0 - slo.rate_tolerance;
     // The epsilon keeps "exactly at the tolerance" a pass despite float rounding.
-    if step.achieved_rps() + 1e-9 < floor {
-        return Verdict::Inconclusive(shortfall_reason(step, slo));
+    if step.achieved_rps() + RATE_EPSILON < floor_share * step.target_rps as f64 {
+        return Verdict::Inconclusive(Doubt::Shortfall {
+            achieved_rps: step.achieved_rps(),
+            target_rps: step.target_rps,
+            floor_share,
+            cause: shortfall_cause(step),
+        });
     }
     Verdict::Pass
 }
 
-fn no_ops_reason(step: &StepInputs) -> String {
-    if step.saturated > 0 {
-        format!(
-            "no ops attempted: all {} refused (saturation)",
-            step.saturated
-        )
-    } else {
-        "no ops attempted".to_string()
-    }
-}
-
-fn slo_breaches(step: &StepInputs, slo: &Slo) -> Vec<String> {
+fn slo_breaches(step: &StepInputs, slo: &Slo) -> Vec<Breach> {
     let mut trips = Vec::new();
     for s in &step.series {
         if s.count == 0 {
-            trips.push(format!("{}: no Ok samples", s.name));
+            trips.push(Breach::NoSamples {
+                series: s.name.clone(),
+            });
             continue;
         }
         let (p95, p99) = slo.limits(&s.name);
-        if s.p95 > p95 {
-            trips.push(format!(
-                "{} p95={} > {}",
-                s.name,
-                fmt_ms(s.p95),
-                fmt_ms(p95)
-            ));
-        }
-        if s.p99 > p99 {
-            trips.push(format!(
-                "{} p99={} > {}",
-                s.name,
-                fmt_ms(s.p99),
-                fmt_ms(p99)
-            ));
+        for (percentile, measured, limit) in
+            [(Percentile::P95, s.p95, p95), (Percentile::P99, s.p99, p99)]
+        {
+            if measured > limit {
+                trips.push(Breach::Latency {
+                    series: s.name.clone(),
+                    percentile,
+                    measured,
+                    limit,
+                });
+            }
         }
     }
     if step.error_rate() > slo.error_rate {
-        trips.push(format!(
-            "error rate {} > {}",
-            fmt_pct(step.error_rate()),
-            fmt_pct(slo.error_rate)
-        ));
+        trips.push(Breach::ErrorRate {
+            measured: step.error_rate(),
+            limit: slo.error_rate,
+        });
     }
     if step.loss_rate() > slo.loss_rate {
-        trips.push(format!(
-            "loss rate {} > {}",
-            fmt_pct(step.loss_rate()),
-            fmt_pct(slo.loss_rate)
-        ));
+        trips.push(Breach::LossRate {
+            measured: step.loss_rate(),
+            limit: slo.loss_rate,
+        });
     }
     for p in &step.pending {
         if p.growth() > slo.pending_growth {
-            let split = p.unacked.map_or(String::new(), |(s, e)| {
-                let undelivered = p.growth() - (e - s);
-                format!(" (undelivered {undelivered:+}, unacked {:+})", e - s)
+            trips.push(Breach::Backlog {
+                name: p.name.clone(),
+                growth: p.growth(),
+                limit: slo.pending_growth,
+                unacked_growth: p.unacked.map(|(start, end)| end - start),
             });
-            trips.push(format!(
-                "{} pending {:+} > {:+}{split}",
-                p.name,
-                p.growth(),
-                slo.pending_growth
-            ));
         }
     }
     for gate in step.counter_gates.iter().filter(|g| !g.passed) {
-        trips.push(format!("{} (delta {})", gate.expr, gate.delta));
+        trips.push(Breach::CounterGate {
+            expr: gate.expr.clone(),
+            delta: gate.delta,
+        });
     }
     trips
 }
 
-fn shortfall_reason(step: &StepInputs, slo: &Slo) -> String {
-    let head = format!(
-        "achieved {:.0}/s < {:.0}% of {}/s",
-        step.achieved_rps(),
-        (1.0 - slo.rate_tolerance) * 100.0,
-        step.target_rps
-    );
+fn shortfall_cause(step: &StepInputs) -> Shortfall {
     if step.saturated >= step.emit_underrun && step.saturated > 0 {
-        format!(
-            "{head}: saturation {} ops (in-flight bound full: raise max_in_flight)",
-            step.saturated
-        )
+        Shortfall::Saturation {
+            ops: step.saturated,
+        }
     } else if step.emit_underrun > 0 {
-        format!(
-            "{head}: emit underrun {} ops (the load box could not keep schedule: more CPU or shards)",
-            step.emit_underrun
-        )
+        Shortfall::EmitUnderrun {
+            ops: step.emit_underrun,
+        }
     } else {
-        format!("{head}: the load generator fell behind")
+        Shortfall::FellBehind
     }
 }
 

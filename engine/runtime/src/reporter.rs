@@ -19,7 +19,7 @@ use crate::metrics::{LivePhase, MetricsMsg};
 use crate::report::per_second::{SecondPoint, SecondUpdate};
 use crate::report::{console, csv, html, json, RunReport, StepReport};
 use crate::search::ChosenBy;
-use crate::verdict::{fmt_ms, Slo};
+use crate::verdict::{fmt_ms, Breach, Slo, Verdict};
 
 /// Where the run's results go.
 #[derive(Debug, Default)]
@@ -226,9 +226,11 @@ pub fn write_outputs(targets: &ReportTargets, report: &RunReport) -> Result<(), 
     if targets.console {
         let stdout = std::io::stdout();
         let mut out = stdout.lock();
-        console::print_table(&mut out, report)
-            .and_then(|_| console::print_answer(&mut out, report))
-            .map_err(|e| format!("cannot print the report: {e}"))?;
+        match console::print_report(&mut out, report, console_width()) {
+            // The reader is gone (`| head`): what it did not read was not wanted.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+            other => other.map_err(|e| format!("cannot print the report: {e}"))?,
+        }
     }
     if let Some(out) = &targets.csv {
         out.write(|w| csv::write_csv(w, report).map_err(|e| e.to_string()))?;
@@ -240,6 +242,14 @@ pub fn write_outputs(targets: &ReportTargets, report: &RunReport) -> Result<(), 
         out.write(|w| html::write_html(w, report).map_err(|e| e.to_string()))?;
     }
     Ok(())
+}
+
+/// The terminal's width when stdout is one; [`console::DEFAULT_WIDTH`] for
+/// a file or a pipe.
+fn console_width() -> u16 {
+    ::console::Term::stdout()
+        .size_checked()
+        .map_or(console::DEFAULT_WIDTH, |(_rows, cols)| cols)
 }
 
 fn step_line(step: &StepReport) -> String {
@@ -257,11 +267,32 @@ fn step_line(step: &StepReport) -> String {
         if latency.is_empty() { "" } else { ", " },
         latency.join(", ")
     );
-    let reasons = step.reasons();
-    if !reasons.is_empty() {
-        line.push_str(&format!(": {}", reasons.join("; ")));
+    // The reasons in full go once, in the Why block under the final table.
+    let tags = why_tags(&step.verdict);
+    if !tags.is_empty() {
+        line.push_str(&format!(": {}", tags.join(", ")));
     }
     line
+}
+
+/// What broke, in a few words each (`E1 p99`, `err`, `backlog S/d`).
+fn why_tags(verdict: &Verdict) -> Vec<String> {
+    let mut tags: Vec<String> = match verdict {
+        Verdict::Pass => Vec::new(),
+        Verdict::Trip(breaches) => breaches
+            .iter()
+            .map(|b| match (b, b.subject()) {
+                (Breach::Latency { .. } | Breach::NoSamples { .. }, Some(series)) => {
+                    format!("{series} {}", b.short())
+                }
+                (_, Some(subject)) => format!("{} {subject}", b.short()),
+                (_, None) => b.short().to_string(),
+            })
+            .collect(),
+        Verdict::Inconclusive(doubt) => vec![doubt.short().to_string()],
+    };
+    tags.dedup();
+    tags
 }
 
 impl Actor for Reporter {
@@ -371,7 +402,7 @@ impl Actor for Reporter {
             }
             ReporterMsg::StepFinished(step) => {
                 self.tell_live(|| LiveEvent::StepFinished(step.clone()));
-                self.tell_metrics(MetricsMsg::StepFinished(step.verdict.label().to_string()));
+                self.tell_metrics(MetricsMsg::StepFinished(step.verdict.kind()));
                 if let Some(journal) = state.journal.as_mut() {
                     if let Err(e) = journal.record(&step) {
                         // Keep measuring: the run's own outputs still come at the end.
@@ -409,9 +440,14 @@ mod tests {
 
     #[test]
     fn step_lines_say_rate_verdict_and_why() {
+        // The reasons in full are printed once, under the final table.
         assert_eq!(
             step_line(&step(4000, "TRIP")),
-            "step 4000 rps: TRIP (achieved 3996/s, op p99 180ms): op p95=143ms > 100ms"
+            "step 4000 rps: TRIP (achieved 3996/s, op p99 180ms): op p95"
+        );
+        assert_eq!(
+            step_line(&step(4000, "INCONCLUSIVE")),
+            "step 4000 rps: INCONCLUSIVE (achieved 3996/s, op p99 3.2ms): no ops"
         );
     }
 

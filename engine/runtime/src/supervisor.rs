@@ -16,6 +16,8 @@ use ractor::{
     SupervisionEvent,
 };
 
+use loadgen_core::verdict::Child;
+
 use crate::collector::{Collector, CollectorHandle, CollectorMsg};
 use crate::counters::{CounterMsg, CounterScraper};
 use crate::pacer::{Pacer, PacerMsg};
@@ -44,7 +46,7 @@ impl Children {
 /// A child was restarted: which, why, and the refs to use from now on.
 #[derive(Clone)]
 pub struct Restarted {
-    pub child: &'static str,
+    pub child: Child,
     pub reason: String,
     pub children: Children,
 }
@@ -74,25 +76,6 @@ pub struct SupervisorState {
     children: Children,
     /// Set once shutdown begins, so children stopping then are not restarted.
     stopping: bool,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Child {
-    Pacer,
-    Collector,
-    Pending,
-    Counters,
-}
-
-impl Child {
-    fn name(self) -> &'static str {
-        match self {
-            Child::Pacer => "pacer",
-            Child::Collector => "collector",
-            Child::Pending => "pending-poller",
-            Child::Counters => "counter-scraper",
-        }
-    }
 }
 
 impl Supervisor {
@@ -134,8 +117,8 @@ impl Supervisor {
         [
             (children.pacer.get_id(), Child::Pacer),
             (children.collector.get_id(), Child::Collector),
-            (children.pending.get_id(), Child::Pending),
-            (children.counters.get_id(), Child::Counters),
+            (children.pending.get_id(), Child::PendingPoller),
+            (children.counters.get_id(), Child::CounterScraper),
         ]
         .into_iter()
         .find(|(child_id, _)| *child_id == id)
@@ -152,16 +135,18 @@ impl Supervisor {
         let Some(child) = Self::which(&state.children, &cell) else {
             return Ok(());
         };
-        tracing::warn!("{} failed ({reason}); restarting it", child.name());
+        tracing::warn!("{} failed ({reason}); restarting it", child);
         let sup = myself.get_cell();
         match child {
             Child::Pacer => state.children.pacer = self.spawn_pacer(sup).await?,
             Child::Collector => state.children.collector = self.spawn_collector(sup).await?,
-            Child::Pending => state.children.pending = self.spawn_pending(sup).await?,
-            Child::Counters => state.children.counters = self.spawn_counters(sup).await?,
+            Child::PendingPoller => state.children.pending = self.spawn_pending(sup).await?,
+            Child::CounterScraper => state.children.counters = self.spawn_counters(sup).await?,
+            // `which` always names the one that failed.
+            Child::Any => return Ok(()),
         }
         self.restarts.send(Restarted {
-            child: child.name(),
+            child,
             reason,
             children: state.children.clone(),
         });

@@ -8,7 +8,7 @@ use std::time::Duration;
 use loadgen_core::config::RunConfig;
 use loadgen_core::search::Search;
 use loadgen_core::steps::StepList;
-use loadgen_core::verdict::{SeriesLatency, Verdict};
+use loadgen_core::verdict::{Doubt, SeriesLatency, Signal, Verdict};
 use loadgen_runtime::clock::TokioClock;
 use loadgen_runtime::collector::{CollectorMsg, CollectorStats, SeriesStats};
 use loadgen_runtime::counters::{CounterMsg, CounterSnapshot};
@@ -268,7 +268,14 @@ async fn a_failed_snapshot_makes_the_step_inconclusive_and_it_is_rerun() {
         .iter()
         .map(|s| (&s.verdict, s.attempt))
         .collect();
-    let why = Verdict::Inconclusive("backlog signal unavailable: consumer info: timed out".into());
+    let why = Verdict::Inconclusive(Doubt::Unavailable {
+        signal: Signal::Backlog,
+        error: "consumer info: timed out".into(),
+    });
+    assert_eq!(
+        why.reasons(),
+        ["backlog signal unavailable: consumer info: timed out"]
+    );
     assert_eq!(verdicts, [(&why, 1), (&why, 2)]);
 }
 
@@ -289,9 +296,10 @@ async fn an_unanswered_question_is_that_steps_inconclusive_and_the_run_goes_on()
     for step in &outcome.steps {
         assert_eq!(
             step.verdict,
-            Verdict::Inconclusive(
-                "counter signal unavailable: counter snapshot: no answer in 10s".into()
-            )
+            Verdict::Inconclusive(Doubt::Unavailable {
+                signal: Signal::Counter,
+                error: "counter snapshot: no answer in 10s".into(),
+            })
         );
     }
     assert!(!outcome.interrupted);

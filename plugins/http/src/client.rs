@@ -7,17 +7,14 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
-use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use loadgen_plugin_api::sdk::error_chain;
-use loadgen_plugin_api::sdk::tls::client_config;
 
 use crate::config::HttpConfig;
 use crate::pool::{Http1Pool, SendError};
+use crate::tls::{connector, Connector};
 
-pub type Connector = HttpsConnector<HttpConnector>;
 pub type HttpClient = Client<Connector, Full<Bytes>>;
 
 /// How requests reach the server.
@@ -50,21 +47,6 @@ pub fn build(config: &HttpConfig) -> Result<Transport, String> {
         })
         .collect::<Result<_, String>>()?;
     Ok(Transport::Http2(clients))
-}
-
-/// TCP (no delay), then TLS for https (ALPN: h2 or http/1.1 as configured).
-fn connector(config: &HttpConfig) -> Result<Connector, String> {
-    let tls = client_config(&config.trust)?;
-    let builder = HttpsConnectorBuilder::new().with_tls_config(tls);
-    let builder = builder.https_or_http();
-    let mut http = HttpConnector::new();
-    http.enforce_http(false);
-    http.set_nodelay(true);
-    Ok(if config.http2 {
-        builder.enable_http2().wrap_connector(http)
-    } else {
-        builder.enable_http1().wrap_connector(http)
-    })
 }
 
 /// One request before any load: a server that refuses connections (or

@@ -32,6 +32,7 @@ mod scenario;
 mod status;
 mod targets;
 mod template;
+mod tls;
 
 use std::path::Path;
 use std::sync::Arc;

@@ -19,8 +19,8 @@ use hyper::client::conn::http1::{self, SendRequest};
 use tokio::sync::{Semaphore, SemaphorePermit};
 use tower_service::Service;
 
-use crate::client::Connector;
 use crate::status::Failure;
+use crate::tls::Connector;
 
 type Sender = SendRequest<Full<Bytes>>;
 

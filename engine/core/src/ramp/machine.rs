@@ -20,7 +20,7 @@ use crate::pacer::StepTimes;
 use crate::pending::BacklogValues;
 use crate::report::StepReport;
 use crate::search::{ChosenBy, Measurement, Outcome, Probe, Search, Step};
-use crate::verdict::{judge, PendingChange, Verdict};
+use crate::verdict::{judge, Child, Doubt, PendingChange, Verdict};
 
 use super::measure::{step_inputs, step_report, Measured};
 use super::settle::{Backlogs, Settle};
@@ -87,7 +87,7 @@ pub enum Event {
     Backlogs(Result<Backlogs, String>),
     /// A child was restarted: the step in progress cannot be trusted.
     ChildRestarted {
-        child: &'static str,
+        child: Child,
         reason: String,
     },
     /// Stop load now and end with what finished.
@@ -147,7 +147,7 @@ pub(crate) struct Current {
     pub(crate) pending_begin: Option<Result<Backlogs, String>>,
     pub(crate) pending: Option<Result<Vec<PendingChange>, String>>,
     /// Why the measurement is broken (a child restarted), if it is.
-    pub(crate) disrupted: Option<String>,
+    pub(crate) disrupted: Option<Doubt>,
     /// The hold ended early: the probe was clearly above capacity.
     pub(crate) stopped_early: Option<StoppedEarly>,
 }
@@ -237,13 +237,13 @@ impl StepMachine {
             Event::ChildRestarted { child, reason } => {
                 if let Some(cur) = self.current.as_mut() {
                     cur.disrupted
-                        .get_or_insert(format!("{child} restarted during the step: {reason}"));
+                        .get_or_insert(Doubt::Restarted { child, reason });
                 }
                 Vec::new()
             }
             Event::Disrupted(reason) => {
                 if let Some(cur) = self.current.as_mut() {
-                    cur.disrupted.get_or_insert(reason);
+                    cur.disrupted.get_or_insert(Doubt::Disrupted { reason });
                 }
                 Vec::new()
             }
@@ -326,11 +326,11 @@ impl StepMachine {
         if let Some(stopped) = &cur.stopped_early {
             // A disturbance still makes it INCONCLUSIVE: the environment, not the service.
             if !matches!(verdict, Verdict::Inconclusive(_)) {
-                let mut reasons = vec![stopped.reason.clone()];
+                let mut breaches = vec![stopped.breach.clone()];
                 if let Verdict::Trip(more) = verdict {
-                    reasons.extend(more);
+                    breaches.extend(more);
                 }
-                verdict = Verdict::Trip(reasons);
+                verdict = Verdict::Trip(breaches);
             }
         }
         let measurement =

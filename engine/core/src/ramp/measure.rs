@@ -9,7 +9,7 @@ use crate::disturbance::{self, Disturbance};
 use crate::pacer::PacerCounts;
 use crate::report::{ms_value, SeriesReport, StepReport};
 use crate::search::{Measurement, StepSearch};
-use crate::verdict::{StepInputs, Verdict};
+use crate::verdict::{Doubt, Signal, StepInputs, Verdict};
 
 use super::machine::Current;
 use crate::config::RunConfig;
@@ -39,31 +39,35 @@ pub(super) struct Extras {
 /// the measurement failure (so the step is INCONCLUSIVE, never PASS).
 pub(super) fn step_inputs(cur: &Current, config: &RunConfig, m: Measured) -> (StepInputs, Extras) {
     let mut failure = cur.disrupted.clone();
-    let mut note = |e: String| {
-        failure.get_or_insert(e);
+    let mut note = |doubt: Doubt| {
+        failure.get_or_insert(doubt);
+    };
+    let unavailable = |signal: Signal, error: &str| Doubt::Unavailable {
+        signal,
+        error: error.to_string(),
     };
     // What the plugin says disturbed the step explains the signals it broke.
     if let Ok(reported) = &m.disturbances {
-        if let Some(reason) = disturbance::step_reason(reported, cur.times.start) {
-            note(reason);
+        if let Some(summary) = disturbance::step_reason(reported, cur.times.start) {
+            note(Doubt::Disturbed { summary });
         }
     }
     if let Some(Err(e)) = &cur.pending_begin {
-        note(format!("backlog signal unavailable: {e}"));
+        note(unavailable(Signal::Backlog, e));
     }
     let mut pending = match &cur.pending {
         Some(Ok(changes)) => changes.clone(),
         Some(Err(e)) => {
-            note(format!("backlog signal unavailable: {e}"));
+            note(unavailable(Signal::Backlog, e));
             Vec::new()
         }
         None => {
-            note("backlog signal unavailable: no hold-end reading".into());
+            note(unavailable(Signal::Backlog, "no hold-end reading"));
             Vec::new()
         }
     };
     let mut counts = m.counts.unwrap_or_else(|e| {
-        note(format!("pacer unavailable: {e}"));
+        note(unavailable(Signal::Pacer, &e));
         PacerCounts::default()
     });
     // A hold stopped early ends at the reading that stopped it.
@@ -85,26 +89,26 @@ pub(super) fn step_inputs(cur: &Current, config: &RunConfig, m: Measured) -> (St
             for spec in &config.slo_counter {
                 match spec.evaluate(&start.scraped, &end.scraped) {
                     Ok(gate) => gates.push(gate),
-                    Err(e) => note(format!("counter signal unavailable: {e}")),
+                    Err(e) => note(unavailable(Signal::Counter, &e)),
                 }
             }
             (end.delta_since(start), gates)
         }
         (Err(e), _) | (_, Err(e)) => {
-            note(format!("counter signal unavailable: {e}"));
+            note(unavailable(Signal::Counter, e));
             Default::default()
         }
     };
     let stats = m.stats.unwrap_or_else(|e| {
-        note(format!("latency signal unavailable: {e}"));
+        note(unavailable(Signal::Latency, &e));
         CollectorStats::default()
     });
     let in_use = m.in_use.unwrap_or_else(|e| {
-        note(format!("plugin unavailable: {e}"));
+        note(unavailable(Signal::Plugin, &e));
         Vec::new()
     });
     if let Err(e) = &m.disturbances {
-        note(format!("disturbance signal unavailable: {e}"));
+        note(unavailable(Signal::Disturbance, e));
     }
     let inputs = StepInputs {
         target_rps: cur.rps,

@@ -3,11 +3,18 @@
 use super::*;
 use crate::config::{Phases, Rates, SearchKind};
 use crate::search::{Adaptive, Bracket, Outcome, Plan, Stop};
+use crate::verdict::{Breach, Doubt, Percentile};
 
 pub fn step(target_rps: u64, verdict: &str) -> StepReport {
     let typed = match verdict {
-        "TRIP" => Verdict::Trip(vec!["op p95=143ms > 100ms".to_string()]),
-        "INCONCLUSIVE" => Verdict::Inconclusive("no ops attempted".to_string()),
+        // Reads "op p95=143ms > 100ms" and "no ops attempted".
+        "TRIP" => Verdict::Trip(vec![Breach::Latency {
+            series: "op".into(),
+            percentile: Percentile::P95,
+            measured: std::time::Duration::from_millis(143),
+            limit: std::time::Duration::from_millis(100),
+        }]),
+        "INCONCLUSIVE" => Verdict::Inconclusive(Doubt::NoOps { refused: 0 }),
         _ => Verdict::Pass,
     };
     StepReport {

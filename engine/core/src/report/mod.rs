@@ -126,7 +126,7 @@ impl SearchReport {
 
 /// The JSON report's shape version (`docs/report.schema.json`): bumped when
 /// a field changes meaning or goes away; new optional fields keep it.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunReport {
@@ -191,7 +191,7 @@ pub fn search_answer(steps: &[StepReport], search: &SearchReport) -> Answer {
             .rev()
             .filter(|s| s.target_rps == t)
             .find_map(|s| match (&s.verdict, &s.search) {
-                (Verdict::Trip(reasons), _) => Some(reasons.clone()),
+                (Verdict::Trip(_), _) => Some(s.reasons()),
                 (Verdict::Pass, Some(record)) => record.above_capacity_reason(),
                 _ => None,
             })

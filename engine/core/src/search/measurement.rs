@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::pending::BacklogValues;
-use crate::verdict::{Slo, StepInputs, Verdict};
+use crate::verdict::{Doubt, Slo, StepInputs, Verdict};
 
 /// A gate's value can be zero (no errors, no backlog growth): its margin is
 /// capped as if the value were this fraction of the limit (ln 100 ≈ 4.6).
@@ -109,7 +109,9 @@ impl Measurement {
 }
 
 fn unrecorded() -> Verdict {
-    Verdict::Inconclusive("verdict not recorded with the measurement".into())
+    Verdict::Inconclusive(Doubt::Text {
+        text: "verdict not recorded with the measurement".into(),
+    })
 }
 
 /// One backlog's readings through the hold: (seconds since hold start,

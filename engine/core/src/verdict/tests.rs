@@ -45,15 +45,30 @@ fn judged(edit: impl FnOnce(&mut StepInputs)) -> Verdict {
     judge(&step, &Slo::default())
 }
 
-fn trip(reasons: &[&str]) -> Verdict {
-    Verdict::Trip(reasons.iter().map(|r| r.to_string()).collect())
+/// A verdict as it reads: its label and its reasons in words.
+type Shown = (&'static str, Vec<String>);
+
+fn shown(v: &Verdict) -> Shown {
+    (v.label(), v.reasons())
+}
+
+fn trip(reasons: &[&str]) -> Shown {
+    ("TRIP", reasons.iter().map(|r| r.to_string()).collect())
+}
+
+fn unsure(reason: &str) -> Shown {
+    ("INCONCLUSIVE", vec![reason.to_string()])
+}
+
+fn pass() -> Shown {
+    ("PASS", Vec::new())
 }
 
 #[test]
 fn precedence_and_boundaries() {
     type Edit = fn(&mut StepInputs);
-    let table: &[(&str, Edit, Verdict)] = &[
-        ("healthy step passes", |_| {}, Verdict::Pass),
+    let table: &[(&str, Edit, Shown)] = &[
+        ("healthy step passes", |_| {}, pass()),
         // Exactly at a threshold still passes: the SLO says "at most".
         (
             "latency, errors, loss and backlog exactly at their limits pass",
@@ -63,7 +78,7 @@ fn precedence_and_boundaries() {
                 s.lost = 10;
                 s.pending[0].end = s.pending[0].start + 1000;
             },
-            Verdict::Pass,
+            pass(),
         ),
         (
             "achieved exactly (1 - tolerance) of target passes",
@@ -71,7 +86,7 @@ fn precedence_and_boundaries() {
                 s.attempted = 9_500;
                 s.emit_underrun = 500;
             },
-            Verdict::Pass,
+            pass(),
         ),
         (
             "p95 over",
@@ -150,10 +165,7 @@ fn precedence_and_boundaries() {
                 s.attempted = 9_000;
                 s.saturated = 1_000;
             },
-            Verdict::Inconclusive(
-                "achieved 900/s < 95% of 1000/s: saturation 1000 ops (in-flight bound full: raise max_in_flight)"
-                    .into(),
-            ),
+            unsure("achieved 900/s < 95% of 1000/s: saturation 1000 ops (in-flight bound full: raise max_in_flight)"),
         ),
         (
             "shortfall from emit underrun is inconclusive and says so",
@@ -161,27 +173,27 @@ fn precedence_and_boundaries() {
                 s.attempted = 9_000;
                 s.emit_underrun = 1_000;
             },
-            Verdict::Inconclusive(
-                "achieved 900/s < 95% of 1000/s: emit underrun 1000 ops (the load box could not keep schedule: more CPU or shards)"
-                    .into(),
-            ),
+            unsure("achieved 900/s < 95% of 1000/s: emit underrun 1000 ops (the load box could not keep schedule: more CPU or shards)"),
         ),
         (
             "zero attempted is inconclusive",
             |s| s.attempted = 0,
-            Verdict::Inconclusive("no ops attempted".into()),
+            unsure("no ops attempted"),
         ),
         (
             "measurement failure beats everything",
             |s| {
-                s.measurement_failure = Some("backlog signal unavailable: timeout".into());
+                s.measurement_failure = Some(Doubt::Unavailable {
+                    signal: Signal::Backlog,
+                    error: "timeout".into(),
+                });
                 s.failed = 5_000;
             },
-            Verdict::Inconclusive("backlog signal unavailable: timeout".into()),
+            unsure("backlog signal unavailable: timeout"),
         ),
     ];
     for (name, edit, want) in table {
-        assert_eq!(&judged(*edit), want, "{name}");
+        assert_eq!(&shown(&judged(*edit)), want, "{name}");
     }
 }
 
@@ -210,16 +222,54 @@ fn millisecond_formatting() {
 }
 
 #[test]
-fn verdicts_serialize_with_a_list_of_reasons_and_refuse_unknown_labels() {
+fn verdicts_serialize_with_reasons_in_words_and_as_data_and_refuse_unknown_labels() {
+    let latency = Breach::Latency {
+        series: "op".into(),
+        percentile: Percentile::P99,
+        measured: Duration::from_micros(143_250),
+        limit: ms(100),
+    };
+    let backlog = Breach::Backlog {
+        name: "S/d".into(),
+        growth: 1240,
+        limit: 1000,
+        unacked_growth: Some(700),
+    };
     let table = [
         (Verdict::Pass, r#"{"verdict":"PASS","reasons":[]}"#),
         (
-            Verdict::Trip(vec!["a".into(), "b".into()]),
-            r#"{"verdict":"TRIP","reasons":["a","b"]}"#,
+            Verdict::Trip(vec![latency, backlog]),
+            concat!(
+                r#"{"verdict":"TRIP","reasons":["op p99=143ms > 100ms","#,
+                r#""S/d pending +1240 > +1000 (undelivered +540, unacked +700)"],"#,
+                r#""breaches":[{"kind":"latency","series":"op","percentile":"p99","#,
+                r#""measured_ms":143.25,"limit_ms":100.0},"#,
+                r#"{"kind":"backlog","name":"S/d","growth":1240,"limit":1000,"unacked_growth":700}]}"#
+            ),
         ),
         (
-            Verdict::Inconclusive("why".into()),
-            r#"{"verdict":"INCONCLUSIVE","reasons":["why"]}"#,
+            Verdict::Inconclusive(Doubt::Shortfall {
+                achieved_rps: 900.0,
+                target_rps: 1000,
+                floor_share: 0.95,
+                cause: Shortfall::Saturation { ops: 100 },
+            }),
+            concat!(
+                r#"{"verdict":"INCONCLUSIVE","reasons":["achieved 900/s < 95% of 1000/s: "#,
+                r#"saturation 100 ops (in-flight bound full: raise max_in_flight)"],"#,
+                r#""doubt":{"kind":"shortfall","achieved_rps":900.0,"target_rps":1000,"#,
+                r#""floor_share":0.95,"cause":"saturation","ops":100}}"#
+            ),
+        ),
+        (
+            Verdict::Inconclusive(Doubt::Restarted {
+                child: Child::CounterScraper,
+                reason: "boom".into(),
+            }),
+            concat!(
+                r#"{"verdict":"INCONCLUSIVE","reasons":["counter-scraper restarted during the step: boom"],"#,
+                r#""doubt":{"kind":"restarted","child":"counter-scraper","reason":"boom"}}"#
+            ),
         ),
     ];
     for (verdict, json) in table {
@@ -231,6 +281,30 @@ fn verdicts_serialize_with_a_list_of_reasons_and_refuse_unknown_labels() {
         err.to_string().contains("'MAYBE' is not a verdict"),
         "{err}"
     );
+}
+
+#[test]
+fn a_verdict_written_before_reasons_were_data_reads_back_in_the_same_words() {
+    let old = [
+        (
+            r#"{"verdict":"TRIP","reasons":["a","b"]}"#,
+            Verdict::Trip(vec![
+                Breach::Text { text: "a".into() },
+                Breach::Text { text: "b".into() },
+            ]),
+        ),
+        (
+            r#"{"verdict":"INCONCLUSIVE","reasons":["why"]}"#,
+            Verdict::Inconclusive(Doubt::Text { text: "why".into() }),
+        ),
+    ];
+    for (json, want) in old {
+        let read: Verdict = serde_json::from_str(json).unwrap();
+        assert_eq!(read, want);
+        let again = serde_json::to_value(&read).unwrap();
+        let before: serde_json::Value = serde_json::from_str(json).unwrap();
+        assert_eq!(again["reasons"], before["reasons"], "{json}");
+    }
 }
 
 #[test]
@@ -251,12 +325,12 @@ fn each_series_is_judged_against_its_own_limits() {
             p99: ms_opt(50),
         },
     );
-    type Row<'a> = (&'a str, Vec<SeriesLatency>, Verdict);
+    type Row<'a> = (&'a str, Vec<SeriesLatency>, Shown);
     let table: Vec<Row> = vec![
         (
             "each within its own limits (order above the global ones)",
             vec![series("item", 40, 50), series("order", 300, 500)],
-            Verdict::Pass,
+            pass(),
         ),
         (
             "order over its own p99; item passes its own",
@@ -277,6 +351,6 @@ fn each_series_is_judged_against_its_own_limits() {
     for (name, measured, want) in table {
         let mut step = healthy();
         step.series = measured;
-        assert_eq!(judge(&step, &slo), want, "{name}");
+        assert_eq!(shown(&judge(&step, &slo)), want, "{name}");
     }
 }

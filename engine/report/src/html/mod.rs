@@ -139,7 +139,7 @@ fn answer_section<W: Write>(w: &mut W, report: &RunReport) -> io::Result<()> {
         None => writeln!(w, "<p>Next limit: not reached (every step passed).</p>")?,
     }
     let mut console = Vec::new();
-    super::console::print_answer(&mut console, report)?;
+    super::console::print_answer(&mut console, report, None)?;
     writeln!(
         w,
         "<pre class=\"console\">{}</pre>\n</section>",

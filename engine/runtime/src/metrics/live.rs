@@ -15,6 +15,8 @@ use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 
+use loadgen_core::verdict::VerdictKind;
+
 use crate::pending::BacklogValues;
 use crate::report::per_second::SecondPoint;
 use crate::report::per_second::SecondUpdate;
@@ -103,16 +105,14 @@ pub struct Live {
     latency: BTreeMap<(String, &'static str), FixedHistogram>,
     failures: BTreeMap<String, u64>,
     backlog: BacklogValues,
-    /// By verdict label; every label present (at 0) from the start.
-    verdicts: BTreeMap<String, u64>,
+    /// Steps judged, by verdict; every verdict present (at 0) from the start.
+    verdicts: BTreeMap<VerdictKind, u64>,
 }
 
 impl Live {
     pub fn new() -> Live {
         Live {
-            verdicts: ["PASS", "TRIP", "INCONCLUSIVE"]
-                .map(|v| (v.to_string(), 0))
-                .into(),
+            verdicts: VerdictKind::ALL.map(|v| (v, 0)).into(),
             ..Live::default()
         }
     }
@@ -147,8 +147,8 @@ impl Live {
         }
     }
 
-    pub fn step_finished(&mut self, verdict: &str) {
-        *self.verdicts.entry(verdict.to_string()).or_default() += 1;
+    pub fn step_finished(&mut self, verdict: VerdictKind) {
+        *self.verdicts.entry(verdict).or_default() += 1;
         self.phase = Some(LivePhase::BetweenSteps);
     }
 
@@ -252,7 +252,7 @@ impl Collector for Live {
             "Steps judged, by verdict",
             self.verdicts
                 .iter()
-                .map(|(verdict, v)| (vec![("verdict", verdict.clone())], *v)),
+                .map(|(verdict, v)| (vec![("verdict", verdict.label().to_string())], *v)),
         )?;
         let mut metric = encoder.encode_descriptor(
             "loadgen_latency_seconds",
@@ -305,7 +305,7 @@ mod tests {
         let point = second_point(0.0, 1.0, 3990, &intervals, [("queue".into(), 12)].into());
         live.second(&SecondUpdate { point, intervals });
         live.phase = Some(LivePhase::Hold);
-        live.step_finished("TRIP");
+        live.step_finished(VerdictKind::Trip);
         let text = live.render();
         for line in [
             "loadgen_target_rps 4000",

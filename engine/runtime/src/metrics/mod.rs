@@ -15,6 +15,7 @@ use tokio::task::JoinHandle;
 pub use live::{FixedHistogram, Live, LivePhase, LATENCY_BUCKETS_MS};
 
 use crate::report::per_second::SecondUpdate;
+use loadgen_core::verdict::VerdictKind;
 
 pub enum MetricsMsg {
     StepStarted {
@@ -24,8 +25,8 @@ pub enum MetricsMsg {
     Phase(LivePhase),
     /// One second of hold: achieved rate, latency, failures, backlogs.
     Second(Box<SecondUpdate>),
-    /// A step was judged (its verdict's label).
-    StepFinished(String),
+    /// A step was judged.
+    StepFinished(VerdictKind),
     /// The exposition text, for a scrape.
     Render(RpcReplyPort<String>),
 }
@@ -77,7 +78,7 @@ impl Actor for Metrics {
             MetricsMsg::StepStarted { probe, rps } => live.step_started(probe, rps),
             MetricsMsg::Phase(phase) => live.phase = Some(phase),
             MetricsMsg::Second(update) => live.second(&update),
-            MetricsMsg::StepFinished(verdict) => live.step_finished(&verdict),
+            MetricsMsg::StepFinished(verdict) => live.step_finished(verdict),
             MetricsMsg::Render(reply) => {
                 let _ = reply.send(live.render());
             }

@@ -248,7 +248,7 @@ async fn ramp_and_report(
             restarts.subscribe(ramp.clone(), |r| Some(RampMsg::ChildRestarted(r)));
             if let Some(now) = engine.children_now(&ramp, &first).await {
                 let _ = ramp.send_message(RampMsg::ChildRestarted(Restarted {
-                    child: "a measuring actor",
+                    child: loadgen_core::verdict::Child::Any,
                     reason: "restarted while the run started".into(),
                     children: now,
                 }));

@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use super::Backlogs;
 use crate::search::ChosenBy;
+use crate::verdict::Breach;
 
 /// Held at least this long before a probe may stop: one progress reading.
 pub const MIN_HELD: Duration = Duration::from_secs(1);
@@ -51,7 +52,8 @@ pub struct ProbeKind {
 #[derive(Clone, Debug, PartialEq)]
 pub struct StoppedEarly {
     pub held: Duration,
-    pub reason: String,
+    /// The step's first TRIP breach.
+    pub breach: Breach,
     /// Ops released in the held part.
     pub accepted: u64,
     /// Answers completed per second of the held part.
@@ -102,11 +104,14 @@ pub fn stop_early(
         accepted,
         goodput_rps,
         backlogs: progress.backlogs.clone(),
-        reason: format!(
-            "stopped early after {secs:.1}s: the service answered {goodput_rps:.0}/s of \
-             {offered:.0}/s offered ({:.0}%), {queue} +{growth} since hold start",
-            100.0 * answered as f64 / accepted as f64,
-        ),
+        breach: Breach::StoppedEarly {
+            held,
+            goodput_rps,
+            offered_rps: offered,
+            answered_share: answered as f64 / accepted as f64,
+            backlog: queue.clone(),
+            growth,
+        },
     })
 }
 
@@ -248,7 +253,7 @@ mod tests {
         assert_eq!(stopped.backlogs, Some(queue(93_000)));
         assert!((stopped.goodput_rps - 37_000.0).abs() < 1.0);
         assert_eq!(
-            stopped.reason,
+            stopped.breach.to_string(),
             "stopped early after 1.0s: the service answered 37000/s of 128000/s offered (29%), \
              queue +92000 since hold start"
         );

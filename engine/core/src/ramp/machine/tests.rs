@@ -115,7 +115,7 @@ fn simulate(m: &mut StepMachine, world: &World, stop_after: usize) -> Run {
                 executed += 1;
                 if world.restart_at == Some(executed) {
                     events.push(Event::ChildRestarted {
-                        child: "collector",
+                        child: crate::verdict::Child::Collector,
                         reason: "boom".into(),
                     });
                 }
@@ -409,8 +409,8 @@ fn broken_signals_make_the_step_inconclusive_and_it_is_rerun() {
         let run = simulate(&mut m, world, 20);
         let first = &run.steps[0];
         assert_eq!(
-            first.verdict,
-            Verdict::Inconclusive(reason.to_string()),
+            (first.verdict.label(), first.verdict.reasons()),
+            ("INCONCLUSIVE", vec![reason.to_string()]),
             "{name}"
         );
         assert!(
@@ -466,7 +466,11 @@ fn a_disturbed_step_is_inconclusive_never_a_trip_and_its_clean_rerun_decides() {
             .collect();
         (steps, outcome.bracket.pass)
     };
-    let inconclusive = |at: &str| Verdict::Inconclusive(format!("{LOST} (at {at} into the step)"));
+    let inconclusive = |at: &str| {
+        Verdict::Inconclusive(crate::verdict::Doubt::Disturbed {
+            summary: format!("{LOST} (at {at} into the step)"),
+        })
+    };
     let table: Vec<(&str, Vec<(u32, i64)>, Vec<(u64, u32, Verdict)>)> = vec![
         (
             "undisturbed",

@@ -7,16 +7,21 @@
 
 use super::*;
 use crate::report::StepReport;
+use crate::verdict::{Breach, Doubt};
 
 mod model;
 mod noise;
 
 pub(super) fn trip(why: &str) -> Verdict {
-    Verdict::Trip(vec![why.to_string()])
+    Verdict::Trip(vec![Breach::Text {
+        text: why.to_string(),
+    }])
 }
 
 pub(super) fn load_box() -> Verdict {
-    Verdict::Inconclusive("achieved 900/s < 95% of 1000/s: emit underrun 100 ops".into())
+    Verdict::Inconclusive(Doubt::Text {
+        text: "achieved 900/s < 95% of 1000/s: emit underrun 100 ops".into(),
+    })
 }
 
 /// A service that sustains exactly `c` ops/s.

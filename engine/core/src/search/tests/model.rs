@@ -284,9 +284,10 @@ fn a_disturbed_probe_is_rerun_and_never_steers_the_search() {
                 return clean;
             }
             Measurement {
-                verdict: Verdict::Inconclusive(
-                    "connection lost: disconnected from NATS (at 1.5s into the step)".into(),
-                ),
+                verdict: Verdict::Inconclusive(Doubt::Disturbed {
+                    summary: "connection lost: disconnected from NATS (at 1.5s into the step)"
+                        .into(),
+                }),
                 goodput_rps: Some(s.rps as f64 / 2.0),
                 ..clean
             }
