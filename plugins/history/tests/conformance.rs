@@ -64,7 +64,7 @@ fn options_are_checked_before_connecting() {
     std::env::set_var("NATS_URL", format!("nats://alice:s3cret@127.0.0.1:{port}"));
     std::env::remove_var("NATS_CREDS_FILE");
 
-    let unreachable = format!("cannot reach NATS at nats://***@127.0.0.1:{port}");
+    let unreachable = format!("cannot reach NATS at nats://alice:***@127.0.0.1:{port}");
     for options in [
         &[][..],
         &[
