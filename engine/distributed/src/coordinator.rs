@@ -10,13 +10,15 @@ use ractor::{Actor, ActorRef, OutputPort};
 use tokio::sync::watch;
 
 use super::control::{ask, Control, REQUEST_TIMEOUT};
+use super::feed::Feed;
 use super::fleet::{Fleet, FleetArgs, FleetMsg};
 use super::join::{join, FleetOptions, Joined};
 use super::protocol::{self, Start};
 use super::proxy;
+use super::seconds::Seconds;
 use crate::collector::CollectorHandle;
 use crate::config::RunConfig;
-use crate::pending::{BacklogSource, Durable, PendingPoller};
+use crate::pending::{BacklogSource, Durable};
 use crate::plugin::{DeclaredSeries, LoadedPlugin};
 use crate::ramp::{RampMsg, SeriesInUse};
 use crate::run::{Engine, Generator, RemoteLoad, RunSpec};
@@ -171,21 +173,29 @@ impl Coordinated {
             key: j.key.clone(),
             members,
         };
-        let proxies = proxy::spawn(control, fleet.clone(), series, scrape_urls)
-            .await
-            .map_err(|e| e.to_string())?;
-        let poller = PendingPoller {
-            workload: None,
-            durables: backlog,
-        };
-        let (pending, _) = Actor::spawn(None, poller, ())
-            .await
-            .map_err(|e| e.to_string())?;
+        let feed = Feed::subscribe(
+            &j.client,
+            &j.subjects,
+            j.key.clone(),
+            Seconds::new(series.clone()),
+        )
+        .await?;
+        let feed = Arc::new(feed);
+        let proxies = proxy::spawn(
+            control,
+            fleet.clone(),
+            series,
+            scrape_urls,
+            Arc::clone(&feed),
+            backlog,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
         Ok(FleetEngine {
             children: Children {
                 pacer: proxies.pacer,
                 collector: proxies.collector,
-                pending,
+                pending: proxies.pending,
                 counters: proxies.counters,
             },
             series: Arc::new(proxies.series),

@@ -15,7 +15,10 @@
 //! - [`control`]: `Control`, typed request/reply to one agent or to all.
 //! - [`join`]: waiting for the agents, refusing incompatible ones, clock offsets.
 //! - [`fleet`]: `Fleet`, the members now; heartbeats, losses, `--min-agents`.
-//! - `proxy`: `PacerProxy`, `CollectorProxy`, `CountersProxy`.
+//! - [`seconds`]: the agents' per-second summaries merged, late agents
+//!   marked (plain state, the clock an argument).
+//! - [`feed`]: `Feed`, the coordinator's subscription to those summaries.
+//! - `proxy`: `PacerProxy`, `CollectorProxy`, `CountersProxy`, `PendingProxy`.
 //! - [`signing`]: the control key, signed messages and the agent's gate.
 //! - [`coordinator`]: a distributed run's start, engine and stop; the
 //!   runtime's `Generator` and `Engine` for a fleet.
@@ -23,10 +26,12 @@ pub mod agent;
 pub mod allow;
 pub mod control;
 pub mod coordinator;
+pub mod feed;
 pub mod fleet;
 pub mod join;
 pub mod protocol;
 mod proxy;
+pub mod seconds;
 pub mod signing;
 
 // The core's, the plugin host's and the runtime's modules, under the names

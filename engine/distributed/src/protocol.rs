@@ -7,7 +7,9 @@
 //! - `<p>.discover`: the coordinator asks every agent to announce again;
 //! - `<p>.heartbeat.<name>`: an agent is alive (every [`HEARTBEAT_EVERY`]);
 //! - `<p>.agent.<name>.<cmd>`: a request to one agent; `<cmd>` is the
-//!   request type's [`Request::CMD`], the reply is `Result<Reply, String>`.
+//!   request type's [`Request::CMD`], the reply is `Result<Reply, String>`;
+//! - `<p>.summary.<name>`: an agent's [`Summary`] of each second of a hold,
+//!   published unasked (the per-second figures cost no request).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -59,6 +61,16 @@ impl Subjects {
 
     pub fn request<R: Request>(&self, agent: &str) -> String {
         format!("{}.agent.{agent}.{}", self.prefix, R::CMD)
+    }
+
+    /// Where `agent` publishes its per-second [`Summary`].
+    pub fn summary(&self, agent: &str) -> String {
+        format!("{}.summary.{agent}", self.prefix)
+    }
+
+    /// Every agent's summaries (the coordinator's subscription).
+    pub fn summaries(&self) -> String {
+        format!("{}.summary.*", self.prefix)
     }
 
     /// Every request to `agent` (its subscription).
@@ -249,6 +261,40 @@ impl WireInterval {
             failures: self.failures,
         })
     }
+}
+
+/// One second of an agent's hold, published on `<p>.summary.<name>` at
+/// hold start (second 0), after each second of hold, and at hold end (the
+/// last, maybe part of a second). Cumulative figures (`counts`, `window`)
+/// make a missed summary harmless to the next one; `intervals` are what
+/// arrived since the previous summary (the per-second points).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Summary {
+    pub name: String,
+    /// The step's hold start in the agent's clock: which step this is.
+    pub hold_start: u64,
+    /// 0 at hold start, `k` after `k` seconds of hold.
+    pub second: u32,
+    /// The hold's end: no more summaries this step.
+    pub last: bool,
+    /// The pacer's hold tallies so far.
+    pub counts: PacerCounts,
+    /// Per series (the collector's order): what arrived since the previous summary.
+    pub intervals: Vec<WireInterval>,
+    /// Per series: the window's counts so far.
+    pub window: Vec<SeriesCounts>,
+    /// The plugin's gauges (backlogs it measures itself) now; empty when
+    /// the reading failed.
+    #[serde(default)]
+    pub gauges: BTreeMap<String, i64>,
+}
+
+/// The plugin's gauges now (a backlog reading outside a hold).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Gauges;
+impl Request for Gauges {
+    const CMD: &'static str = "gauges";
+    type Reply = BTreeMap<String, i64>;
 }
 
 /// The plugin's counters now, by name.

@@ -54,6 +54,7 @@ pub enum AgentMsg {
 }
 
 mod session;
+pub mod summary;
 
 use session::{stop_session, Session};
 

@@ -6,11 +6,13 @@ use std::sync::Arc;
 use async_nats::Message;
 use ractor::{Actor, ActorRef, OutputPort};
 
+use super::summary::{publish_hold, Publisher};
 use super::{body, parse, Agent, AgentMsg, AgentState};
 use crate::allow::check_targets;
 use crate::collector::{CollectorHandle, CollectorMsg};
 use crate::counters::CounterMsg;
 use crate::pacer::PacerMsg;
+use crate::pending::PendingMsg;
 use crate::plugin::{host_config, Workload};
 use crate::protocol::{self, Request, Started, WireInterval, WireParts, WireSeries};
 use crate::ramp::ask;
@@ -26,6 +28,8 @@ pub(super) struct Session {
     pub(super) disrupted: Option<String>,
     /// Windows dumped so far (test hook).
     dumped: u32,
+    /// Publishes the current hold's per-second summaries.
+    summaries: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Agent {
@@ -92,6 +96,7 @@ impl Agent {
             children,
             disrupted: None,
             dumped: 0,
+            summaries: None,
         });
         Ok(Started { durables, series })
     }
@@ -110,6 +115,16 @@ impl Agent {
                     hold_start: w.hold_start,
                     hold_end: w.hold_end,
                 });
+                let publisher = Publisher {
+                    client: self.client.clone(),
+                    key: self.options.key.clone(),
+                    subject: self.subjects.summary(&self.options.name),
+                    name: self.options.name.clone(),
+                };
+                let hold = publish_hold(publisher, c.clone(), w.hold_start, w.hold_end);
+                if let Some(previous) = session.summaries.replace(tokio::spawn(hold)) {
+                    previous.abort();
+                }
             })),
             protocol::Step::CMD => body(parse::<protocol::Step>(msg).map(|s| {
                 let _ = c.pacer.send_message(PacerMsg::StartSlice(s.times, s.slice));
@@ -131,6 +146,11 @@ impl Agent {
                             .map(WireInterval::from_interval)
                             .collect::<Vec<_>>()
                     }),
+            ),
+            protocol::Gauges::CMD => body(
+                ask(&c.pending, "backlog reading", PendingMsg::Read)
+                    .await
+                    .and_then(|r| r),
             ),
             protocol::Disturbances::CMD => {
                 body(ask(&c.collector, "collector", CollectorMsg::Disturbances).await)
@@ -168,6 +188,9 @@ impl Agent {
 
 pub(super) async fn stop_session(state: &mut AgentState) {
     if let Some(session) = state.session.take() {
+        if let Some(task) = &session.summaries {
+            task.abort();
+        }
         let _ = ractor::call_t!(session.supervisor, SupervisorMsg::Shutdown, 10_000);
         stop_workload(session.workload).await;
     }

@@ -1,7 +1,13 @@
 //! The CollectorProxy: each agent's hold window (its clock), and the
 //! agents' windows merged exactly — histograms added, counts summed — into
 //! the figures a local collector would give for the union of the samples.
+//! During the hold the figures come from the agents' published summaries
+//! ([`Feed`]); the step's result (its snapshot at the end, its histograms)
+//! is asked of every agent and merged exactly.
 
+use std::sync::Arc;
+
+use loadgen_plugin_api::clock;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use tokio::sync::watch;
 
@@ -9,8 +15,9 @@ use super::collect;
 use crate::collector::{CollectorMsg, CollectorStats, SeriesParts};
 use crate::control::Control;
 use crate::disturbance::Disturbance;
+use crate::feed::Feed;
 use crate::fleet::FleetMsg;
-use crate::protocol::{merge_series, Disturbances, Interval, Parts, Window};
+use crate::protocol::{merge_series, Disturbances, Parts, Window};
 use crate::report::per_second::SeriesInterval;
 
 /// Read-only configuration.
@@ -21,6 +28,8 @@ pub struct CollectorProxy {
     pub series: Vec<String>,
     /// Where the series in use (or why a step result is missing) go.
     pub in_use: watch::Sender<Result<Vec<u16>, String>>,
+    /// The agents' per-second summaries.
+    pub feed: Arc<Feed>,
 }
 
 impl CollectorProxy {
@@ -82,30 +91,13 @@ impl CollectorProxy {
         all
     }
 
+    /// What the agents published since the last interval, once each
+    /// agent's summary due now is in (or it is late).
     async fn intervals(&self) -> Vec<SeriesInterval> {
-        let answers = self.control.ask_all(|_, _, _| Interval).await;
-        let (answers, _) = collect(&self.fleet, answers);
-        let mut merged: Vec<SeriesInterval> = self
-            .series
-            .iter()
-            .map(|n| SeriesInterval {
-                name: n.clone(),
-                latency: crate::collector::new_histogram(),
-                service: crate::collector::new_histogram(),
-                failures: 0,
-            })
-            .collect();
-        for wire in answers.into_iter().flatten() {
-            let Ok(interval) = wire.into_interval() else {
-                continue;
-            };
-            if let Some(into) = merged.iter_mut().find(|m| m.name == interval.name) {
-                let _ = into.latency.add(&interval.latency);
-                let _ = into.service.add(&interval.service);
-                into.failures += interval.failures;
-            }
-        }
-        merged
+        self.feed
+            .settle(clock::now().0, &self.control.members())
+            .await;
+        self.feed.seconds().take_interval()
     }
 }
 
@@ -134,6 +126,8 @@ impl Actor for CollectorProxy {
                 hold_start,
                 hold_end,
             } => {
+                let members = self.control.members();
+                self.feed.seconds().begin(hold_start, hold_end, &members);
                 let answers = self
                     .control
                     .ask_all(|_, _, m| Window {
@@ -142,6 +136,11 @@ impl Actor for CollectorProxy {
                     })
                     .await;
                 collect(&self.fleet, answers);
+            }
+            CollectorMsg::Snapshot(reply) if self.feed.seconds().in_hold(clock::now().0) => {
+                let now = clock::now().0;
+                self.feed.settle(now, &self.control.members()).await;
+                let _ = reply.send(self.feed.seconds().stats());
             }
             CollectorMsg::Snapshot(reply) => {
                 let series = self.parts(false).await.iter().map(|p| p.stats()).collect();

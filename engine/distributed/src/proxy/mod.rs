@@ -6,17 +6,23 @@
 mod collector;
 mod counters;
 mod pacer;
+mod pending;
+
+use std::sync::Arc;
 
 use ractor::{Actor, ActorRef};
 use tokio::sync::watch;
 
 use super::control::{Answer, Control};
+use super::feed::Feed;
 use super::fleet::FleetMsg;
+use crate::pending::{BacklogSource, PendingMsg};
 use crate::ramp::SeriesInUse;
 
 pub use collector::CollectorProxy;
 pub use counters::CountersProxy;
 pub use pacer::PacerProxy;
+pub use pending::PendingProxy;
 
 /// The series in use, as the agents said with their last step result (or
 /// why that result is missing).
@@ -44,11 +50,12 @@ fn collect<T>(fleet: &ActorRef<FleetMsg>, answers: Vec<Answer<T>>) -> (Vec<T>, O
     (values, failure)
 }
 
-/// The three proxies, spawned (linked to nothing: they live as long as the run).
+/// The four proxies, spawned (linked to nothing: they live as long as the run).
 pub struct Proxies {
     pub pacer: ActorRef<crate::pacer::PacerMsg>,
     pub collector: ActorRef<crate::collector::CollectorMsg>,
     pub counters: ActorRef<crate::counters::CounterMsg>,
+    pub pending: ActorRef<PendingMsg>,
     pub series: FleetSeries,
 }
 
@@ -57,17 +64,27 @@ pub async fn spawn(
     fleet: ActorRef<FleetMsg>,
     series: Vec<String>,
     scrape_urls: Vec<String>,
+    feed: Arc<Feed>,
+    durables: Option<Arc<BacklogSource>>,
 ) -> Result<Proxies, ractor::SpawnErr> {
     let (in_use_tx, in_use) = watch::channel(Err("no step result yet".to_string()));
     let pacer = PacerProxy {
         control: control.clone(),
         fleet: fleet.clone(),
+        feed: Arc::clone(&feed),
+    };
+    let pending = PendingProxy {
+        control: control.clone(),
+        fleet: fleet.clone(),
+        feed: Arc::clone(&feed),
+        durables,
     };
     let collector = CollectorProxy {
         control: control.clone(),
         fleet: fleet.clone(),
         series,
         in_use: in_use_tx,
+        feed,
     };
     let counters = CountersProxy {
         control,
@@ -78,6 +95,7 @@ pub async fn spawn(
         pacer: Actor::spawn(None, pacer, ()).await?.0,
         collector: Actor::spawn(None, collector, ()).await?.0,
         counters: Actor::spawn(None, counters, ()).await?.0,
+        pending: Actor::spawn(None, pending, ()).await?.0,
         series: FleetSeries { in_use },
     })
 }

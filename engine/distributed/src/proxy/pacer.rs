@@ -1,10 +1,15 @@
 //! The PacerProxy: gives agent i of n the ops k ≡ i (mod n) of each step,
-//! its times in the agent's clock, and sums the agents' tallies.
+//! its times in the agent's clock, and sums the agents' tallies: during the
+//! hold from their published summaries, after it by asking each.
 
+use std::sync::Arc;
+
+use loadgen_plugin_api::clock;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 
 use super::collect;
 use crate::control::Control;
+use crate::feed::Feed;
 use crate::fleet::FleetMsg;
 use crate::pacer::{PacerCounts, PacerMsg, Slice, StepTimes};
 use crate::protocol::{Halt, Report, Step};
@@ -13,6 +18,8 @@ use crate::protocol::{Halt, Report, Step};
 pub struct PacerProxy {
     pub control: Control,
     pub fleet: ActorRef<FleetMsg>,
+    /// The agents' per-second summaries: the tallies during a hold.
+    pub feed: Arc<Feed>,
 }
 
 impl PacerProxy {
@@ -58,6 +65,13 @@ impl Actor for PacerProxy {
                 let answers = self.control.ask_all(|_, _, _| Halt).await;
                 collect(&self.fleet, answers);
             }
+            // During the hold: what the agents published (no request).
+            PacerMsg::Report(reply) if self.feed.seconds().in_hold(clock::now().0) => {
+                let now = clock::now().0;
+                self.feed.settle(now, &self.control.members()).await;
+                let _ = reply.send(self.feed.seconds().counts());
+            }
+            // The step's end: asked, exact.
             PacerMsg::Report(reply) => {
                 let answers = self.control.ask_all(|_, _, _| Report).await;
                 let (counts, _) = collect(&self.fleet, answers);
