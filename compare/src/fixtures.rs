@@ -116,6 +116,7 @@ pub fn report_of(mut steps: Vec<StepReport>) -> RunReport {
         steps,
         interrupted: false,
         search: None,
+        agents: Vec::new(),
     }
 }
 

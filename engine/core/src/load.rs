@@ -51,6 +51,7 @@ pub fn from_journal(header: &JournalHeader, steps: Vec<StepReport>) -> RunReport
         steps,
         interrupted,
         search: Some(search),
+        agents: Vec::new(),
     }
 }
 

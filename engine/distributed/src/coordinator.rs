@@ -21,6 +21,7 @@ use crate::config::RunConfig;
 use crate::pending::{BacklogSource, Durable};
 use crate::plugin::{DeclaredSeries, LoadedPlugin};
 use crate::ramp::{RampMsg, SeriesInUse};
+use crate::report::AgentReport;
 use crate::run::{Engine, Generator, RemoteLoad, RunSpec};
 use crate::supervisor::{Children, Restarted};
 
@@ -32,6 +33,9 @@ pub struct Coordinated {
     pub durables: Vec<Durable>,
     /// The series the agents' workloads declared (the same on every agent).
     pub series: Vec<DeclaredSeries>,
+    /// The run's per-second summaries, once its engine is built (for the
+    /// agents' lateness in the report).
+    feed: std::sync::Mutex<Option<Arc<Feed>>>,
 }
 
 /// What the ramp is given in a distributed run.
@@ -118,6 +122,7 @@ pub async fn start(
         joined,
         durables,
         series: series.unwrap_or_default(),
+        feed: Default::default(),
     };
     if let Some(e) = failure {
         coordinated.stop().await;
@@ -181,6 +186,7 @@ impl Coordinated {
         )
         .await?;
         let feed = Arc::new(feed);
+        *self.feed.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::clone(&feed));
         let proxies = proxy::spawn(
             control,
             fleet.clone(),
@@ -244,6 +250,20 @@ impl Generator for Coordinated {
 
     fn stop(self: Box<Self>) -> BoxFuture<'static, ()> {
         Box::pin(async move { Coordinated::stop(&self).await })
+    }
+
+    fn agents(&self) -> Vec<AgentReport> {
+        let feed = self.feed.lock().unwrap_or_else(|e| e.into_inner());
+        let late = feed.as_ref().map(|f| f.seconds().late().clone());
+        let mut agents = self.joined.agents.clone();
+        for a in &mut agents {
+            a.late_seconds = late
+                .as_ref()
+                .and_then(|l| l.get(&a.name))
+                .copied()
+                .unwrap_or(0);
+        }
+        agents
     }
 }
 

@@ -12,6 +12,7 @@ use super::control::{ask, Member};
 use super::protocol::{self, Announce, Subjects};
 use super::signing::ControlKey;
 use crate::plugin::PluginDescription;
+use crate::report::AgentReport;
 
 /// Round trips per agent for its clock offset (the one with the least RTT wins).
 const TIME_SAMPLES: usize = 8;
@@ -36,6 +37,8 @@ pub struct Joined {
     pub subjects: Subjects,
     pub key: Option<Arc<ControlKey>>,
     pub members: Vec<Member>,
+    /// Each member's host and clock as measured at join (for the report).
+    pub agents: Vec<AgentReport>,
 }
 
 /// Refuse an agent that would not run the same workload as this coordinator.
@@ -127,6 +130,7 @@ pub async fn join(options: &FleetOptions, plugin: &PluginDescription) -> Result<
     )
     .await;
     let mut members = Vec::new();
+    let mut agents = Vec::new();
     for (a, offset) in joined.iter().zip(offsets) {
         let (offset_ns, rtt) = offset?;
         eprintln!(
@@ -146,12 +150,20 @@ pub async fn join(options: &FleetOptions, plugin: &PluginDescription) -> Result<
             name: a.name.clone(),
             offset_ns,
         });
+        agents.push(AgentReport {
+            name: a.name.clone(),
+            host: a.host.clone(),
+            clock_offset_us: offset_ns / 1_000,
+            rtt_us: rtt / 1_000,
+            late_seconds: 0,
+        });
     }
     Ok(Joined {
         client,
         subjects,
         key: options.key.clone(),
         members,
+        agents,
     })
 }
 

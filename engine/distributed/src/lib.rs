@@ -20,6 +20,7 @@
 //! - [`feed`]: `Feed`, the coordinator's subscription to those summaries.
 //! - `proxy`: `PacerProxy`, `CollectorProxy`, `CountersProxy`, `PendingProxy`.
 //! - [`signing`]: the control key, signed messages and the agent's gate.
+//! - [`sim`]: a fleet simulated in one process (the 1,000-agent bench).
 //! - [`coordinator`]: a distributed run's start, engine and stop; the
 //!   runtime's `Generator` and `Engine` for a fleet.
 pub mod agent;
@@ -33,6 +34,7 @@ pub mod protocol;
 mod proxy;
 pub mod seconds;
 pub mod signing;
+pub mod sim;
 
 // The core's, the plugin host's and the runtime's modules, under the names
 // the agent and the proxies use.

@@ -71,6 +71,7 @@ pub fn report(steps: &[(u64, &str)]) -> RunReport {
         steps,
         interrupted: false,
         search: None,
+        agents: Vec::new(),
     }
 }
 

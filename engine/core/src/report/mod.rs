@@ -144,6 +144,26 @@ pub struct RunReport {
     /// The search's plan and outcome (absent in reports written before it existed).
     #[serde(default)]
     pub search: Option<SearchReport>,
+    /// A distributed run's agents: each one's clock against the
+    /// coordinator's and how late its per-second summaries came (absent
+    /// for a local run, and in reports written before it existed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub agents: Vec<AgentReport>,
+}
+
+/// One agent of a distributed run, as the coordinator measured it at join.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AgentReport {
+    pub name: String,
+    pub host: String,
+    /// The agent's clock minus the coordinator's, µs (from the quickest
+    /// of its time round trips).
+    pub clock_offset_us: i64,
+    /// That round trip, µs.
+    pub rtt_us: u64,
+    /// Seconds of hold whose summary came later than the coordinator's
+    /// reading (merged into the next second; never a loss).
+    pub late_seconds: u64,
 }
 
 fn schema_v1() -> u32 {

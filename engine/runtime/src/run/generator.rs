@@ -45,6 +45,11 @@ pub trait Generator: Send + Sync {
 
     /// Stop the workload.
     fn stop(self: Box<Self>) -> BoxFuture<'static, ()>;
+
+    /// A fleet's agents for the report (none for a local run).
+    fn agents(&self) -> Vec<crate::report::AgentReport> {
+        Vec::new()
+    }
 }
 
 /// The actors the ramp talks to, wherever the load comes from.

@@ -291,6 +291,7 @@ async fn ramp_and_report(
         steps: outcome.steps,
         interrupted: outcome.interrupted,
         search: Some(search),
+        agents: parts.generator.agents(),
     };
     let written = ractor::call!(reporter, |reply| ReporterMsg::RunFinished(
         Box::new(report.clone()),
