@@ -280,13 +280,67 @@ pub struct Summary {
     /// The pacer's hold tallies so far.
     pub counts: PacerCounts,
     /// Per series (the collector's order): what arrived since the previous summary.
-    pub intervals: Vec<WireInterval>,
+    pub intervals: Vec<SummarySeries>,
     /// Per series: the window's counts so far.
     pub window: Vec<SeriesCounts>,
     /// The plugin's gauges (backlogs it measures itself) now; empty when
     /// the reading failed.
     #[serde(default)]
     pub gauges: BTreeMap<String, i64>,
+}
+
+/// One series' answers since an agent's previous summary.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SummarySeries {
+    pub name: String,
+    pub latency: Buckets,
+    pub service: Buckets,
+    pub failures: u64,
+}
+
+impl SummarySeries {
+    pub fn from_interval(i: &SeriesInterval) -> SummarySeries {
+        SummarySeries {
+            name: i.name.clone(),
+            latency: Buckets::of(&i.latency),
+            service: Buckets::of(&i.service),
+            failures: i.failures,
+        }
+    }
+}
+
+/// A histogram's recorded buckets as `(value, count)` pairs: a second's few
+/// hundred buckets rather than a whole histogram (which the receiver would
+/// have to allocate, ~0.7 MB at the collector's range, for each one).
+/// Recording each pair into a histogram of the same range and precision
+/// adds exactly what [`Histogram::add`] would.
+///
+/// [`Histogram::add`]: hdrhistogram::Histogram::add
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Buckets(pub Vec<(u64, u64)>);
+
+impl Buckets {
+    pub fn of(h: &hdrhistogram::Histogram<u64>) -> Buckets {
+        Buckets(
+            h.iter_recorded()
+                .map(|v| (v.value_iterated_to(), v.count_at_value()))
+                .collect(),
+        )
+    }
+
+    /// Record every bucket into `into`.
+    pub fn add_to(&self, into: &mut hdrhistogram::Histogram<u64>) -> Result<(), String> {
+        for &(value, count) in &self.0 {
+            into.record_n(value, count)
+                .map_err(|e| format!("bucket {value} does not fit: {e:?}"))?;
+        }
+        Ok(())
+    }
+
+    /// Samples in these buckets.
+    pub fn count(&self) -> u64 {
+        self.0.iter().map(|&(_, n)| n).sum()
+    }
 }
 
 /// The plugin's gauges now (a backlog reading outside a hold).

@@ -113,19 +113,23 @@ impl Seconds {
         if summary.hold_start != agent.hold_start || !fresh || agent.last {
             return Ok(false);
         }
-        for wire in summary.intervals {
-            let got = wire.into_interval()?;
+        for got in &summary.intervals {
             let Some(i) = self.series.iter().position(|n| *n == got.name) else {
                 continue;
             };
-            let add = |into: &mut hdrhistogram::Histogram<u64>, from| {
-                into.add(from)
-                    .map_err(|e| format!("series {}: histograms do not merge: {e:?}", got.name))
-            };
-            add(&mut self.interval[i].latency, &got.latency)?;
-            add(&mut self.interval[i].service, &got.service)?;
-            add(&mut self.window[i].latency, &got.latency)?;
-            add(&mut self.window[i].service, &got.service)?;
+            let named = |e: String| format!("series {}: {e}", got.name);
+            got.latency
+                .add_to(&mut self.interval[i].latency)
+                .map_err(named)?;
+            got.service
+                .add_to(&mut self.interval[i].service)
+                .map_err(named)?;
+            got.latency
+                .add_to(&mut self.window[i].latency)
+                .map_err(named)?;
+            got.service
+                .add_to(&mut self.window[i].service)
+                .map_err(named)?;
             self.interval[i].failures += got.failures;
         }
         agent.latest = Some(summary.second);
@@ -170,6 +174,11 @@ impl Seconds {
             *self.late.entry(name.clone()).or_insert(0) += 1;
         }
         late
+    }
+
+    /// Has every agent's hold-end summary arrived?
+    pub fn ended(&self) -> bool {
+        self.agents.values().all(|a| a.last)
     }
 
     /// The pacers' hold tallies, as the agents last said.

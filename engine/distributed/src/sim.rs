@@ -15,12 +15,11 @@ use std::time::{Duration, Instant};
 use async_nats::Client;
 use loadgen_plugin_api::clock;
 
-use crate::collector::{new_histogram, SeriesCounts};
+use crate::collector::SeriesCounts;
 use crate::control::Member;
 use crate::feed::Feed;
 use crate::pacer::PacerCounts;
-use crate::protocol::{Subjects, Summary, WireInterval};
-use crate::report::per_second::SeriesInterval;
+use crate::protocol::{Buckets, Subjects, Summary, SummarySeries};
 use crate::seconds::Seconds;
 
 /// One simulated step.
@@ -148,8 +147,12 @@ pub async fn run(
     for agent in agents {
         let _ = agent.await;
     }
-    // Late summaries are merged when they come: wait for them (bounded).
-    feed.settle(stop, &members).await;
+    // A late summary is merged when it comes: wait for the last ones (bounded).
+    agents_client.flush().await.map_err(|e| e.to_string())?;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !feed.seconds().ended() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     samples += feed.seconds().take_interval()[0].latency.len();
     let merged = feed.seconds().counts();
     let late = feed.seconds().late().values().sum();
@@ -180,11 +183,13 @@ fn summary(
 ) -> Summary {
     let counts = slice_counts(index, of, rps, until_ns);
     let sent_before = slice_counts(index, of, rps, before_ns).accepted;
-    let mut latency = new_histogram();
+    // One latency sample per op sent since the last summary, 1 to 2 ms.
+    let mut by_value = std::collections::BTreeMap::new();
     for j in sent_before..counts.accepted {
-        let _ = latency.record(1_000_000 + (j % 100) * 10_000);
+        *by_value.entry(1_000_000 + (j % 100) * 10_000).or_insert(0) += 1;
     }
-    let interval = SeriesInterval {
+    let latency = Buckets(by_value.into_iter().collect());
+    let interval = SummarySeries {
         name: "op".into(),
         service: latency.clone(),
         latency,
@@ -196,7 +201,7 @@ fn summary(
         second,
         last,
         counts,
-        intervals: vec![WireInterval::from_interval(&interval)],
+        intervals: vec![interval],
         window: vec![SeriesCounts {
             answered_in_hold: counts.accepted,
             ..SeriesCounts::default()

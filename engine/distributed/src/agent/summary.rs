@@ -16,7 +16,7 @@ use ractor::{ActorRef, RpcReplyPort};
 use super::{body, publish};
 use crate::collector::CollectorMsg;
 use crate::pending::PendingMsg;
-use crate::protocol::{Summary, WireInterval};
+use crate::protocol::{Summary, SummarySeries};
 use crate::seconds::SECOND_NS;
 use crate::signing::ControlKey;
 use crate::supervisor::Children;
@@ -87,7 +87,7 @@ async fn read(
         second,
         last,
         counts,
-        intervals: intervals.iter().map(WireInterval::from_interval).collect(),
+        intervals: intervals.iter().map(SummarySeries::from_interval).collect(),
         window: stats
             .series
             .iter()

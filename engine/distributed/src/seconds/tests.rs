@@ -1,5 +1,5 @@
 use super::*;
-use crate::protocol::WireInterval;
+use crate::protocol::SummarySeries;
 
 const S: u64 = SECOND_NS;
 
@@ -33,7 +33,7 @@ fn summary(
             accepted,
             ..PacerCounts::default()
         },
-        intervals: vec![WireInterval::from_interval(&SeriesInterval {
+        intervals: vec![SummarySeries::from_interval(&SeriesInterval {
             name: "E1".into(),
             service: latency.clone(),
             latency,
@@ -98,6 +98,23 @@ fn what_arrived_is_merged_exactly_and_an_interval_is_taken_once() {
         230,
         "cumulative tallies: the newest wins"
     );
+}
+
+#[test]
+fn buckets_merge_exactly_as_histograms_add() {
+    let mut a = new_histogram();
+    for v in [1, 999, 1_000, 1_001, 123_456_789, 3_599_999_999_999] {
+        a.record_n(v, v % 7 + 1).unwrap();
+    }
+    let mut added = new_histogram();
+    added.record(5).unwrap();
+    let mut recorded = added.clone();
+    added.add(&a).unwrap();
+    crate::protocol::Buckets::of(&a)
+        .add_to(&mut recorded)
+        .unwrap();
+    assert_eq!(recorded, added);
+    assert_eq!(crate::protocol::Buckets::of(&a).count(), a.len());
 }
 
 #[test]
