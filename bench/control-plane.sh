@@ -59,7 +59,7 @@ for n in "${counts[@]}"; do
   done
   # Every agent connected (the coordinator's join is what is measured).
   for _ in $(seq 300); do
-    up=$(curl -s "http://127.0.0.1:$mon/connz?limit=10000" | jq '[.connections[] | select(.name | startswith("loadgen-agent-"))] | length')
+    up=$(curl -s "http://127.0.0.1:$mon/connz?limit=10000" | jq '[.connections[] | select((.name // "") | startswith("loadgen-agent-"))] | length')
     [ "$up" -ge "$n" ] && break; sleep 0.1
   done
   TIMEFORMAT='%U %S %R'

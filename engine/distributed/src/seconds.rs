@@ -51,6 +51,10 @@ pub struct Seconds {
     window: Vec<SeriesParts>,
     /// Seconds each agent was late, over the whole run.
     late: BTreeMap<String, u64>,
+    /// The hold was ended early (the pacers halted): the agents' schedule
+    /// of summaries no longer says when it ends, so nothing is awaited and
+    /// every reading is asked of the agents.
+    halted: bool,
 }
 
 impl Seconds {
@@ -63,6 +67,7 @@ impl Seconds {
             stop: 0,
             agents: BTreeMap::new(),
             late: BTreeMap::new(),
+            halted: false,
         }
     }
 
@@ -71,6 +76,7 @@ impl Seconds {
     pub fn begin(&mut self, hold_start: u64, stop: u64, members: &[Member]) {
         self.hold_start = hold_start;
         self.stop = stop;
+        self.halted = false;
         self.agents = members
             .iter()
             .map(|m| {
@@ -93,13 +99,19 @@ impl Seconds {
 
     /// Is `now` within the hold (the summaries' time)?
     pub fn in_hold(&self, now: u64) -> bool {
-        (self.hold_start..self.stop).contains(&now)
+        !self.halted && (self.hold_start..self.stop).contains(&now)
+    }
+
+    /// The hold was ended early.
+    pub fn halt(&mut self) {
+        self.halted = true;
     }
 
     /// Do the summaries still tell the backlogs at `now`: in the hold, or
     /// just after it (its end reading)? Later, between steps, nobody publishes.
     pub fn covers(&self, now: u64) -> bool {
-        self.stop > self.hold_start
+        !self.halted
+            && self.stop > self.hold_start
             && (self.hold_start..self.stop.saturating_add(COVERS_AFTER_NS)).contains(&now)
     }
 
@@ -157,6 +169,7 @@ impl Seconds {
         let due = self.due(now);
         self.agents
             .iter()
+            .filter(|_| !self.halted)
             .filter(|(_, a)| !a.last && a.latest.is_none_or(|l| l < due))
             .filter(|(_, a)| a.late_for != Some(due))
             .map(|(name, _)| name.clone())

@@ -2,8 +2,9 @@
 //! agents' windows merged exactly — histograms added, counts summed — into
 //! the figures a local collector would give for the union of the samples.
 //! During the hold the figures come from the agents' published summaries
-//! ([`Feed`]); the step's result (its snapshot at the end, its histograms)
-//! is asked of every agent and merged exactly.
+//! ([`Feed`]); the step's result is asked of every agent once, after the
+//! hold, merged exactly, and serves both the verdict's snapshot and the
+//! report's histograms.
 
 use std::sync::Arc;
 
@@ -103,18 +104,24 @@ impl CollectorProxy {
 
 impl Actor for CollectorProxy {
     type Msg = CollectorMsg;
-    type State = ();
+    /// The step's merged result, asked once after its hold (the verdict's
+    /// snapshot) and kept for its report's histograms.
+    type State = Option<Vec<SeriesParts>>;
     type Arguments = ();
 
-    async fn pre_start(&self, _: ActorRef<CollectorMsg>, _: ()) -> Result<(), ActorProcessingErr> {
-        Ok(())
+    async fn pre_start(
+        &self,
+        _: ActorRef<CollectorMsg>,
+        _: (),
+    ) -> Result<Self::State, ActorProcessingErr> {
+        Ok(None)
     }
 
     async fn handle(
         &self,
         _myself: ActorRef<CollectorMsg>,
         message: CollectorMsg,
-        _state: &mut (),
+        result: &mut Option<Vec<SeriesParts>>,
     ) -> Result<(), ActorProcessingErr> {
         match message {
             // Samples and disturbances stay on the agents.
@@ -126,6 +133,7 @@ impl Actor for CollectorProxy {
                 hold_start,
                 hold_end,
             } => {
+                *result = None;
                 let members = self.control.members();
                 self.feed.seconds().begin(hold_start, hold_end, &members);
                 let answers = self
@@ -143,11 +151,16 @@ impl Actor for CollectorProxy {
                 let _ = reply.send(self.feed.seconds().stats());
             }
             CollectorMsg::Snapshot(reply) => {
-                let series = self.parts(false).await.iter().map(|p| p.stats()).collect();
+                let merged = self.parts(true).await;
+                let series = merged.iter().map(|p| p.stats()).collect();
+                *result = Some(merged);
                 let _ = reply.send(CollectorStats { series });
             }
             CollectorMsg::Histograms(reply) => {
-                let merged = self.parts(true).await;
+                let merged = match result.take() {
+                    Some(merged) => merged,
+                    None => self.parts(true).await,
+                };
                 let _ = reply.send(merged.iter().map(|p| p.serialized()).collect());
             }
             CollectorMsg::Parts(reply) => {

@@ -62,6 +62,7 @@ impl Actor for PacerProxy {
             // The coordinator paces the whole step: its slicing is the agents'.
             PacerMsg::Start(times) | PacerMsg::StartSlice(times, _) => self.start(times).await,
             PacerMsg::Halt => {
+                self.feed.seconds().halt();
                 let answers = self.control.ask_all(|_, _, _| Halt).await;
                 collect(&self.fleet, answers);
             }

@@ -170,3 +170,15 @@ fn the_hold_end_summary_ends_the_wait_and_a_new_step_starts_clean() {
     assert_eq!(s.take_interval()[0].latency.len(), 0);
     assert!(s.gauges().is_empty());
 }
+
+#[test]
+fn a_hold_ended_early_awaits_nothing_and_is_asked_for() {
+    let mut s = two_agents();
+    let now = 11 * S + 10;
+    assert!(s.in_hold(now) && !s.awaited(now).is_empty());
+    s.halt();
+    assert!(!s.in_hold(now) && !s.covers(now));
+    assert_eq!(s.awaited(now), Vec::<String>::new());
+    s.begin(20 * S, 21 * S, &[member("a", 0)]);
+    assert!(s.in_hold(20 * S), "the next step is summed up again");
+}
