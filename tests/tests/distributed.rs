@@ -76,6 +76,19 @@ async fn three_agents_answer_as_one_process_and_merge_percentiles_exactly() -> a
                 "each agent's clock offset is reported: {out}"
             );
         }
+        // …and kept in the JSON report, with how late its summaries came.
+        let report = out.report()?;
+        let mut reported: Vec<&str> = report.agents.iter().map(|a| a.name.as_str()).collect();
+        reported.sort_unstable();
+        assert_eq!(reported, names, "{:?}", report.agents);
+        assert!(
+            report
+                .agents
+                .iter()
+                .all(|a| !a.host.is_empty() && a.rtt_us < 1_000_000),
+            "{:?}",
+            report.agents
+        );
 
         // Each step's merged latency histogram is the sum of the agents'
         // windows, and its p99 the p99 of the union of their samples.
