@@ -19,7 +19,9 @@ async fn send(pool: &Pool, request: &[u8]) -> Result<(u16, Vec<u8>), H1Error> {
         let response = lease.send(request, head, true).await?;
         Ok((response.status, response.kept.unwrap().1.to_vec()))
     };
-    tokio::time::timeout(LIMIT, exchange).await.expect("bounded")
+    tokio::time::timeout(LIMIT, exchange)
+        .await
+        .expect("bounded")
 }
 
 const GET: &[u8] = b"GET / HTTP/1.1\r\nhost: t\r\n\r\n";
@@ -39,7 +41,11 @@ async fn content_length_and_chunked_bodies_on_one_connection() {
     assert_eq!(send(&pool, GET).await.unwrap(), (200, b"hello".to_vec()));
     assert_eq!(send(&pool, GET).await.unwrap(), (200, b"abcde".to_vec()));
     assert_eq!(send(&pool, GET).await.unwrap(), (404, Vec::new()));
-    assert_eq!(server.accepted(), 1, "one keep-alive connection carried all three");
+    assert_eq!(
+        server.accepted(),
+        1,
+        "one keep-alive connection carried all three"
+    );
 }
 
 #[tokio::test]
@@ -112,7 +118,10 @@ async fn an_idle_connection_closed_by_the_server_is_retried_on_a_fresh_one() {
     let post = b"POST / HTTP/1.1\r\nhost: t\r\ncontent-length: 0\r\n\r\n";
     let err = send(&pool, post).await.unwrap_err();
     assert!(
-        matches!(err, H1Error::Io { .. } | H1Error::Response(ResponseError::Eof { .. })),
+        matches!(
+            err,
+            H1Error::Io { .. } | H1Error::Response(ResponseError::Eof { .. })
+        ),
         "{err:?}"
     );
     assert_eq!(server.accepted(), 2, "no fresh connection for the POST");
@@ -124,7 +133,10 @@ async fn a_fresh_connection_that_fails_is_not_retried() {
     let pool = Pool::new(server.address.clone(), 1);
     let err = send(&pool, GET).await.unwrap_err();
     assert!(
-        matches!(err, H1Error::Response(ResponseError::Eof { in_body: false })),
+        matches!(
+            err,
+            H1Error::Response(ResponseError::Eof { in_body: false })
+        ),
         "{err:?}"
     );
     assert_eq!(server.accepted(), 1);
@@ -141,7 +153,10 @@ async fn bodies_split_across_reads_byte_by_byte() {
     ])
     .await;
     let pool = Pool::new(server.address.clone(), 1);
-    assert_eq!(send(&pool, GET).await.unwrap(), (200, b"0123456789".to_vec()));
+    assert_eq!(
+        send(&pool, GET).await.unwrap(),
+        (200, b"0123456789".to_vec())
+    );
     assert_eq!(send(&pool, GET).await.unwrap(), (200, b"abcd".to_vec()));
     assert_eq!(server.accepted(), 1);
 }

@@ -47,11 +47,11 @@ impl ReadBuf {
         }
     }
 
-    /// Room to read into: the unread bytes moved to the front when the free
-    /// tail is small, the buffer doubled (up to `MAX_HEAD` and beyond only
-    /// as much as needed) when it is full.
+    /// Room to read into: the unread bytes moved to the front when less
+    /// than half the buffer is free behind them, the buffer doubled when it
+    /// is full (a head grows it to `MAX_HEAD` at most, then is refused).
     pub fn spare(&mut self) -> &mut [u8] {
-        if self.end == self.data.len() && self.start > 0 {
+        if self.start > 0 && self.data.len() - self.end < self.data.len() / 2 {
             self.data.copy_within(self.start..self.end, 0);
             self.end -= self.start;
             self.start = 0;
