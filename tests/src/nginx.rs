@@ -102,4 +102,3 @@ fn binary() -> anyhow::Result<PathBuf> {
         "nginx not found on PATH (or /usr/sbin); install it with `apt-get install -y nginx` (scripts/install-deps does)",
     )
 }
-

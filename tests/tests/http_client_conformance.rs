@@ -38,7 +38,9 @@ async fn post(
     let request =
         format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{extra}{length}\r\n{body}");
     let mut lease = pool.lease(pool.permit().await).await?;
-    Ok(lease.send(request.as_bytes(), method == "HEAD", true).await?)
+    Ok(lease
+        .send(request.as_bytes(), method == "HEAD", true)
+        .await?)
 }
 
 fn header<'a>(response: &'a h1::Response, name: &str) -> Option<&'a str> {
@@ -80,7 +82,13 @@ async fn nginx_static_files_and_returns() {
         // 304 from the ETag, bodiless.
         let r = call(&pool, "GET", "/small.txt", "").await?;
         let etag = header(&r, "etag").unwrap().to_string();
-        let r = call(&pool, "GET", "/small.txt", &format!("If-None-Match: {etag}\r\n")).await?;
+        let r = call(
+            &pool,
+            "GET",
+            "/small.txt",
+            &format!("If-None-Match: {etag}\r\n"),
+        )
+        .await?;
         assert_eq!((r.status, r.body_len), (304, 0));
         // 204, a returned text, a POST with a body, a 404.
         let r = call(&pool, "GET", "/nothing", "").await?;
@@ -204,7 +212,9 @@ async fn answer(request: Request<Incoming>) -> Result<Response<Body>, Infallible
             r
         }
     };
-    response.headers_mut().insert("x-test", "1".parse().unwrap());
+    response
+        .headers_mut()
+        .insert("x-test", "1".parse().unwrap());
     Ok(response)
 }
 
