@@ -18,6 +18,8 @@
 //!   CA of its own, injected UNAVAILABLE, a token-guarded `GetItem`.
 //! * `nats_service.rs` — [`NatsService`]: a FIFO request responder at R/s
 //!   and a forwarder that drops a share of what it forwards.
+//! * `nginx.rs` — [`Nginx`]: Debian's nginx in the foreground on a free
+//!   port with a generated config (the HTTP/1.1 client's conformance).
 //! * `fifo.rs` — the FIFO capacity model both use.
 //! * `scrape.rs` / `http.rs` — Prometheus counters over a minimal HTTP GET.
 //! * `wait.rs` — [`wait_until`] / [`wait_for`] polling and [`bounded`]
@@ -40,6 +42,7 @@ pub mod jetstream;
 pub mod loadgen;
 mod nats_server;
 mod nats_service;
+mod nginx;
 pub mod ports;
 mod process;
 pub mod scrape;
@@ -57,6 +60,7 @@ pub use http_server::{Capacity, HttpServer, HttpServerOptions, Stats};
 pub use jetstream::{num_pending, stream_messages, stream_with_idle_durable};
 pub use nats_server::{NatsServer, NatsTls};
 pub use nats_service::NatsService;
+pub use nginx::Nginx;
 pub use ports::free_port;
 pub use scrape::{counter, scrape_counter};
 pub use shop_server::{ShopOptions, ShopServer, ShopStats};

@@ -1,7 +1,8 @@
-//! The HTTP transport: HTTP/1.1 over our own pool of connections
-//! ([`Http1Pool`]), HTTP/2 over hyper-util's client (one multiplexed
-//! connection per client); both over a rustls connector. And the one request
-//! at start that proves the server is there.
+//! The HTTP transport: plain http:// HTTP/1.1 over loadgen's own client
+//! ([`h1::Pool`], the default), or over hyper's connections in a pool of our
+//! own ([`Http1Pool`], https and `client=hyper`); HTTP/2 over hyper-util's
+//! client (one multiplexed connection per client); hyper's over a rustls
+//! connector. And the one request at start that proves the server is there.
 
 use std::time::Duration;
 
@@ -12,6 +13,7 @@ use hyper_util::rt::TokioExecutor;
 use loadgen_plugin_api::sdk::error_chain;
 
 use crate::config::HttpConfig;
+use crate::h1;
 use crate::pool::{Http1Pool, SendError};
 use crate::tls::{connector, Connector};
 
@@ -19,6 +21,9 @@ pub type HttpClient = Client<Connector, Full<Bytes>>;
 
 /// How requests reach the server.
 pub enum Transport {
+    /// loadgen's own HTTP/1.1 client: plain http://, one request per
+    /// connection at a time, written and read by the op itself.
+    Native(h1::Pool),
     /// Keep-alive connections, one request each at a time.
     Http1(Http1Pool),
     /// Clients to spread requests over (see [`build`]).
@@ -32,6 +37,12 @@ const PREFLIGHT_TIMEOUT: Duration = Duration::from_secs(5);
 /// per connection, since one client multiplexes everything over a single
 /// connection per host.
 pub fn build(config: &HttpConfig) -> Result<Transport, String> {
+    if config.native() {
+        return Ok(Transport::Native(h1::Pool::new(
+            config.address(),
+            config.connections,
+        )));
+    }
     if !config.http2 {
         let connector = connector(config)?;
         let pool = Http1Pool::new(connector, config.uri.clone(), config.connections);
@@ -59,6 +70,12 @@ pub async fn preflight(
 ) -> Result<(), String> {
     let exchange = async {
         let response = match transport {
+            Transport::Native(pool) => {
+                let wire = h1::Wire::encode(request);
+                let mut lease = pool.lease(pool.permit().await).await?;
+                lease.send(&wire.bytes, wire.head, false).await?;
+                return Ok(());
+            }
             Transport::Http1(pool) => {
                 let mut lease = pool.lease(pool.permit().await).await?;
                 lease.send(request).await.map_err(SendError::into_cause)?

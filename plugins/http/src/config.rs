@@ -42,11 +42,22 @@ loadgen_plugin_api::options! {
         connections: Positive<usize> = "64",
         /// speak HTTP/2 (h2 by ALPN over https, prior knowledge over http)
         http2: bool = "false",
+        /// HTTP/1.1 over plain http://: native (loadgen's own client, made for load) or hyper; https and http2 always use hyper
+        client: String = "native",
         /// accept any server certificate (self-signed test servers)
         insecure: bool = "false",
         /// trust the CAs in this PEM file for https (instead of the public web roots)
         ca_file: String = "",
     }
+}
+
+/// Which HTTP/1.1 client plain `http://` requests use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Client {
+    /// `h1`: loadgen's own (the default).
+    Native,
+    /// hyper's `client::conn::http1`, kept to compare.
+    Hyper,
 }
 
 /// Where the requests come from.
@@ -74,6 +85,8 @@ pub struct HttpConfig {
     pub max_in_flight: usize,
     pub connections: usize,
     pub http2: bool,
+    /// `client=`: which HTTP/1.1 client carries plain http:// requests.
+    pub client: Client,
     /// How https servers' certificates are checked (whatever the URLs say:
     /// a scenario may name both schemes).
     pub trust: Trust,
@@ -82,6 +95,12 @@ pub struct HttpConfig {
 impl HttpConfig {
     pub fn https(&self) -> bool {
         self.uri.scheme_str() == Some("https")
+    }
+
+    /// Requests go over loadgen's own HTTP/1.1 client: plain http://,
+    /// HTTP/1.1, `client=native`.
+    pub fn native(&self) -> bool {
+        !self.http2 && !self.https() && self.client == Client::Native
     }
 
     /// The URL for messages: credentials never shown.
@@ -119,6 +138,15 @@ pub fn parse(o: &HttpOptions) -> Result<HttpConfig, String> {
         max_in_flight: o.max_in_flight.get(),
         connections: o.connections.get(),
         http2: o.http2,
+        client: match o.client.trim().to_ascii_lowercase().as_str() {
+            "native" => Client::Native,
+            "hyper" => Client::Hyper,
+            other => {
+                return Err(format!(
+                    "option 'client': '{other}' is not one of native|hyper"
+                ))
+            }
+        },
         trust: Trust::from_options(true, &o.ca_file, o.insecure)?
             .expect("https always has a trust"),
     })
@@ -421,6 +449,10 @@ mod tests {
                 "option 'connections' must be > 0",
             ),
             (&[("url", "http://h/"), ("http2", "yes")], "option 'http2'"),
+            (
+                &[("url", "http://h/"), ("client", "fast")],
+                "option 'client'",
+            ),
             (
                 &[("url", "http://h/"), ("scenario", "s.toml")],
                 "options 'url' and 'scenario' exclude each other",

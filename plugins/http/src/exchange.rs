@@ -7,9 +7,12 @@ use http::{HeaderMap, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use loadgen_plugin_api::sdk::bump;
+use loadgen_plugin_api::sdk::traffic::OpContext;
 
 use crate::client::{HttpClient, Transport};
+use crate::h1;
 use crate::pool::Http1Pool;
+use crate::scenario::HttpCall;
 use crate::status::Failure;
 use crate::Tally;
 
@@ -48,6 +51,52 @@ impl Exchange {
         })
     }
 
+    /// Sends a request serialized once (a template's) over the native
+    /// client, reading the answer to its end.
+    pub async fn status_of_wire(
+        &self,
+        pool: &h1::Pool,
+        wire: &h1::Wire,
+    ) -> Result<StatusCode, Failure> {
+        let permit = pool.permit().await;
+        bump(&self.tally.requests);
+        let mut lease = pool.lease(permit).await.map_err(|e| e.failure())?;
+        let response = lease
+            .send(&wire.bytes, wire.head, false)
+            .await
+            .map_err(|e| e.failure())?;
+        self.judged(&response)
+    }
+
+    /// Sends `call`'s request for `op` rendered into the connection's own
+    /// buffers (the native client); a rendered part HTTP does not allow
+    /// fails as `Request`.
+    pub async fn status_rendered(
+        &self,
+        pool: &h1::Pool,
+        call: &HttpCall,
+        op: &OpContext<'_>,
+    ) -> Result<StatusCode, Failure> {
+        let permit = pool.permit().await;
+        bump(&self.tally.requests);
+        let mut lease = pool.lease(permit).await.map_err(|e| e.failure())?;
+        let head = call
+            .render_h1(op, lease.buffers())
+            .map_err(|()| Failure::Request)?;
+        let response = lease
+            .send_rendered(head, false)
+            .await
+            .map_err(|e| e.failure())?;
+        self.judged(&response)
+    }
+
+    fn judged(&self, response: &h1::Response) -> Result<StatusCode, Failure> {
+        if response.retry_after {
+            bump(&self.tally.retry_after);
+        }
+        StatusCode::from_u16(response.status).map_err(|_| Failure::Request)
+    }
+
     async fn send(
         &self,
         request: Request<Full<Bytes>>,
@@ -55,6 +104,18 @@ impl Exchange {
         keep: bool,
     ) -> Result<(StatusCode, Option<(HeaderMap, Bytes)>), Failure> {
         match &self.transport {
+            Transport::Native(pool) => {
+                let wire = h1::Wire::encode(request);
+                let permit = pool.permit().await;
+                bump(&self.tally.requests);
+                let mut lease = pool.lease(permit).await.map_err(|e| e.failure())?;
+                let response = lease
+                    .send(&wire.bytes, wire.head, keep)
+                    .await
+                    .map_err(|e| e.failure())?;
+                let status = self.judged(&response)?;
+                Ok((status, response.kept))
+            }
             Transport::Http1(pool) => self.over_http1(pool, request, keep).await,
             Transport::Http2(clients) => {
                 self.over_http2(&clients[client % clients.len()], request, keep)

@@ -6,7 +6,8 @@
 //! behalf of a session; the SDK's `traffic` module owns the file, the data,
 //! the sessions and the mix). Requests go over HTTP/1.1 keep-alive
 //! connections of our own (at most `connections`, one request each at a
-//! time) or HTTP/2 (hyper-util's client, multiplexed). Latency counts from
+//! time; plain http:// through loadgen's own client [`h1`], https through
+//! hyper's) or HTTP/2 (hyper-util's client, multiplexed). Latency counts from
 //! the op's intended time; an op waiting for a free HTTP/1.1 connection is
 //! waiting in the client and that wait is part of its latency and of its
 //! service time.
@@ -14,9 +15,12 @@
 //! # Layout
 //! - `config.rs`: options, checked once (bad input is one line, exit 2).
 //! - `status.rs`: `expect_status` and the failure reasons.
-//! - `client.rs`: the transport (HTTP/1.1 pool or HTTP/2 clients), rustls
-//!   (`insecure=true`), the request at start.
-//! - `pool.rs`: the HTTP/1.1 connections: a permit each, idle ones reused.
+//! - `client.rs`: the transport (loadgen's HTTP/1.1 client, hyper's HTTP/1.1
+//!   pool or HTTP/2 clients), rustls (`insecure=true`), the request at start.
+//! - `h1/`: loadgen's own HTTP/1.1 client (plain http://, `client=native`):
+//!   requests as bytes, answers parsed with httparse by the op's future.
+//! - `pool.rs`: hyper's HTTP/1.1 connections (https, `client=hyper`): a
+//!   permit each, idle ones reused.
 //! - `template.rs`: the `url=` request built once.
 //! - `scenario.rs`: a scenario step's HTTP fields and their compiled request.
 //! - `targets.rs`: Vegeta targets files.
@@ -27,6 +31,7 @@
 mod client;
 mod config;
 mod exchange;
+pub mod h1;
 mod pool;
 mod scenario;
 mod status;
@@ -134,7 +139,13 @@ impl Service for HttpService {
     async fn call(&self, op: HttpOp) -> Answer {
         let failure = match (&self.mode, op) {
             (Mode::Single { template, expect }, HttpOp::Single(seq)) => {
-                match self.exchange.status(template.request(), seq as usize).await {
+                let status = match (&self.exchange.transport, template.wire()) {
+                    (Transport::Native(pool), Some(wire)) => {
+                        self.exchange.status_of_wire(pool, wire).await
+                    }
+                    _ => self.exchange.status(template.request(), seq as usize).await,
+                };
+                match status {
                     Ok(status) => expect.check(status),
                     Err(failure) => Some(failure),
                 }
@@ -148,13 +159,28 @@ impl Service for HttpService {
                 HttpOp::Planned(plan),
             ) => {
                 let call = traffic.requests()[plan.request].call.pick(plan.seq);
-                let request = {
-                    let vars = traffic.vars(plan.session);
-                    call.request(&traffic.context(&plan, &vars))
+                let status = match &self.exchange.transport {
+                    Transport::Native(pool) => {
+                        let vars = traffic.vars(plan.session);
+                        let context = traffic.context(&plan, &vars);
+                        Ok(self.exchange.status_rendered(pool, call, &context).await)
+                    }
+                    _ => {
+                        let request = {
+                            let vars = traffic.vars(plan.session);
+                            call.request(&traffic.context(&plan, &vars))
+                        };
+                        match request {
+                            Err(_) => Err(()),
+                            Ok(request) => {
+                                Ok(self.exchange.status(request, plan.seq as usize).await)
+                            }
+                        }
+                    }
                 };
-                match request {
-                    Err(_) => Some(Failure::Request),
-                    Ok(request) => match self.exchange.status(request, plan.seq as usize).await {
+                match status {
+                    Err(()) => Some(Failure::Request),
+                    Ok(status) => match status {
                         Ok(status) => {
                             if reauth.contains(&status.as_u16())
                                 && traffic.reauth(plan.session, Arc::clone(setup))

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http::header::{HeaderName, HeaderValue, HOST};
+use http::header::{HeaderName, HeaderValue, CONTENT_LENGTH, HOST};
 use http::{HeaderMap, Method, Request, Uri};
 use http_body_util::Full;
 use loadgen_plugin_api::sdk::traffic::{
@@ -16,6 +16,7 @@ use loadgen_plugin_api::sdk::traffic::{
 use serde::Deserialize;
 
 use crate::exchange::Exchange;
+use crate::h1;
 use crate::status::ExpectStatus;
 use crate::targets::Target;
 
@@ -94,6 +95,8 @@ pub struct HttpCall {
     /// `target` parsed once when it has no placeholders.
     fixed_target: Option<Uri>,
     headers: Vec<(HeaderName, Value)>,
+    /// A Content-Length header is among `headers` (none is added).
+    has_length: bool,
     body: Body,
     pub expect: ExpectStatus,
 }
@@ -154,11 +157,13 @@ impl HttpCall {
             ),
             None => None,
         };
+        let has_length = headers.iter().any(|(name, _)| name == CONTENT_LENGTH);
         Ok(HttpCall {
             method,
             target,
             fixed_target,
             headers,
+            has_length,
             body,
             expect,
         })
@@ -196,6 +201,53 @@ impl HttpCall {
         *request.uri_mut() = uri;
         *request.headers_mut() = headers;
         Ok(request)
+    }
+}
+
+impl HttpCall {
+    /// The request of op `op` rendered straight into a connection's buffers
+    /// (the native HTTP/1.1 client): no URI, header map or body allocated.
+    /// `Ok(true)` for HEAD; `Err` for a rendered URL or header value that
+    /// HTTP does not allow (counted as `request`, as [`HttpCall::request`]'s).
+    pub fn render_h1(&self, op: &OpContext<'_>, bufs: h1::Buffers<'_>) -> Result<bool, ()> {
+        let h1::Buffers { out, text } = bufs;
+        let target = match self.target.as_literal() {
+            Some(literal) => literal,
+            None => {
+                text.clear();
+                self.target.render_into(op, text);
+                if !h1::valid_target(text.as_bytes()) {
+                    return Err(());
+                }
+                text.as_str()
+            }
+        };
+        h1::start_line(out, &self.method, target.as_bytes());
+        for (name, value) in &self.headers {
+            match value {
+                Value::Fixed(v) => h1::header(out, name.as_str().as_bytes(), v.as_bytes()),
+                Value::Templated(t) => {
+                    text.clear();
+                    t.render_into(op, text);
+                    let value = text.as_bytes();
+                    if !h1::valid_value(value) {
+                        return Err(());
+                    }
+                    h1::header(out, name.as_str().as_bytes(), value);
+                }
+            }
+        }
+        let body = match &self.body {
+            Body::Fixed(bytes) => &bytes[..],
+            Body::Templated(t) => {
+                text.clear();
+                t.render_into(op, text);
+                text.as_bytes()
+            }
+        };
+        h1::end_head(out, &self.method, self.has_length, body.len());
+        out.extend_from_slice(body);
+        Ok(self.method == Method::HEAD)
     }
 }
 

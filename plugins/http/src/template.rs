@@ -18,6 +18,8 @@ pub struct RequestTemplate {
     headers: HeaderMap,
     /// Shared by reference count, never copied.
     body: Bytes,
+    /// HTTP/1.1: the whole request serialized once, for the native client.
+    wire: Option<crate::h1::Wire>,
 }
 
 impl RequestTemplate {
@@ -27,9 +29,11 @@ impl RequestTemplate {
             uri: config.uri.clone(),
             headers: config.headers.clone(),
             body: config.body.clone(),
+            wire: None,
         };
         if !config.http2 {
             template.use_origin_form(config);
+            template.wire = Some(crate::h1::Wire::encode(template.request()));
         }
         template
     }
@@ -55,6 +59,11 @@ impl RequestTemplate {
         } else {
             self.uri = Uri::default();
         }
+    }
+
+    /// The request as bytes (HTTP/1.1 templates).
+    pub fn wire(&self) -> Option<&crate::h1::Wire> {
+        self.wire.as_ref()
     }
 
     pub fn request(&self) -> Request<Full<Bytes>> {
