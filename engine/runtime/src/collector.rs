@@ -85,7 +85,13 @@ pub struct Collector {
     pub series: Vec<DeclaredSeries>,
 }
 
+/// One series' figures. Each Ok sample is recorded once, into the interval's
+/// histograms; a reading of the interval adds them into the window's, and a
+/// reading of the window adds the interval so far to a copy. At 1M ops/s the
+/// four records per sample this replaced were ≈15% of loadgen's CPU.
 struct SeriesHistograms {
+    /// The window's histograms up to the last interval reading; its counts are
+    /// always whole (they are cheap to keep twice).
     window: SeriesParts,
     /// What arrived since the last interval reading.
     interval: Interval,
@@ -110,19 +116,35 @@ impl SeriesHistograms {
         }
     }
 
-    /// The interval so far; the next one starts empty.
-    fn take_interval(&mut self, name: &str) -> SeriesInterval {
+    /// The interval so far, added into the window; the next one starts empty.
+    fn take_interval(&mut self, name: &str) -> Result<SeriesInterval, String> {
         let i = &mut self.interval;
         let taken = SeriesInterval {
             name: name.to_string(),
-            latency: i.latency.clone(),
-            service: i.service.clone(),
-            failures: i.failures,
+            latency: std::mem::replace(&mut i.latency, new_histogram()),
+            service: std::mem::replace(&mut i.service, new_histogram()),
+            failures: std::mem::take(&mut i.failures),
         };
-        i.latency.reset();
-        i.service.reset();
-        i.failures = 0;
-        taken
+        let add = |into: &mut Histogram<u64>, from: &Histogram<u64>| {
+            into.add(from)
+                .map_err(|e| format!("series {name}: histograms do not add: {e:?}"))
+        };
+        add(&mut self.window.latency, &taken.latency)?;
+        add(&mut self.window.service, &taken.service)?;
+        Ok(taken)
+    }
+
+    /// The whole window: its histograms up to the last interval reading plus
+    /// the interval so far.
+    fn whole(&self) -> Result<SeriesParts, String> {
+        let mut whole = self.window.clone();
+        whole.merge(&SeriesParts {
+            name: whole.name.clone(),
+            latency: self.interval.latency.clone(),
+            service: self.interval.service.clone(),
+            counts: Default::default(),
+        })?;
+        Ok(whole)
     }
 
     fn record(&mut self, s: &Sample) {
@@ -130,8 +152,6 @@ impl SeriesHistograms {
             Outcome::Ok => {
                 let latency = s.done.since(s.intended).clamp(1, MAX_TRACKABLE_NS);
                 let service = s.done.since(s.sent).clamp(1, MAX_TRACKABLE_NS);
-                self.window.latency.saturating_record(latency);
-                self.window.service.saturating_record(service);
                 self.interval.latency.saturating_record(latency);
                 self.interval.service.saturating_record(service);
                 return;
@@ -153,6 +173,13 @@ pub struct CollectorState {
     slots: Slots,
     /// Since the last `Window` (sent when a step is activated).
     disturbances: Vec<Disturbance>,
+}
+
+impl CollectorState {
+    /// Every series' whole window (see [`SeriesHistograms::whole`]).
+    fn whole(&self) -> Result<Vec<SeriesParts>, String> {
+        self.series.iter().map(SeriesHistograms::whole).collect()
+    }
 }
 
 impl Collector {
@@ -229,7 +256,7 @@ impl Actor for Collector {
                 let _ = reply.send(state.disturbances.clone());
             }
             CollectorMsg::Snapshot(reply) => {
-                let series = state.series.iter().map(|h| h.window.stats()).collect();
+                let series = state.whole()?.iter().map(SeriesParts::stats).collect();
                 let _ = reply.send(CollectorStats { series });
             }
             CollectorMsg::Interval(reply) => {
@@ -238,15 +265,15 @@ impl Actor for Collector {
                     .iter_mut()
                     .zip(&self.series)
                     .map(|(h, s)| h.take_interval(&s.name))
-                    .collect();
+                    .collect::<Result<_, _>>()?;
                 let _ = reply.send(intervals);
             }
             CollectorMsg::Histograms(reply) => {
-                let serialized = state.series.iter().map(|h| h.window.serialized());
-                let _ = reply.send(serialized.collect());
+                let serialized = state.whole()?.iter().map(SeriesParts::serialized).collect();
+                let _ = reply.send(serialized);
             }
             CollectorMsg::Parts(reply) => {
-                let _ = reply.send(state.series.iter().map(|h| h.window.clone()).collect());
+                let _ = reply.send(state.whole()?);
             }
             CollectorMsg::InjectFailure(why) => return Err(why.into()),
         }
@@ -333,6 +360,60 @@ mod tests {
             100,
             "intervals never drain the step's histogram"
         );
+        actor.stop(None);
+        handle.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn the_window_is_every_interval_added_whether_read_or_not() {
+        let (actor, handle) = Actor::spawn(
+            None,
+            Collector {
+                series: vec![DeclaredSeries::new(0, "a")],
+            },
+            (),
+        )
+        .await
+        .unwrap();
+        actor
+            .send_message(CollectorMsg::Window {
+                hold_start: 0,
+                hold_end: 1_000_000_000,
+            })
+            .unwrap();
+        let ok = |latency_ms| sample(0, Outcome::Ok, 10, latency_ms);
+        actor
+            .send_message(CollectorMsg::Samples(vec![ok(1), ok(2)]))
+            .unwrap();
+        let first = ractor::call!(actor, CollectorMsg::Interval).unwrap();
+        actor
+            .send_message(CollectorMsg::Samples(vec![
+                ok(3),
+                sample(0, Outcome::Error, 10, 1),
+            ]))
+            .unwrap();
+        // Read before the next interval: the window has both.
+        let stats = ractor::call!(actor, CollectorMsg::Snapshot).unwrap();
+        assert_eq!(
+            (stats.series[0].latency.count, stats.series[0].errors),
+            (3, 1)
+        );
+        assert_eq!(stats.series[0].latency.max.as_millis(), 3);
+        let parts = ractor::call!(actor, CollectorMsg::Parts).unwrap();
+        assert_eq!((parts[0].latency.len(), parts[0].service.len()), (3, 3));
+        let second = ractor::call!(actor, CollectorMsg::Interval).unwrap();
+        assert_eq!(
+            [first[0].latency.len(), second[0].latency.len()],
+            [2, 1],
+            "each interval only what arrived in it"
+        );
+        assert_eq!([first[0].failures, second[0].failures], [0, 1]);
+        // Read after: the same window, nothing counted twice.
+        let stats = ractor::call!(actor, CollectorMsg::Snapshot).unwrap();
+        assert_eq!(stats.series[0].latency.count, 3);
+        let kept = ractor::call!(actor, CollectorMsg::Histograms).unwrap();
+        let service = crate::report::histograms::decode(&kept[0].service).unwrap();
+        assert_eq!(service.len(), 3);
         actor.stop(None);
         handle.await.unwrap();
     }
