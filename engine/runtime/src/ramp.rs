@@ -20,7 +20,7 @@ use std::time::Duration;
 
 mod seconds;
 
-pub use loadgen_core::ramp::{machine, measure, settle};
+pub use loadgen_core::ramp::{machine, measure, settle, Phase};
 
 use ractor::rpc::CallResult;
 use ractor::{Actor, ActorProcessingErr, ActorRef, MessagingErr, RpcReplyPort};
@@ -33,7 +33,7 @@ use crate::pacer::PacerMsg;
 use crate::pending::PendingMsg;
 pub use crate::report::per_second::SecondUpdate;
 use crate::report::StepReport;
-use crate::reporter::{Phase, ReporterMsg};
+use crate::reporter::ReporterMsg;
 use crate::search::Outcome;
 use crate::supervisor::{Children, Restarted};
 use machine::overload::HoldProgress;
