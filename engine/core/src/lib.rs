@@ -18,10 +18,12 @@
 //! - [`journal`]: the journal file a killed run resumes from; [`load`]: a
 //!   report read back from its JSON or its journal.
 //! - The measuring actors' data: [`collector`], [`counters`], [`pacer`],
-//!   [`pending`]; and [`plugin`], what a plugin says about itself.
+//!   [`backlog`] (a backlog reading: `Backlogs`, `BacklogChange`); and
+//!   [`plugin`], what a plugin says about itself.
 //! - [`redact`]: what of a setting may be shown (credentials as `***`), the
 //!   rules every writer shares with the plugin SDK.
 
+pub mod backlog;
 pub mod collector;
 pub mod config;
 pub mod counters;
@@ -31,7 +33,6 @@ pub mod gates;
 pub mod journal;
 pub mod load;
 pub mod pacer;
-pub mod pending;
 pub mod plugin;
 pub use loadgen_redact as redact;
 pub mod ramp;

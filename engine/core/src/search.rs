@@ -46,7 +46,7 @@ use crate::verdict::Verdict;
 pub mod measurement;
 pub mod rate;
 
-pub use measurement::{Assessment, BacklogReadings, Class, Margin, Measurement, Trend};
+pub use measurement::{Assessment, BacklogTrace, Class, Margin, Measurement, Trend};
 pub use rate::ChosenBy;
 use rate::{Choice, Run};
 

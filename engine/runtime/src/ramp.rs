@@ -36,11 +36,11 @@ use crate::report::StepReport;
 use crate::reporter::ReporterMsg;
 use crate::search::Outcome;
 use crate::supervisor::{Children, Restarted};
+use loadgen_core::backlog::Backlogs;
 use machine::overload::HoldProgress;
 use machine::{Command, Event, StepMachine, Timer};
 pub use measure::Measured;
 use seconds::Seconds;
-use settle::Backlogs;
 
 /// Bound on every question to a child actor.
 const ASK_TIMEOUT: Duration = Duration::from_secs(10);
@@ -186,7 +186,7 @@ impl RampController {
             }
             Command::ReadHoldStart { seq } => {
                 let counters = ask(&c.counters, "counter snapshot", CounterMsg::Snapshot).await;
-                let pending = ask(&c.pending, "backlog snapshot", PendingMsg::Begin).await;
+                let backlogs = ask(&c.pending, "backlog snapshot", PendingMsg::Begin).await;
                 let _ = self.reporter.send_message(ReporterMsg::Progress {
                     phase: Phase::Hold,
                     elapsed: Duration::ZERO,
@@ -196,18 +196,18 @@ impl RampController {
                 Some(Event::HoldStartRead {
                     seq,
                     counters: counters.and_then(|r| r),
-                    pending: pending.and_then(|r| r),
+                    backlogs: backlogs.and_then(|r| r),
                 })
             }
             Command::ReadHoldEnd { seq } => {
-                let pending = ask(&c.pending, "backlog snapshot", PendingMsg::End).await;
+                let changes = ask(&c.pending, "backlog snapshot", PendingMsg::End).await;
                 let now = self.clock.now_ns();
                 if let Some(update) = state.seconds.take(&state.children, now).await {
                     self.second(update);
                 }
                 Some(Event::HoldEndRead {
                     seq,
-                    pending: pending.and_then(|r| r),
+                    changes: changes.and_then(|r| r),
                 })
             }
             Command::Measure { seq } => {

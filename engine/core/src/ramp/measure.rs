@@ -52,10 +52,10 @@ pub(super) fn step_inputs(cur: &Current, config: &RunConfig, m: Measured) -> (St
             note(Doubt::Disturbed { summary });
         }
     }
-    if let Some(Err(e)) = &cur.pending_begin {
+    if let Some(Err(e)) = &cur.backlogs_at_start {
         note(unavailable(Signal::Backlog, e));
     }
-    let mut pending = match &cur.pending {
+    let mut backlogs = match &cur.backlog_changes {
         Some(Ok(changes)) => changes.clone(),
         Some(Err(e)) => {
             note(unavailable(Signal::Backlog, e));
@@ -73,7 +73,7 @@ pub(super) fn step_inputs(cur: &Current, config: &RunConfig, m: Measured) -> (St
     // A hold stopped early ends at the reading that stopped it.
     if let Some(stopped) = &cur.stopped_early {
         counts.accepted = stopped.accepted;
-        for change in &mut pending {
+        for change in &mut backlogs {
             if let Some(&end) = stopped.backlogs.as_ref().and_then(|b| b.get(&change.name)) {
                 change.end = end;
             }
@@ -127,7 +127,7 @@ pub(super) fn step_inputs(cur: &Current, config: &RunConfig, m: Measured) -> (St
             .filter(|(i, _)| in_use.contains(&(*i as u16)))
             .map(|(_, s)| s.latency.clone())
             .collect(),
-        pending,
+        backlogs,
         counter_gates,
         measurement_failure: failure,
     };
@@ -156,7 +156,7 @@ pub(super) fn step_report(
             .find(|s| s.latency.name == name)
             .map_or(0.0, |s| ms_value(s.service_p99))
     };
-    let worst = inputs.worst_pending();
+    let worst = inputs.worst_backlog();
     StepReport {
         probe: cur.probe,
         target_rps: cur.rps,
@@ -183,8 +183,8 @@ pub(super) fn step_report(
         saturation: inputs.saturated,
         emit_underrun: inputs.emit_underrun,
         worst_durable: worst.map(|p| p.name.clone()),
-        worst_pending_delta: worst.map(|p| p.growth()),
-        backlogs: inputs.pending.clone(),
+        worst_backlog_delta: worst.map(|p| p.growth()),
+        backlogs: inputs.backlogs.clone(),
         counters: extras.counters.clone(),
         verdict: verdict.clone(),
         per_second: Vec::new(),

@@ -18,9 +18,9 @@ use prometheus_client::registry::Registry;
 use loadgen_core::ramp::Phase;
 use loadgen_core::verdict::VerdictKind;
 
-use crate::pending::BacklogValues;
 use crate::report::per_second::SecondPoint;
 use crate::report::per_second::SecondUpdate;
+use loadgen_core::backlog::Backlogs;
 
 /// Upper bounds of the latency buckets, in ms (a `+Inf` bucket follows).
 pub const LATENCY_BUCKETS_MS: [f64; 14] = [
@@ -77,7 +77,7 @@ pub struct Live {
     /// By (series, measured from "intended" | "sent").
     latency: BTreeMap<(String, &'static str), FixedHistogram>,
     failures: BTreeMap<String, u64>,
-    backlog: BacklogValues,
+    backlog: Backlogs,
     /// Steps judged, by verdict; every verdict present (at 0) from the start.
     verdicts: BTreeMap<VerdictKind, u64>,
 }

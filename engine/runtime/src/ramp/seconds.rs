@@ -78,7 +78,7 @@ impl Seconds {
             secs(end),
             counts.accepted.saturating_sub(self.last_accepted),
             &intervals,
-            backlog.into(),
+            backlog,
         );
         self.last_ns = end;
         self.last_accepted = counts.accepted;
