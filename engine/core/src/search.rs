@@ -454,11 +454,6 @@ impl Search {
         rate::bracket(&self.runs)
     }
 
-    /// What the search read from each judged run, in order (for reports).
-    pub fn assessments(&self) -> impl Iterator<Item = (Step, Assessment)> + '_ {
-        self.runs.iter().map(|r| (r.step, r.assessment))
-    }
-
     /// Learn from a judged step; the stop it forces, if any.
     fn record(&mut self, step: Step, m: &Measurement) -> Option<Stop> {
         let assessment = Assessment::of(m);

@@ -285,6 +285,7 @@ impl Verdict {
         }
     }
 
+    #[cfg(test)]
     pub fn is_pass(&self) -> bool {
         matches!(self, Verdict::Pass)
     }

@@ -191,6 +191,7 @@ impl StepMachine {
         }
     }
 
+    #[cfg(test)]
     pub fn is_finished(&self) -> bool {
         self.finished
     }
