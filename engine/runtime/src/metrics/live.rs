@@ -15,6 +15,7 @@ use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 
+use loadgen_core::pacer::NS_PER_SEC;
 use loadgen_core::ramp::Phase;
 use loadgen_core::verdict::VerdictKind;
 
@@ -52,7 +53,7 @@ impl FixedHistogram {
             self.counts[bucket] += v.count_since_last_iteration();
         }
         self.count += h.len();
-        self.sum_s += h.mean() * h.len() as f64 / 1e9;
+        self.sum_s += h.mean() * h.len() as f64 / NS_PER_SEC as f64;
     }
 
     fn buckets(&self) -> Vec<(f64, u64)> {
