@@ -12,12 +12,13 @@
 //!   or range finding + bisection (`--search adaptive`).
 //! - [`steps`]: `StepList` (`500,1k,2k`).
 //! - [`ramp`]: the step machine (`StepMachine::on(event, now) -> Vec<Command>`),
-//!   what a step measured, and the settle wait.
+//!   what a step measured, the settle wait, and `Phase` (where a step is).
 //! - [`report`]: the run's results (the model the renderers read), per-second
 //!   points and the histogram codec.
 //! - [`journal`]: the journal file a killed run resumes from; [`load`]: a
 //!   report read back from its JSON or its journal.
-//! - The measuring actors' data: [`collector`], [`counters`], [`pacer`],
+//! - The measuring actors' data: [`collector`], [`counters`], [`pacer`] (with
+//!   `NS_PER_SEC`: every time is `CLOCK_MONOTONIC` ns),
 //!   [`backlog`] (a backlog reading: `Backlogs`, `BacklogChange`); and
 //!   [`plugin`], what a plugin says about itself.
 //! - [`redact`]: what of a setting may be shown (credentials as `***`), the
