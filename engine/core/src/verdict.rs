@@ -285,7 +285,6 @@ impl Verdict {
         }
     }
 
-    #[cfg(test)]
     pub fn is_pass(&self) -> bool {
         matches!(self, Verdict::Pass)
     }
