@@ -3,12 +3,13 @@
 use std::collections::BTreeMap;
 
 use hdrhistogram::Histogram;
+use loadgen_core::backlog::BacklogChange;
 use loadgen_core::config::RunConfig;
 use loadgen_core::report::histograms::{encode, StepHistogram};
 use loadgen_core::report::per_second::{SecondPoint, SeriesSecond};
 use loadgen_core::report::{answer, RunReport, SeriesReport, StepReport, SCHEMA_VERSION};
 use loadgen_core::search::{Bracket, Outcome, Plan, Stop, Trials};
-use loadgen_core::verdict::{Breach, Doubt, PendingChange, Percentile, Verdict};
+use loadgen_core::verdict::{Breach, Doubt, Percentile, Verdict};
 
 /// A step at `rps` whose seconds answered with p50 = `ms` and p99 = 2·`ms`
 /// (`ms` per second of the hold), with `failed` of its ops failing.
@@ -60,8 +61,8 @@ pub fn measured(rps: u64, verdict: &str, ms: &[f64], failed: u64) -> StepReport 
         saturation: 0,
         emit_underrun: 0,
         worst_durable: Some("queue".into()),
-        worst_pending_delta: Some(ms.len() as i64),
-        backlogs: vec![PendingChange {
+        worst_backlog_delta: Some(ms.len() as i64),
+        backlogs: vec![BacklogChange {
             name: "queue".into(),
             start: 0,
             end: ms.len() as i64,

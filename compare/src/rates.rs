@@ -167,7 +167,7 @@ impl<'a> Pool<'a> {
                     .iter()
                     .map(|b| b.end - b.start)
                     .max()
-                    .or(s.worst_pending_delta)
+                    .or(s.worst_backlog_delta)
                     .unwrap_or(0) as f64
             })
             .collect();

@@ -56,9 +56,9 @@ async fn broadcast_capacity_is_the_answer() -> anyhow::Result<()> {
             "{broadcast:?}; {out}"
         );
         assert!(
-            trip.worst_pending_delta.is_some_and(|d| d > 1000),
+            trip.worst_backlog_delta.is_some_and(|d| d > 1000),
             "{:?}",
-            trip.worst_pending_delta
+            trip.worst_backlog_delta
         );
         for pass in &report.steps[..2] {
             assert!(

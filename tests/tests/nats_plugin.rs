@@ -179,7 +179,7 @@ async fn jetstream_mode_gates_a_durables_backlog() -> anyhow::Result<()> {
             "{:?}",
             step.reasons()
         );
-        assert!(step.worst_pending_delta.unwrap_or(0) >= 400, "{out}");
+        assert!(step.worst_backlog_delta.unwrap_or(0) >= 400, "{out}");
         Ok(())
     })
     .await

@@ -7,32 +7,15 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use loadgen_core::config::Phases;
+use loadgen_core::ramp::Phase;
 use loadgen_core::report::per_second::SecondPoint;
 use loadgen_core::report::StepReport;
 use loadgen_core::search::{ChosenBy, Plan};
 use loadgen_core::verdict::Slo;
-use loadgen_runtime::reporter::{LiveEvent, Phase};
+use loadgen_runtime::reporter::LiveEvent;
 
 /// Seconds of latency the "last seconds" figures cover.
 pub const RECENT_SECONDS: usize = 5;
-
-/// Where the step in progress is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StepPhase {
-    Warmup,
-    Hold,
-    Drain,
-}
-
-impl StepPhase {
-    pub fn label(self) -> &'static str {
-        match self {
-            StepPhase::Warmup => "warmup",
-            StepPhase::Hold => "hold",
-            StepPhase::Drain => "drain",
-        }
-    }
-}
 
 /// The step in progress.
 #[derive(Clone, Debug, PartialEq)]
@@ -43,7 +26,7 @@ pub struct Current {
     pub chosen_by: ChosenBy,
     pub warmup: Duration,
     pub hold: Duration,
-    pub phase: StepPhase,
+    pub phase: Phase,
     /// When the phase began (run clock).
     pub phase_since: Duration,
     /// The hold's seconds so far.
@@ -103,17 +86,13 @@ impl LiveState {
                     chosen_by,
                     warmup,
                     hold,
-                    phase: StepPhase::Warmup,
+                    phase: Phase::Warmup,
                     phase_since: now,
                     seconds: Vec::new(),
                 })
             }
             LiveEvent::Phase { phase, elapsed, .. } => {
                 if let Some(c) = self.current.as_mut() {
-                    let phase = match phase {
-                        Phase::Hold => StepPhase::Hold,
-                        Phase::Drain => StepPhase::Drain,
-                    };
                     if phase != c.phase {
                         c.phase = phase;
                         c.phase_since = now.saturating_sub(elapsed);
@@ -133,12 +112,13 @@ impl LiveState {
     }
 
     /// The phase in progress and its time left (drain: its longest).
-    pub fn phase_left(&self, now: Duration) -> Option<(StepPhase, Duration)> {
+    pub fn phase_left(&self, now: Duration) -> Option<(Phase, Duration)> {
         let c = self.current.as_ref()?;
         let length = match c.phase {
-            StepPhase::Warmup => c.warmup,
-            StepPhase::Hold => c.hold,
-            StepPhase::Drain => self.phases.drain,
+            Phase::Warmup => c.warmup,
+            Phase::Hold => c.hold,
+            Phase::Drain => self.phases.drain,
+            Phase::BetweenSteps => self.phases.cooldown,
         };
         let spent = now.saturating_sub(c.phase_since);
         Some((c.phase, length.saturating_sub(spent)))
@@ -243,9 +223,10 @@ impl LiveState {
         let in_progress = match (self.current.as_ref(), self.phase_left(now)) {
             (Some(_), Some((phase, left))) => {
                 left + match phase {
-                    StepPhase::Warmup => p.hold + p.drain + p.cooldown,
-                    StepPhase::Hold => p.drain + p.cooldown,
-                    StepPhase::Drain => p.cooldown,
+                    Phase::Warmup => p.hold + p.drain + p.cooldown,
+                    Phase::Hold => p.drain + p.cooldown,
+                    Phase::Drain => p.cooldown,
+                    Phase::BetweenSteps => Duration::ZERO,
                 }
             }
             _ => Duration::ZERO,
@@ -348,11 +329,11 @@ mod tests {
     #[test]
     fn events_move_the_step_through_its_phases() {
         let mut s = LiveState::new(Plan::Adaptive(Adaptive::new(500)), phases());
-        let table: Vec<(LiveEvent, u64, Option<(StepPhase, Duration)>)> = vec![
-            (started(0, 1000), 0, Some((StepPhase::Warmup, S(2)))),
-            (hold(0), 2, Some((StepPhase::Hold, S(10)))),
+        let table: Vec<(LiveEvent, u64, Option<(Phase, Duration)>)> = vec![
+            (started(0, 1000), 0, Some((Phase::Warmup, S(2)))),
+            (hold(0), 2, Some((Phase::Hold, S(10)))),
             // A later progress report does not restart the hold.
-            (hold(3), 5, Some((StepPhase::Hold, S(7)))),
+            (hold(3), 5, Some((Phase::Hold, S(7)))),
             (
                 LiveEvent::Phase {
                     phase: Phase::Drain,
@@ -360,7 +341,7 @@ mod tests {
                     achieved_rps: 0.0,
                 },
                 12,
-                Some((StepPhase::Drain, S(1))),
+                Some((Phase::Drain, S(1))),
             ),
             (
                 LiveEvent::StepFinished(Box::new(step(1000, "PASS"))),

@@ -6,11 +6,12 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use loadgen_core::config::Phases;
+use loadgen_core::ramp::Phase;
 use loadgen_core::report::fixtures::step;
 use loadgen_core::report::per_second::{SecondPoint, SeriesSecond};
 use loadgen_core::search::{Adaptive, ChosenBy, Plan};
 use loadgen_core::verdict::Slo;
-use loadgen_runtime::reporter::{LiveEvent, Phase};
+use loadgen_runtime::reporter::LiveEvent;
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use loadgen_core::ramp::Phase;
 use loadgen_core::report::per_second::SeriesSecond;
 use loadgen_core::report::{ms_text, StepReport};
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -15,7 +16,7 @@ use ratatui::widgets::{
 };
 use ratatui::Frame;
 
-use super::state::{chosen_by_text, LiveState, StepPhase, RECENT_SECONDS};
+use super::state::{chosen_by_text, LiveState, RECENT_SECONDS};
 
 /// Draw `state` as it is `now` (time since the run started).
 pub fn draw(frame: &mut Frame, state: &LiveState, now: Duration) {
@@ -196,7 +197,7 @@ fn draw_chart(frame: &mut Frame, state: &LiveState, area: Rect) {
     const COLORS: [Color; 4] = [Color::Cyan, Color::Magenta, Color::Yellow, Color::Blue];
     let Some(c) = state.current.as_ref().filter(|c| !c.seconds.is_empty()) else {
         let title = match &state.current {
-            Some(c) if c.phase == StepPhase::Warmup => " p50/p99 over the hold: warming up ",
+            Some(c) if c.phase == Phase::Warmup => " p50/p99 over the hold: warming up ",
             _ => " p50/p99 over the hold ",
         };
         frame.render_widget(Block::bordered().title(title), area);

@@ -6,11 +6,12 @@ use std::time::Duration;
 
 use hdrhistogram::Histogram;
 
+use crate::pacer::NS_PER_SEC;
 use crate::report::histograms::{self, StepHistogram};
 use crate::verdict::SeriesLatency;
 
 /// Highest latency tracked exactly; slower samples are clamped to it.
-pub const MAX_TRACKABLE_NS: u64 = 3_600 * 1_000_000_000;
+pub const MAX_TRACKABLE_NS: u64 = 3_600 * NS_PER_SEC;
 
 /// Per-series figures for one hold window.
 #[derive(Clone, Debug, PartialEq)]

@@ -4,6 +4,8 @@
 //! plugin's reason and re-run: what the outage did to its figures says
 //! nothing about the service. Pure functions; the Collector keeps the list.
 
+use crate::pacer::NS_PER_SEC;
+
 /// One report from the plugin (`SampleSink::disturbed`).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Disturbance {
@@ -28,7 +30,7 @@ pub fn step_reason(disturbances: &[Disturbance], step_start_ns: u64) -> Option<S
         .filter(|d| d.at_ns >= step_start_ns)
         .collect();
     let (first, last) = (during.first()?, during.last()?);
-    let secs = (first.at_ns - step_start_ns) as f64 / 1e9;
+    let secs = (first.at_ns - step_start_ns) as f64 / NS_PER_SEC as f64;
     Some(match during.len() {
         1 => format!("{} (at {secs:.1}s into the step)", first.reason),
         2 if first.reason != last.reason => format!(
@@ -50,7 +52,7 @@ pub fn step_reason(disturbances: &[Disturbance], step_start_ns: u64) -> Option<S
 mod tests {
     use super::*;
 
-    const S: u64 = 1_000_000_000;
+    const S: u64 = NS_PER_SEC;
 
     fn d(at_ns: u64, reason: &str) -> Disturbance {
         Disturbance {

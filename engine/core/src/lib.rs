@@ -12,16 +12,19 @@
 //!   or range finding + bisection (`--search adaptive`).
 //! - [`steps`]: `StepList` (`500,1k,2k`).
 //! - [`ramp`]: the step machine (`StepMachine::on(event, now) -> Vec<Command>`),
-//!   what a step measured, and the settle wait.
+//!   what a step measured, the settle wait, and `Phase` (where a step is).
 //! - [`report`]: the run's results (the model the renderers read), per-second
 //!   points and the histogram codec.
 //! - [`journal`]: the journal file a killed run resumes from; [`load`]: a
 //!   report read back from its JSON or its journal.
-//! - The measuring actors' data: [`collector`], [`counters`], [`pacer`],
-//!   [`pending`]; and [`plugin`], what a plugin says about itself.
+//! - The measuring actors' data: [`collector`], [`counters`], [`pacer`] (with
+//!   `NS_PER_SEC`: every time is `CLOCK_MONOTONIC` ns),
+//!   [`backlog`] (a backlog reading: `Backlogs`, `BacklogChange`); and
+//!   [`plugin`], what a plugin says about itself.
 //! - [`redact`]: what of a setting may be shown (credentials as `***`), the
 //!   rules every writer shares with the plugin SDK.
 
+pub mod backlog;
 pub mod collector;
 pub mod config;
 pub mod counters;
@@ -31,7 +34,6 @@ pub mod gates;
 pub mod journal;
 pub mod load;
 pub mod pacer;
-pub mod pending;
 pub mod plugin;
 pub use loadgen_redact as redact;
 pub mod ramp;

@@ -4,6 +4,9 @@
 
 use std::time::Duration;
 
+/// Nanoseconds in a second: every time here is a count of `CLOCK_MONOTONIC` ns.
+pub const NS_PER_SEC: u64 = 1_000_000_000;
+
 /// Shortest time between two wake-ups at rates up to the pacer's `WINDOW_RATE`: below
 /// 20k ops/s every op gets its own wake-up, above it ops are released in
 /// batches at most this late, so the wake-ups stay at 20k/s.

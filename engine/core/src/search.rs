@@ -46,7 +46,7 @@ use crate::verdict::Verdict;
 pub mod measurement;
 pub mod rate;
 
-pub use measurement::{Assessment, BacklogReadings, Class, Margin, Measurement, Trend};
+pub use measurement::{Assessment, BacklogTrace, Class, Margin, Measurement, Trend};
 pub use rate::ChosenBy;
 use rate::{Choice, Run};
 
@@ -452,11 +452,6 @@ impl Search {
     /// trip, is luck, not capacity).
     pub fn bracket(&self) -> Bracket {
         rate::bracket(&self.runs)
-    }
-
-    /// What the search read from each judged run, in order (for reports).
-    pub fn assessments(&self) -> impl Iterator<Item = (Step, Assessment)> + '_ {
-        self.runs.iter().map(|r| (r.step, r.assessment))
     }
 
     /// Learn from a judged step; the stop it forces, if any.

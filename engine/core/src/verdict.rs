@@ -14,6 +14,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::backlog::BacklogChange;
+
 pub use why::{Breach, Child, Doubt, Percentile, Shortfall, Signal};
 
 mod why;
@@ -130,27 +132,6 @@ pub struct SeriesLatency {
     pub max: Duration,
 }
 
-/// How one backlog (JetStream durable `stream/durable`, or plugin gauge)
-/// moved over the hold.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PendingChange {
-    pub name: String,
-    /// For a durable: messages not yet delivered plus those delivered and not
-    /// yet acknowledged (both are work the service has not done).
-    pub start: i64,
-    pub end: i64,
-    /// For a durable: the delivered-but-unacknowledged part
-    /// (`num_ack_pending`) of `start` and `end`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unacked: Option<(i64, i64)>,
-}
-
-impl PendingChange {
-    pub fn growth(&self) -> i64 {
-        self.end - self.start
-    }
-}
-
 /// A `--slo-counter` gate evaluated over the hold window.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CounterGate {
@@ -174,7 +155,8 @@ pub struct StepInputs {
     /// Hold ops the pacer could not release on schedule.
     pub emit_underrun: u64,
     pub series: Vec<SeriesLatency>,
-    pub pending: Vec<PendingChange>,
+    /// Every backlog from hold start to hold end.
+    pub backlogs: Vec<BacklogChange>,
     pub counter_gates: Vec<CounterGate>,
     /// Why the measurement cannot be trusted (a failed boundary snapshot, an
     /// actor restarted mid-hold), if it cannot.
@@ -200,8 +182,8 @@ impl StepInputs {
     }
 
     /// The backlog that grew most over the hold.
-    pub fn worst_pending(&self) -> Option<&PendingChange> {
-        self.pending.iter().max_by_key(|p| p.growth())
+    pub fn worst_backlog(&self) -> Option<&BacklogChange> {
+        self.backlogs.iter().max_by_key(|p| p.growth())
     }
 }
 
@@ -396,7 +378,7 @@ fn slo_breaches(step: &StepInputs, slo: &Slo) -> Vec<Breach> {
             limit: slo.loss_rate,
         });
     }
-    for p in &step.pending {
+    for p in &step.backlogs {
         if p.growth() > slo.pending_growth {
             trips.push(Breach::Backlog {
                 name: p.name.clone(),

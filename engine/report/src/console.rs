@@ -171,7 +171,7 @@ fn row(step: &StepReport, confirmation: bool, notes: &Notes) -> Vec<String> {
     }));
     cells.push(format!("{:.3}", step.error_rate * 100.0));
     cells.push(format!("{:.3}", step.loss_rate * 100.0));
-    cells.push(match step.worst_pending_delta {
+    cells.push(match step.worst_backlog_delta {
         Some(delta) if step.worst_durable.is_some() => format!("{delta:+}"),
         _ => "-".to_string(),
     });

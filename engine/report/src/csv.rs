@@ -70,7 +70,7 @@ pub fn write_csv<W: Write>(w: W, report: &RunReport) -> csv::Result<()> {
             step.saturation.to_string(),
             step.emit_underrun.to_string(),
             step.worst_durable.clone().unwrap_or_default(),
-            step.worst_pending_delta
+            step.worst_backlog_delta
                 .map(|d| d.to_string())
                 .unwrap_or_default(),
             step.verdict.label().to_string(),

@@ -2,6 +2,8 @@
 //! paused clock while the real run reads `CLOCK_MONOTONIC` (the clock the
 //! plugins stamp samples with).
 
+use loadgen_core::pacer::NS_PER_SEC;
+
 /// Nanoseconds on a monotonic clock.
 pub trait Clock: Send + Sync {
     fn now_ns(&self) -> u64;
@@ -38,6 +40,6 @@ impl Default for TokioClock {
 
 impl Clock for TokioClock {
     fn now_ns(&self) -> u64 {
-        1_000_000_000 + self.origin.elapsed().as_nanos() as u64
+        NS_PER_SEC + self.origin.elapsed().as_nanos() as u64
     }
 }

@@ -8,9 +8,11 @@
 //! - [`pacer`]: `Pacer`, the target rate as batches of ops with intended times;
 //!   the arithmetic in the plain `Schedule`.
 //! - [`collector`]: `Collector`, latency histograms per series from samples.
-//! - [`pending`]: `PendingPoller`, backlog (durables, plugin gauges) over the hold.
+//! - [`pending`]: `PendingPoller`, reads the backlogs (durables, plugin gauges)
+//!   as `loadgen_core::backlog::Backlogs`, and their change over the hold.
 //! - [`counters`]: `CounterScraper`, plugin counter deltas over the hold.
-//! - [`reporter`]: `Reporter`, live progress and the final outputs.
+//! - [`reporter`]: `Reporter`, live progress (and `LiveEvent`s for a live
+//!   view) and the final outputs.
 //! - [`supervisor`]: `Supervisor`, restarts a failed measuring actor and
 //!   announces it on an `OutputPort`.
 //! - [`metrics`]: `Metrics`, the live Prometheus endpoint (`--metrics-addr`).

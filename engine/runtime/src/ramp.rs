@@ -20,7 +20,7 @@ use std::time::Duration;
 
 mod seconds;
 
-pub use loadgen_core::ramp::{machine, measure, settle};
+pub use loadgen_core::ramp::{machine, measure, settle, Phase};
 
 use ractor::rpc::CallResult;
 use ractor::{Actor, ActorProcessingErr, ActorRef, MessagingErr, RpcReplyPort};
@@ -33,14 +33,15 @@ use crate::pacer::PacerMsg;
 use crate::pending::PendingMsg;
 pub use crate::report::per_second::SecondUpdate;
 use crate::report::StepReport;
-use crate::reporter::{Phase, ReporterMsg};
-use crate::search::Outcome;
+use crate::reporter::ReporterMsg;
+use crate::search::{ChosenBy, Outcome};
 use crate::supervisor::{Children, Restarted};
+use loadgen_core::backlog::Backlogs;
+use loadgen_core::pacer::StepTimes;
 use machine::overload::HoldProgress;
 use machine::{Command, Event, StepMachine, Timer};
 pub use measure::Measured;
 use seconds::Seconds;
-use settle::Backlogs;
 
 /// Bound on every question to a child actor.
 const ASK_TIMEOUT: Duration = Duration::from_secs(10);
@@ -148,6 +149,7 @@ impl RampController {
         }
     }
 
+    /// Execute one command; a question's answer comes back as the event to feed.
     async fn execute(
         &self,
         myself: &ActorRef<RampMsg>,
@@ -162,21 +164,7 @@ impl RampController {
                 chosen_by,
                 times,
             } => {
-                // A dead child is being restarted: its announcement marks the step.
-                let _ = c.collector.send_message(CollectorMsg::Window {
-                    hold_start: times.hold_start,
-                    hold_end: times.stop,
-                });
-                let _ = c.pacer.send_message(PacerMsg::Start(times));
-                state.seconds = Seconds::new(times.hold_start, times.stop);
-                let _ = self.reporter.send_message(ReporterMsg::StepStarted {
-                    probe,
-                    rps: times.rps,
-                    attempt,
-                    chosen_by,
-                    phase_len: Duration::from_nanos(times.hold_start - times.start),
-                    hold_len: Duration::from_nanos(times.stop - times.hold_start),
-                });
+                self.activate(state, probe, attempt, chosen_by, times);
                 None
             }
             Command::Arm { at_ns, seq, timer } => {
@@ -184,106 +172,21 @@ impl RampController {
                 myself.send_after(wait, move || RampMsg::Timer { seq, timer });
                 None
             }
-            Command::ReadHoldStart { seq } => {
-                let counters = ask(&c.counters, "counter snapshot", CounterMsg::Snapshot).await;
-                let pending = ask(&c.pending, "backlog snapshot", PendingMsg::Begin).await;
-                let _ = self.reporter.send_message(ReporterMsg::Progress {
-                    phase: Phase::Hold,
-                    elapsed: Duration::ZERO,
-                    achieved_rps: 0.0,
-                    p99: None,
-                });
-                Some(Event::HoldStartRead {
-                    seq,
-                    counters: counters.and_then(|r| r),
-                    pending: pending.and_then(|r| r),
-                })
-            }
-            Command::ReadHoldEnd { seq } => {
-                let pending = ask(&c.pending, "backlog snapshot", PendingMsg::End).await;
-                let now = self.clock.now_ns();
-                if let Some(update) = state.seconds.take(&state.children, now).await {
-                    self.second(update);
-                }
-                Some(Event::HoldEndRead {
-                    seq,
-                    pending: pending.and_then(|r| r),
-                })
-            }
-            Command::Measure { seq } => {
-                let measured = Measured {
-                    counts: ask(&c.pacer, "pacer report", PacerMsg::Report).await,
-                    end_counters: ask(&c.counters, "counter snapshot", CounterMsg::Snapshot)
-                        .await
-                        .and_then(|r| r),
-                    stats: ask(&c.collector, "collector snapshot", CollectorMsg::Snapshot).await,
-                    in_use: self.plugin.series_in_use(),
-                    disturbances: ask(
-                        &c.collector,
-                        "collector disturbances",
-                        CollectorMsg::Disturbances,
-                    )
-                    .await,
-                };
-                Some(Event::Measured { seq, measured })
-            }
+            Command::ReadHoldStart { seq } => Some(self.read_hold_start(c, seq).await),
+            Command::ReadHoldEnd { seq } => Some(self.read_hold_end(state, seq).await),
+            Command::Measure { seq } => Some(Event::Measured {
+                seq,
+                measured: self.measure(c).await,
+            }),
             Command::Progress { seq, hold_start_ns } => {
-                if let Some(update) = state.seconds.take(c, self.clock.now_ns()).await {
-                    self.second(update);
-                }
-                // Backlogs right after the pacer: an overloaded probe's served
-                // rate is offered − growth, so the two belong to one moment
-                // (ops released in between count as growth: an estimate low, not high).
-                let counts = ask(&c.pacer, "pacer", PacerMsg::Report).await.ok();
-                let at_ns = self.clock.now_ns();
-                let backlogs = read_backlogs(&c.pending).await.ok();
-                let stats = ask(&c.collector, "collector", CollectorMsg::Snapshot)
-                    .await
-                    .ok();
-                let elapsed =
-                    Duration::from_nanos(self.clock.now_ns().saturating_sub(hold_start_ns));
-                let accepted = counts.map(|c| c.accepted);
-                let _ = self.reporter.send_message(ReporterMsg::Progress {
-                    phase: Phase::Hold,
-                    elapsed,
-                    achieved_rps: accepted.unwrap_or(0) as f64 / elapsed.as_secs_f64().max(1e-3),
-                    p99: stats.as_ref().and_then(|s| s.worst_p99()),
-                });
-                let progress = HoldProgress {
-                    at_ns,
-                    accepted,
-                    answered: stats.map(|s| s.answered_in_hold()),
-                    backlogs,
-                };
-                Some(Event::HoldProgress { seq, progress })
+                Some(self.read_progress(state, seq, hold_start_ns).await)
             }
             Command::Draining => {
-                let _ = self.reporter.send_message(ReporterMsg::Progress {
-                    phase: Phase::Drain,
-                    elapsed: Duration::ZERO,
-                    achieved_rps: 0.0,
-                    p99: None,
-                });
+                self.show_phase_began(Phase::Drain);
                 None
             }
-            Command::StepFinished(mut report) => {
-                // The window is still the step's until the next Activate.
-                let kept = ask(
-                    &c.collector,
-                    "collector histograms",
-                    CollectorMsg::Histograms,
-                )
-                .await
-                .unwrap_or_default();
-                report.histograms = kept
-                    .into_iter()
-                    .filter(|h| report.series.iter().any(|s| s.name == h.series))
-                    .collect();
-                report.per_second = state.seconds.take_points();
-                let _ = self
-                    .reporter
-                    .send_message(ReporterMsg::StepFinished(Box::new(report.clone())));
-                state.steps.push(report);
+            Command::StepFinished(report) => {
+                self.report_step(state, report).await;
                 None
             }
             Command::ReadBacklogs => Some(Event::Backlogs(read_backlogs(&c.pending).await)),
@@ -306,6 +209,140 @@ impl RampController {
                 None
             }
         }
+    }
+
+    /// Start a step: the collector's window, the pacer's times, the reporter's line.
+    fn activate(
+        &self,
+        state: &mut RampState,
+        probe: u32,
+        attempt: u32,
+        chosen_by: ChosenBy,
+        times: StepTimes,
+    ) {
+        let c = &state.children;
+        // A dead child is being restarted: its announcement marks the step.
+        let _ = c.collector.send_message(CollectorMsg::Window {
+            hold_start: times.hold_start,
+            hold_end: times.stop,
+        });
+        let _ = c.pacer.send_message(PacerMsg::Start(times));
+        state.seconds = Seconds::new(times.hold_start, times.stop);
+        let _ = self.reporter.send_message(ReporterMsg::StepStarted {
+            probe,
+            rps: times.rps,
+            attempt,
+            chosen_by,
+            phase_len: Duration::from_nanos(times.hold_start - times.start),
+            hold_len: Duration::from_nanos(times.stop - times.hold_start),
+        });
+    }
+
+    /// Show that `phase` has just begun.
+    fn show_phase_began(&self, phase: Phase) {
+        let _ = self.reporter.send_message(ReporterMsg::Progress {
+            phase,
+            elapsed: Duration::ZERO,
+            achieved_rps: 0.0,
+            p99: None,
+        });
+    }
+
+    /// The hold-start snapshots: counters and every backlog.
+    async fn read_hold_start(&self, c: &Children, seq: u64) -> Event {
+        let counters = ask(&c.counters, "counter snapshot", CounterMsg::Snapshot).await;
+        let backlogs = ask(&c.pending, "backlog snapshot", PendingMsg::Begin).await;
+        self.show_phase_began(Phase::Hold);
+        Event::HoldStartRead {
+            seq,
+            counters: counters.and_then(|r| r),
+            backlogs: backlogs.and_then(|r| r),
+        }
+    }
+
+    /// The hold-end backlog reading, and the hold's last part-second.
+    async fn read_hold_end(&self, state: &mut RampState, seq: u64) -> Event {
+        let changes = ask(&state.children.pending, "backlog snapshot", PendingMsg::End).await;
+        let now = self.clock.now_ns();
+        if let Some(update) = state.seconds.take(&state.children, now).await {
+            self.second(update);
+        }
+        Event::HoldEndRead {
+            seq,
+            changes: changes.and_then(|r| r),
+        }
+    }
+
+    /// What the children measured of the step, at drain end.
+    async fn measure(&self, c: &Children) -> Measured {
+        Measured {
+            counts: ask(&c.pacer, "pacer report", PacerMsg::Report).await,
+            end_counters: ask(&c.counters, "counter snapshot", CounterMsg::Snapshot)
+                .await
+                .and_then(|r| r),
+            stats: ask(&c.collector, "collector snapshot", CollectorMsg::Snapshot).await,
+            in_use: self.plugin.series_in_use(),
+            disturbances: ask(
+                &c.collector,
+                "collector disturbances",
+                CollectorMsg::Disturbances,
+            )
+            .await,
+        }
+    }
+
+    /// A progress tick of the hold: pass the last second on, show the hold so
+    /// far, and read what the machine needs to decide on an early stop.
+    async fn read_progress(&self, state: &mut RampState, seq: u64, hold_start_ns: u64) -> Event {
+        let c = &state.children;
+        if let Some(update) = state.seconds.take(c, self.clock.now_ns()).await {
+            self.second(update);
+        }
+        // Backlogs right after the pacer: an overloaded probe's served
+        // rate is offered − growth, so the two belong to one moment
+        // (ops released in between count as growth: an estimate low, not high).
+        let counts = ask(&c.pacer, "pacer", PacerMsg::Report).await.ok();
+        let at_ns = self.clock.now_ns();
+        let backlogs = read_backlogs(&c.pending).await.ok();
+        let stats = ask(&c.collector, "collector", CollectorMsg::Snapshot)
+            .await
+            .ok();
+        let elapsed = Duration::from_nanos(self.clock.now_ns().saturating_sub(hold_start_ns));
+        let accepted = counts.map(|c| c.accepted);
+        let _ = self.reporter.send_message(ReporterMsg::Progress {
+            phase: Phase::Hold,
+            elapsed,
+            achieved_rps: accepted.unwrap_or(0) as f64 / elapsed.as_secs_f64().max(1e-3),
+            p99: stats.as_ref().and_then(|s| s.worst_p99()),
+        });
+        let progress = HoldProgress {
+            at_ns,
+            accepted,
+            answered: stats.map(|s| s.answered_in_hold()),
+            backlogs,
+        };
+        Event::HoldProgress { seq, progress }
+    }
+
+    /// A judged step: add its histograms and seconds, report and keep it.
+    async fn report_step(&self, state: &mut RampState, mut report: StepReport) {
+        // The window is still the step's until the next Activate.
+        let kept = ask(
+            &state.children.collector,
+            "collector histograms",
+            CollectorMsg::Histograms,
+        )
+        .await
+        .unwrap_or_default();
+        report.histograms = kept
+            .into_iter()
+            .filter(|h| report.series.iter().any(|s| s.name == h.series))
+            .collect();
+        report.per_second = state.seconds.take_points();
+        let _ = self
+            .reporter
+            .send_message(ReporterMsg::StepFinished(Box::new(report.clone())));
+        state.steps.push(report);
     }
 }
 

@@ -11,11 +11,12 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use loadgen_core::ramp::Phase;
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 
 use crate::config::Outputs;
 use crate::journal::Journal;
-use crate::metrics::{LivePhase, MetricsMsg};
+use crate::metrics::MetricsMsg;
 use crate::report::per_second::{SecondPoint, SecondUpdate};
 use crate::report::{console, csv, html, json, RunReport, StepReport};
 use crate::search::ChosenBy;
@@ -74,23 +75,6 @@ impl OutputFile {
         render(&mut w)?;
         w.flush()
             .map_err(|e| format!("cannot write {}: {e}", self.path.display()))
-    }
-}
-
-/// What the ramp is doing, for the progress line.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Phase {
-    Hold,
-    Drain,
-}
-
-impl Phase {
-    pub fn label(self) -> &'static str {
-        match self {
-            Phase::Hold => "hold",
-            Phase::Drain => "drain",
-        }
     }
 }
 
@@ -374,10 +358,7 @@ impl Actor for Reporter {
                     elapsed,
                     achieved_rps,
                 });
-                self.tell_metrics(MetricsMsg::Phase(match phase {
-                    Phase::Hold => LivePhase::Hold,
-                    Phase::Drain => LivePhase::Drain,
-                }));
+                self.tell_metrics(MetricsMsg::Phase(phase));
                 let p99 = p99
                     .map(|d| format!(", p99 {}", fmt_ms(d)))
                     .unwrap_or_default();

@@ -14,16 +14,16 @@
 
 use std::time::Duration;
 
+use crate::backlog::{BacklogChange, Backlogs};
 use crate::config::{RunConfig, SearchKind};
 use crate::counters::CounterSnapshot;
 use crate::pacer::StepTimes;
-use crate::pending::BacklogValues;
 use crate::report::StepReport;
 use crate::search::{ChosenBy, Measurement, Outcome, Probe, Search, Step};
-use crate::verdict::{judge, Child, Doubt, PendingChange, Verdict};
+use crate::verdict::{judge, Child, Doubt, Verdict};
 
 use super::measure::{step_inputs, step_report, Measured};
-use super::settle::{Backlogs, Settle};
+use super::settle::Settle;
 use overload::{stop_early, HoldProgress, ProbeKind, StoppedEarly};
 
 pub mod overload;
@@ -66,12 +66,12 @@ pub enum Event {
     HoldStartRead {
         seq: u64,
         counters: Result<CounterSnapshot, String>,
-        pending: Result<Backlogs, String>,
+        backlogs: Result<Backlogs, String>,
     },
     /// The hold-end backlog reading ([`Command::ReadHoldEnd`]).
     HoldEndRead {
         seq: u64,
-        pending: Result<Vec<PendingChange>, String>,
+        changes: Result<Vec<BacklogChange>, String>,
     },
     /// What the hold has done so far, backlogs included ([`Command::Progress`]).
     HoldProgress {
@@ -141,11 +141,12 @@ pub(crate) struct Current {
     pub(crate) estimate: Option<f64>,
     pub(crate) times: StepTimes,
     /// Backlog readings during the hold: (seconds since hold start, values).
-    pub(crate) during: Vec<(f64, BacklogValues)>,
+    pub(crate) during: Vec<(f64, Backlogs)>,
     pub(crate) start_counters: Option<Result<CounterSnapshot, String>>,
     /// The backlogs at hold start (totals), or why they could not be read.
-    pub(crate) pending_begin: Option<Result<Backlogs, String>>,
-    pub(crate) pending: Option<Result<Vec<PendingChange>, String>>,
+    pub(crate) backlogs_at_start: Option<Result<Backlogs, String>>,
+    /// Each backlog from hold start to hold end, or why the hold-end reading failed.
+    pub(crate) backlog_changes: Option<Result<Vec<BacklogChange>, String>>,
     /// Why the measurement is broken (a child restarted), if it is.
     pub(crate) disrupted: Option<Doubt>,
     /// The hold ended early: the probe was clearly above capacity.
@@ -190,6 +191,7 @@ impl StepMachine {
         }
     }
 
+    #[cfg(test)]
     pub fn is_finished(&self) -> bool {
         self.finished
     }
@@ -210,20 +212,20 @@ impl StepMachine {
             Event::HoldStartRead {
                 seq,
                 counters,
-                pending,
+                backlogs,
             } if live(seq) => {
                 let cur = self.current.as_mut().expect("live");
                 cur.start_counters = Some(counters);
-                cur.pending_begin = Some(pending);
+                cur.backlogs_at_start = Some(backlogs);
                 let stop = cur.times.stop;
                 vec![
                     arm(stop, seq, Timer::HoldEnd),
                     arm(now + nanos(PROGRESS_EVERY), seq, Timer::Progress),
                 ]
             }
-            Event::HoldEndRead { seq, pending } if live(seq) => {
+            Event::HoldEndRead { seq, changes } if live(seq) => {
                 let cur = self.current.as_mut().expect("live");
-                cur.pending = Some(pending);
+                cur.backlog_changes = Some(changes);
                 let at = now + nanos(self.config.phases.drain + LOSS_GRACE);
                 vec![Command::Draining, arm(at, seq, Timer::DrainEnd)]
             }
@@ -296,7 +298,7 @@ impl StepMachine {
         let held = Duration::from_nanos(progress.at_ns.saturating_sub(cur.times.hold_start));
         // A failed mid-hold reading only thins the trend; the boundaries decide.
         if let Some(values) = &progress.backlogs {
-            cur.during.push((held.as_secs_f64(), values.into()));
+            cur.during.push((held.as_secs_f64(), values.clone()));
         }
         let probe = ProbeKind {
             adaptive: self.config.rates.search == SearchKind::Adaptive,
@@ -304,7 +306,7 @@ impl StepMachine {
             warmup: self.config.phases.warmup,
             p99_limit: self.config.slo.loosest_p99(),
         };
-        let at_start = cur.pending_begin.as_ref().and_then(|r| r.as_ref().ok());
+        let at_start = cur.backlogs_at_start.as_ref().and_then(|r| r.as_ref().ok());
         let Some(stopped) = stop_early(probe, held, at_start, &progress) else {
             return Vec::new();
         };
@@ -399,8 +401,8 @@ impl StepMachine {
             times,
             during: Vec::new(),
             start_counters: None,
-            pending_begin: None,
-            pending: None,
+            backlogs_at_start: None,
+            backlog_changes: None,
             disrupted: None,
             stopped_early: None,
         });

@@ -3,14 +3,16 @@
 
 use std::collections::BTreeMap;
 
+use crate::backlog::BacklogChange;
 use crate::collector::CollectorStats;
-use crate::counters::CounterSnapshot;
+use crate::counters::{CounterDeltas, CounterSnapshot};
 use crate::disturbance::{self, Disturbance};
 use crate::pacer::PacerCounts;
 use crate::report::{ms_value, SeriesReport, StepReport};
 use crate::search::{Measurement, StepSearch};
-use crate::verdict::{Doubt, Signal, StepInputs, Verdict};
+use crate::verdict::{CounterGate, Doubt, Signal, StepInputs, Verdict};
 
+use super::machine::overload::StoppedEarly;
 use super::machine::Current;
 use crate::config::RunConfig;
 
@@ -42,63 +44,21 @@ pub(super) fn step_inputs(cur: &Current, config: &RunConfig, m: Measured) -> (St
     let mut note = |doubt: Doubt| {
         failure.get_or_insert(doubt);
     };
-    let unavailable = |signal: Signal, error: &str| Doubt::Unavailable {
-        signal,
-        error: error.to_string(),
-    };
     // What the plugin says disturbed the step explains the signals it broke.
     if let Ok(reported) = &m.disturbances {
         if let Some(summary) = disturbance::step_reason(reported, cur.times.start) {
             note(Doubt::Disturbed { summary });
         }
     }
-    if let Some(Err(e)) = &cur.pending_begin {
-        note(unavailable(Signal::Backlog, e));
-    }
-    let mut pending = match &cur.pending {
-        Some(Ok(changes)) => changes.clone(),
-        Some(Err(e)) => {
-            note(unavailable(Signal::Backlog, e));
-            Vec::new()
-        }
-        None => {
-            note(unavailable(Signal::Backlog, "no hold-end reading"));
-            Vec::new()
-        }
-    };
+    let mut backlogs = backlog_changes(cur, &mut note);
     let mut counts = m.counts.unwrap_or_else(|e| {
         note(unavailable(Signal::Pacer, &e));
         PacerCounts::default()
     });
-    // A hold stopped early ends at the reading that stopped it.
     if let Some(stopped) = &cur.stopped_early {
-        counts.accepted = stopped.accepted;
-        for change in &mut pending {
-            if let Some(&end) = stopped.backlogs.as_ref().and_then(|b| b.get(&change.name)) {
-                change.end = end;
-            }
-        }
+        end_at_early_stop(stopped, &mut counts, &mut backlogs);
     }
-    let start_counters = cur
-        .start_counters
-        .clone()
-        .unwrap_or_else(|| Err("no hold-start snapshot".into()));
-    let (deltas, counter_gates) = match (&start_counters, &m.end_counters) {
-        (Ok(start), Ok(end)) => {
-            let mut gates = Vec::new();
-            for spec in &config.slo_counter {
-                match spec.evaluate(&start.scraped, &end.scraped) {
-                    Ok(gate) => gates.push(gate),
-                    Err(e) => note(unavailable(Signal::Counter, &e)),
-                }
-            }
-            (end.delta_since(start), gates)
-        }
-        (Err(e), _) | (_, Err(e)) => {
-            note(unavailable(Signal::Counter, e));
-            Default::default()
-        }
-    };
+    let (deltas, counter_gates) = counter_readings(cur, config, &m.end_counters, &mut note);
     let stats = m.stats.unwrap_or_else(|e| {
         note(unavailable(Signal::Latency, &e));
         CollectorStats::default()
@@ -127,18 +87,86 @@ pub(super) fn step_inputs(cur: &Current, config: &RunConfig, m: Measured) -> (St
             .filter(|(i, _)| in_use.contains(&(*i as u16)))
             .map(|(_, s)| s.latency.clone())
             .collect(),
-        pending,
+        backlogs,
         counter_gates,
         measurement_failure: failure,
     };
-    (
-        inputs,
-        Extras {
-            stats,
-            counters: deltas.by_name,
-            in_use,
-        },
-    )
+    let extras = Extras {
+        stats,
+        counters: deltas.by_name,
+        in_use,
+    };
+    (inputs, extras)
+}
+
+/// A signal that could not be read, as the step's doubt.
+fn unavailable(signal: Signal, error: &str) -> Doubt {
+    Doubt::Unavailable {
+        signal,
+        error: error.to_string(),
+    }
+}
+
+/// Each backlog over the hold; a failed boundary reading is noted.
+fn backlog_changes(cur: &Current, note: &mut impl FnMut(Doubt)) -> Vec<BacklogChange> {
+    if let Some(Err(e)) = &cur.backlogs_at_start {
+        note(unavailable(Signal::Backlog, e));
+    }
+    match &cur.backlog_changes {
+        Some(Ok(changes)) => changes.clone(),
+        Some(Err(e)) => {
+            note(unavailable(Signal::Backlog, e));
+            Vec::new()
+        }
+        None => {
+            note(unavailable(Signal::Backlog, "no hold-end reading"));
+            Vec::new()
+        }
+    }
+}
+
+/// A hold stopped early ends at the reading that stopped it.
+fn end_at_early_stop(
+    stopped: &StoppedEarly,
+    counts: &mut PacerCounts,
+    backlogs: &mut [BacklogChange],
+) {
+    counts.accepted = stopped.accepted;
+    for change in backlogs {
+        if let Some(&end) = stopped.backlogs.as_ref().and_then(|b| b.get(&change.name)) {
+            change.end = end;
+        }
+    }
+}
+
+/// The plugin counters' deltas over the step and the `--slo-counter` gates;
+/// a snapshot or a gate that could not be read is noted.
+fn counter_readings(
+    cur: &Current,
+    config: &RunConfig,
+    end_counters: &Result<CounterSnapshot, String>,
+    note: &mut impl FnMut(Doubt),
+) -> (CounterDeltas, Vec<CounterGate>) {
+    let start_counters = cur
+        .start_counters
+        .clone()
+        .unwrap_or_else(|| Err("no hold-start snapshot".into()));
+    match (&start_counters, end_counters) {
+        (Ok(start), Ok(end)) => {
+            let mut gates = Vec::new();
+            for spec in &config.slo_counter {
+                match spec.evaluate(&start.scraped, &end.scraped) {
+                    Ok(gate) => gates.push(gate),
+                    Err(e) => note(unavailable(Signal::Counter, &e)),
+                }
+            }
+            (end.delta_since(start), gates)
+        }
+        (Err(e), _) | (_, Err(e)) => {
+            note(unavailable(Signal::Counter, e));
+            Default::default()
+        }
+    }
 }
 
 pub(super) fn step_report(
@@ -156,7 +184,7 @@ pub(super) fn step_report(
             .find(|s| s.latency.name == name)
             .map_or(0.0, |s| ms_value(s.service_p99))
     };
-    let worst = inputs.worst_pending();
+    let worst = inputs.worst_backlog();
     StepReport {
         probe: cur.probe,
         target_rps: cur.rps,
@@ -183,8 +211,8 @@ pub(super) fn step_report(
         saturation: inputs.saturated,
         emit_underrun: inputs.emit_underrun,
         worst_durable: worst.map(|p| p.name.clone()),
-        worst_pending_delta: worst.map(|p| p.growth()),
-        backlogs: inputs.pending.clone(),
+        worst_backlog_delta: worst.map(|p| p.growth()),
+        backlogs: inputs.backlogs.clone(),
         counters: extras.counters.clone(),
         verdict: verdict.clone(),
         per_second: Vec::new(),

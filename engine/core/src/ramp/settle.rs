@@ -9,10 +9,7 @@
 //! before the first step) or no longer falling (stuck: waiting longer will not
 //! help), within a time limit.
 
-use std::collections::BTreeMap;
-
-/// Backlog values by name (plugin gauges and JetStream durables).
-pub type Backlogs = BTreeMap<String, i64>;
+use crate::backlog::Backlogs;
 
 /// The settle check: pure, fed one reading at a time.
 #[derive(Clone, Debug)]

@@ -39,9 +39,9 @@ pub fn step(target_rps: u64, verdict: &str) -> StepReport {
         saturation: 0,
         emit_underrun: 0,
         worst_durable: Some("queue".into()),
-        worst_pending_delta: Some(if verdict == "TRIP" { 1500 } else { 0 }),
+        worst_backlog_delta: Some(if verdict == "TRIP" { 1500 } else { 0 }),
         counters: Default::default(),
-        backlogs: vec![PendingChange {
+        backlogs: vec![BacklogChange {
             name: "queue".into(),
             start: 0,
             end: if verdict == "TRIP" { 1500 } else { 0 },

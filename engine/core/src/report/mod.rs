@@ -8,9 +8,10 @@ pub mod per_second;
 
 use serde::{Deserialize, Serialize};
 
+use crate::backlog::BacklogChange;
 use crate::config::RunConfig;
 use crate::search::{Finished, Measurement, Outcome, Plan, StepSearch};
-use crate::verdict::{fmt_ms, PendingChange, Verdict};
+use crate::verdict::{fmt_ms, Verdict};
 
 /// Latency figures of one series in one step, in milliseconds.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -43,10 +44,12 @@ pub struct StepReport {
     pub saturation: u64,
     pub emit_underrun: u64,
     pub worst_durable: Option<String>,
-    pub worst_pending_delta: Option<i64>,
+    /// The growth of the backlog that grew most over the hold.
+    #[serde(rename = "worst_pending_delta")]
+    pub worst_backlog_delta: Option<i64>,
     /// Every backlog over the hold (a durable's with its unacknowledged part).
     #[serde(default)]
-    pub backlogs: Vec<PendingChange>,
+    pub backlogs: Vec<BacklogChange>,
     /// The plugin's counters over the step (hold start to drain end), e.g.
     /// `bad_reply`, `gatekeeper`, `slow_consumer`: where the failures came from.
     #[serde(default)]

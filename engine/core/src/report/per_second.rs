@@ -15,7 +15,7 @@ use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
 use super::ms_value;
-use crate::pending::BacklogValues;
+use crate::backlog::Backlogs;
 
 /// One second (or the last part-second) of a hold.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -29,7 +29,7 @@ pub struct SecondPoint {
     pub series: Vec<SeriesSecond>,
     /// Every backlog (durable or plugin gauge) at the interval's end; empty
     /// when the reading failed.
-    pub backlog: BacklogValues,
+    pub backlog: Backlogs,
 }
 
 /// One series' answers in one interval, in milliseconds (0 when none).
@@ -84,7 +84,7 @@ pub fn second_point(
     to_s: f64,
     accepted: u64,
     interval: &[SeriesInterval],
-    backlog: BacklogValues,
+    backlog: Backlogs,
 ) -> SecondPoint {
     let span = (to_s - from_s).max(1e-3);
     SecondPoint {

@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::pending::BacklogValues;
+use crate::backlog::Backlogs;
 use crate::verdict::{Doubt, Slo, StepInputs, Verdict};
 
 /// A gate's value can be zero (no errors, no backlog growth): its margin is
@@ -35,7 +35,7 @@ pub struct Measurement {
     pub goodput_rps: Option<f64>,
     /// Each backlog read through the hold (start, every second, end).
     #[serde(default)]
-    pub backlogs: Vec<BacklogReadings>,
+    pub backlogs: Vec<BacklogTrace>,
     /// How far each gate was from its limit.
     #[serde(default)]
     pub margins: Vec<Margin>,
@@ -61,7 +61,7 @@ impl Measurement {
         slo: &Slo,
         verdict: &Verdict,
         goodput_rps: Option<f64>,
-        during: &[(f64, BacklogValues)],
+        during: &[(f64, Backlogs)],
     ) -> Measurement {
         let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
         let mut margins = Vec::new();
@@ -76,7 +76,7 @@ impl Measurement {
         gate("loss rate".into(), inputs.loss_rate(), slo.loss_rate);
         let hold = inputs.hold.as_secs_f64();
         let backlogs = inputs
-            .pending
+            .backlogs
             .iter()
             .map(|p| {
                 gate(
@@ -92,7 +92,7 @@ impl Measurement {
                         .filter_map(|(t, values)| values.get(&p.name).map(|v| (*t, *v))),
                 );
                 readings.push((hold, p.end));
-                BacklogReadings {
+                BacklogTrace {
                     name: p.name.clone(),
                     readings,
                 }
@@ -117,7 +117,7 @@ fn unrecorded() -> Verdict {
 /// One backlog's readings through the hold: (seconds since hold start,
 /// value), the first at hold start, the last at hold end.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct BacklogReadings {
+pub struct BacklogTrace {
     pub name: String,
     pub readings: Vec<(f64, i64)>,
 }
@@ -320,7 +320,7 @@ mod tests {
             verdict,
             offered_rps: 5125.0,
             goodput_rps: goodput,
-            backlogs: vec![BacklogReadings {
+            backlogs: vec![BacklogTrace {
                 name: "queue".into(),
                 readings: even(readings, 3.0),
             }],

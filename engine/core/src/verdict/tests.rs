@@ -1,6 +1,7 @@
 //! One row per precedence rule and boundary; reason text asserted verbatim.
 
 use super::*;
+use crate::backlog::BacklogChange;
 
 fn ms(v: u64) -> Duration {
     Duration::from_millis(v)
@@ -28,7 +29,7 @@ fn healthy() -> StepInputs {
         saturated: 0,
         emit_underrun: 0,
         series: vec![series("E1", 20, 40), series("E2", 30, 60)],
-        pending: vec![PendingChange {
+        backlogs: vec![BacklogChange {
             name: "broadcast-worker".into(),
             start: 10,
             end: 20,
@@ -76,7 +77,7 @@ fn precedence_and_boundaries() {
                 s.series = vec![series("E2", 100, 250)];
                 s.failed = 10; // 0.100% of 10k
                 s.lost = 10;
-                s.pending[0].end = s.pending[0].start + 1000;
+                s.backlogs[0].end = s.backlogs[0].start + 1000;
             },
             pass(),
         ),
@@ -110,15 +111,15 @@ fn precedence_and_boundaries() {
         ),
         (
             "pending growth over",
-            |s| s.pending[0].end = 1250,
+            |s| s.backlogs[0].end = 1250,
             trip(&["broadcast-worker pending +1240 > +1000"]),
         ),
         (
             "a durable's growth counts its unacked messages",
             |s| {
-                s.pending[0].name = "MESSAGES/broadcast-worker".into();
-                s.pending[0].end = 1250;
-                s.pending[0].unacked = Some((0, 700));
+                s.backlogs[0].name = "MESSAGES/broadcast-worker".into();
+                s.backlogs[0].end = 1250;
+                s.backlogs[0].unacked = Some((0, 700));
             },
             trip(&["MESSAGES/broadcast-worker pending +1240 > +1000 (undelivered +540, unacked +700)"]),
         ),
@@ -202,7 +203,7 @@ fn an_empty_step_never_passes() {
     let empty = StepInputs {
         attempted: 0,
         series: vec![],
-        pending: vec![],
+        backlogs: vec![],
         ..healthy()
     };
     assert!(!judge(&empty, &Slo::default()).is_pass());

@@ -80,6 +80,7 @@ async fn read(
     let gauges = call(&c.pending, PendingMsg::Read)
         .await
         .and_then(|r| r.ok())
+        .map(|b| b.iter().map(|(k, v)| (k.clone(), *v)).collect())
         .unwrap_or_default();
     Some(Summary {
         name: name.to_string(),

@@ -14,8 +14,9 @@ use super::collect;
 use crate::control::Control;
 use crate::feed::Feed;
 use crate::fleet::FleetMsg;
-use crate::pending::{changes, troughs, BacklogSource, Level, Levels, PendingMsg};
+use crate::pending::{changes, troughs, BacklogLevel, BacklogLevels, BacklogSource, PendingMsg};
 use crate::protocol::Gauges;
+use loadgen_core::backlog::Backlogs;
 
 /// Durable reads per hold boundary (the lowest wins; see the local poller).
 const BOUNDARY_READS: usize = 5;
@@ -30,7 +31,7 @@ pub struct PendingProxy {
 
 #[derive(Default)]
 pub struct PendingProxyState {
-    start: Option<Levels>,
+    start: Option<BacklogLevels>,
 }
 
 impl PendingProxy {
@@ -56,12 +57,12 @@ impl PendingProxy {
         Ok(sum)
     }
 
-    async fn read(&self, reads: usize) -> Result<Levels, String> {
-        let mut levels: Levels = self
+    async fn read(&self, reads: usize) -> Result<BacklogLevels, String> {
+        let mut levels: BacklogLevels = self
             .gauges()
             .await?
             .into_iter()
-            .map(|(name, v)| (name, Level::gauge(v)))
+            .map(|(name, v)| (name, BacklogLevel::gauge(v)))
             .collect();
         if let Some(durables) = &self.durables {
             let mut readings = Vec::with_capacity(reads);
@@ -77,7 +78,7 @@ impl PendingProxy {
     }
 }
 
-fn totals(levels: Levels) -> BTreeMap<String, i64> {
+fn totals(levels: BacklogLevels) -> Backlogs {
     levels.into_iter().map(|(k, l)| (k, l.total)).collect()
 }
 

@@ -23,7 +23,6 @@ const SCRIPT: &str = include_str!("sort.js");
 
 /// The whole page.
 pub fn write_html<W: Write>(mut w: W, report: &RunReport) -> io::Result<()> {
-    let svg = |chart: Result<String, String>| chart.map_err(io::Error::other);
     let s = &report.settings;
     let title = match &s.preset {
         Some(preset) => format!("{} ({preset})", s.plugin),
@@ -37,10 +36,26 @@ pub fn write_html<W: Write>(mut w: W, report: &RunReport) -> io::Result<()> {
         title = escape(&title),
     )?;
     answer_section(&mut w, report)?;
+    knee_section(&mut w, report)?;
+    seconds_section(&mut w, report)?;
+    writeln!(w, "<h2>Steps</h2>")?;
+    table::steps(&mut w, report)?;
+    writeln!(w, "<h2>Settings</h2>")?;
+    table::settings(&mut w, report)?;
+    writeln!(w, "<script>{SCRIPT}</script>\n</body></html>")
+}
 
+/// A chart, or the plotting error as an I/O error.
+fn svg(chart: Result<String, String>) -> io::Result<String> {
+    chart.map_err(io::Error::other)
+}
+
+/// "Where the knee is": latency, achieved rate and backlog growth against the
+/// offered load, the coordinated-omission gap, and the search's probes.
+fn knee_section<W: Write>(w: &mut W, report: &RunReport) -> io::Result<()> {
     writeln!(w, "<h2>Where the knee is</h2>")?;
     figure(
-        &mut w,
+        w,
         "chart-latency",
         &svg(charts::latency(report))?,
         &format!(
@@ -51,20 +66,20 @@ pub fn write_html<W: Write>(mut w: W, report: &RunReport) -> io::Result<()> {
     )?;
     writeln!(w, "<div class=\"pair\">")?;
     figure(
-        &mut w,
+        w,
         "chart-achieved",
         &svg(charts::achieved(report))?,
         "Below the diagonal the load box or the service could not keep the offered rate.",
     )?;
     figure(
-        &mut w,
+        w,
         "chart-backlog",
         &svg(charts::backlog(report))?,
         "Growth of each queue from hold start to hold end; above the dashed gate the step trips.",
     )?;
     writeln!(w, "</div>")?;
     figure(
-        &mut w,
+        w,
         "chart-co-gap",
         &svg(charts::co_gap(report))?,
         "Solid: latency from the intended send (open loop, what users wait). Dashed: from the \
@@ -72,7 +87,7 @@ pub fn write_html<W: Write>(mut w: W, report: &RunReport) -> io::Result<()> {
     )?;
     if report.search.as_ref().is_some_and(|s| s.plan.is_adaptive()) {
         figure(
-            &mut w,
+            w,
             "chart-probes",
             &svg(charts::probes(report))?,
             &format!(
@@ -81,7 +96,11 @@ pub fn write_html<W: Write>(mut w: W, report: &RunReport) -> io::Result<()> {
             ),
         )?;
     }
+    Ok(())
+}
 
+/// "Second by second": each step's hold as small multiples.
+fn seconds_section<W: Write>(w: &mut W, report: &RunReport) -> io::Result<()> {
     writeln!(
         w,
         "<h2>Second by second</h2>\n<p class=\"note\">Each step's hold: achieved rate \
@@ -89,20 +108,14 @@ pub fn write_html<W: Write>(mut w: W, report: &RunReport) -> io::Result<()> {
          actual send (dashed) per series, over the answers of each second; failures; every \
          backlog.</p>\n<div class=\"multiples\" id=\"per-second\">"
     )?;
-    let hold_s = s.phases.hold.as_secs_f64();
+    let hold_s = report.settings.phases.hold.as_secs_f64();
     for step in &report.steps {
         let id = format!("seconds-{}", step.probe);
         let chart = svg(seconds::step_seconds(step, hold_s))?;
         let caption = backlog_names(step);
-        figure(&mut w, &id, &chart, &caption)?;
+        figure(w, &id, &chart, &caption)?;
     }
-    writeln!(w, "</div>")?;
-
-    writeln!(w, "<h2>Steps</h2>")?;
-    table::steps(&mut w, report)?;
-    writeln!(w, "<h2>Settings</h2>")?;
-    table::settings(&mut w, report)?;
-    writeln!(w, "<script>{SCRIPT}</script>\n</body></html>")
+    writeln!(w, "</div>")
 }
 
 /// The answer, the next limit and why, in words, first thing on the page.

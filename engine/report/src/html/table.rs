@@ -87,7 +87,7 @@ fn row<W: Write>(
         "<td>{}</td>",
         escape(step.worst_durable.as_deref().unwrap_or("-"))
     ));
-    cells.push(match step.worst_pending_delta {
+    cells.push(match step.worst_backlog_delta {
         Some(d) => num(d as f64, format!("{d:+}")),
         None => num(f64::MIN, "-".into()),
     });

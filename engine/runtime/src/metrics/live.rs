@@ -15,44 +15,18 @@ use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 
+use loadgen_core::pacer::NS_PER_SEC;
+use loadgen_core::ramp::Phase;
 use loadgen_core::verdict::VerdictKind;
 
-use crate::pending::BacklogValues;
 use crate::report::per_second::SecondPoint;
 use crate::report::per_second::SecondUpdate;
+use loadgen_core::backlog::Backlogs;
 
 /// Upper bounds of the latency buckets, in ms (a `+Inf` bucket follows).
 pub const LATENCY_BUCKETS_MS: [f64; 14] = [
     1.0, 2.0, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2500.0, 5000.0, 10000.0, 30000.0,
 ];
-
-/// What a step is doing, as the `loadgen_phase` gauge names it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LivePhase {
-    Warmup,
-    Hold,
-    Drain,
-    /// Cooldown and waiting for the backlog to settle.
-    BetweenSteps,
-}
-
-impl LivePhase {
-    const ALL: [LivePhase; 4] = [
-        LivePhase::Warmup,
-        LivePhase::Hold,
-        LivePhase::Drain,
-        LivePhase::BetweenSteps,
-    ];
-
-    fn label(self) -> &'static str {
-        match self {
-            LivePhase::Warmup => "warmup",
-            LivePhase::Hold => "hold",
-            LivePhase::Drain => "drain",
-            LivePhase::BetweenSteps => "between_steps",
-        }
-    }
-}
 
 /// A cumulative histogram over [`LATENCY_BUCKETS_MS`].
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -79,7 +53,7 @@ impl FixedHistogram {
             self.counts[bucket] += v.count_since_last_iteration();
         }
         self.count += h.len();
-        self.sum_s += h.mean() * h.len() as f64 / 1e9;
+        self.sum_s += h.mean() * h.len() as f64 / NS_PER_SEC as f64;
     }
 
     fn buckets(&self) -> Vec<(f64, u64)> {
@@ -100,11 +74,11 @@ pub struct Live {
     pub achieved_rps: f64,
     /// The probe number of the step in progress.
     pub step: u32,
-    pub phase: Option<LivePhase>,
+    pub phase: Option<Phase>,
     /// By (series, measured from "intended" | "sent").
     latency: BTreeMap<(String, &'static str), FixedHistogram>,
     failures: BTreeMap<String, u64>,
-    backlog: BacklogValues,
+    backlog: Backlogs,
     /// Steps judged, by verdict; every verdict present (at 0) from the start.
     verdicts: BTreeMap<VerdictKind, u64>,
 }
@@ -121,7 +95,7 @@ impl Live {
         self.step = probe;
         self.target_rps = rps;
         self.achieved_rps = 0.0;
-        self.phase = Some(LivePhase::Warmup);
+        self.phase = Some(Phase::Warmup);
     }
 
     pub fn second(&mut self, update: &SecondUpdate) {
@@ -149,7 +123,7 @@ impl Live {
 
     pub fn step_finished(&mut self, verdict: VerdictKind) {
         *self.verdicts.entry(verdict).or_default() += 1;
-        self.phase = Some(LivePhase::BetweenSteps);
+        self.phase = Some(Phase::BetweenSteps);
     }
 
     /// The Prometheus (OpenMetrics) text.
@@ -223,7 +197,7 @@ impl Collector for Live {
             &mut encoder,
             "loadgen_phase",
             "1 for the phase the step is in, 0 for the others",
-            LivePhase::ALL.map(|p| {
+            Phase::ALL.map(|p| {
                 (
                     vec![("phase", p.label().to_string())],
                     i64::from(self.phase == Some(p)),
@@ -304,7 +278,7 @@ mod tests {
         let intervals = vec![interval(&[1, 3, 3, 40, 20_000, 90_000])];
         let point = second_point(0.0, 1.0, 3990, &intervals, [("queue".into(), 12)].into());
         live.second(&SecondUpdate { point, intervals });
-        live.phase = Some(LivePhase::Hold);
+        live.phase = Some(Phase::Hold);
         live.step_finished(VerdictKind::Trip);
         let text = live.render();
         for line in [

@@ -12,9 +12,10 @@ mod server;
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use tokio::task::JoinHandle;
 
-pub use live::{FixedHistogram, Live, LivePhase, LATENCY_BUCKETS_MS};
+pub use live::{FixedHistogram, Live, LATENCY_BUCKETS_MS};
 
 use crate::report::per_second::SecondUpdate;
+use loadgen_core::ramp::Phase;
 use loadgen_core::verdict::VerdictKind;
 
 pub enum MetricsMsg {
@@ -22,7 +23,7 @@ pub enum MetricsMsg {
         probe: u32,
         rps: u64,
     },
-    Phase(LivePhase),
+    Phase(Phase),
     /// One second of hold: achieved rate, latency, failures, backlogs.
     Second(Box<SecondUpdate>),
     /// A step was judged.

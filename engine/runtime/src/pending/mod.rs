@@ -16,11 +16,10 @@ use std::time::Duration;
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 
 use crate::plugin::Workload;
-use crate::verdict::PendingChange;
+use loadgen_core::backlog::{BacklogChange, Backlogs};
 
 mod source;
 
-pub use loadgen_core::pending::BacklogValues;
 pub use source::{BacklogSource, Durable};
 
 /// A boundary reading is the lowest of this many reads, one pacer tick or so
@@ -31,34 +30,36 @@ pub use source::{BacklogSource, Durable};
 const BOUNDARY_READS: usize = 5;
 const BOUNDARY_READ_SPACING: Duration = Duration::from_millis(1);
 
-/// One backlog's reading.
+/// One backlog at one read, in more detail than [`Backlogs`] keeps: the
+/// poller pairs the unacknowledged parts of hold start and hold end.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Level {
+pub struct BacklogLevel {
     /// What is gated: for a durable, undelivered + unacknowledged.
     pub total: i64,
     /// For a durable, the unacknowledged part (`num_ack_pending`).
     pub unacked: Option<i64>,
 }
 
-impl Level {
-    pub fn gauge(value: i64) -> Level {
-        Level {
+impl BacklogLevel {
+    pub fn gauge(value: i64) -> BacklogLevel {
+        BacklogLevel {
             total: value,
             unacked: None,
         }
     }
 }
 
-/// Every backlog by name.
-pub type Levels = BTreeMap<String, Level>;
+/// Every backlog by name, with its detail; reduced to [`Backlogs`] (totals)
+/// for every answer but the hold's [`BacklogChange`]s.
+pub type BacklogLevels = BTreeMap<String, BacklogLevel>;
 
 pub enum PendingMsg {
     /// Read the hold-start values; answers every backlog's total.
-    Begin(RpcReplyPort<Result<BTreeMap<String, i64>, String>>),
+    Begin(RpcReplyPort<Result<Backlogs, String>>),
     /// Read the hold-end values: the changes over the hold.
-    End(RpcReplyPort<Result<Vec<PendingChange>, String>>),
+    End(RpcReplyPort<Result<Vec<BacklogChange>, String>>),
     /// Read every backlog's total now (between steps: has the last one drained?).
-    Read(RpcReplyPort<Result<BTreeMap<String, i64>, String>>),
+    Read(RpcReplyPort<Result<Backlogs, String>>),
 }
 
 /// Read-only configuration: where the backlogs are read from.
@@ -72,13 +73,13 @@ pub struct PendingPoller {
 
 #[derive(Default)]
 pub struct PendingState {
-    start: Option<Levels>,
+    start: Option<BacklogLevels>,
 }
 
 impl PendingPoller {
     /// A hold-boundary reading: the troughs of a few reads; any failed read
     /// fails the boundary.
-    async fn read_boundary(&self) -> Result<Levels, String> {
+    async fn read_boundary(&self) -> Result<BacklogLevels, String> {
         let mut readings = Vec::with_capacity(BOUNDARY_READS);
         for i in 0..BOUNDARY_READS {
             if i > 0 {
@@ -89,14 +90,14 @@ impl PendingPoller {
         Ok(troughs(&readings))
     }
 
-    async fn read(&self) -> Result<Levels, String> {
+    async fn read(&self) -> Result<BacklogLevels, String> {
         let gauges = match &self.workload {
             Some(workload) => workload.backlog()?,
             None => Vec::new(),
         };
-        let mut values: Levels = gauges
+        let mut values: BacklogLevels = gauges
             .into_iter()
-            .map(|g| (g.name.into_string(), Level::gauge(g.value)))
+            .map(|g| (g.name.into_string(), BacklogLevel::gauge(g.value)))
             .collect();
         if let Some(durables) = &self.durables {
             values.extend(durables.read().await?);
@@ -106,8 +107,8 @@ impl PendingPoller {
 }
 
 /// The lowest reading of each backlog over several reads (see [`BOUNDARY_READS`]).
-pub fn troughs(readings: &[Levels]) -> Levels {
-    let mut low: Levels = BTreeMap::new();
+pub fn troughs(readings: &[BacklogLevels]) -> BacklogLevels {
+    let mut low: BacklogLevels = BTreeMap::new();
     for reading in readings {
         for (name, &v) in reading {
             low.entry(name.clone())
@@ -122,9 +123,17 @@ pub fn troughs(readings: &[Levels]) -> Levels {
     low
 }
 
+/// Each backlog's total, the reading the ramp keeps.
+fn totals(levels: BacklogLevels) -> Backlogs {
+    levels
+        .into_iter()
+        .map(|(name, level)| (name, level.total))
+        .collect()
+}
+
 /// Pair start and end values by name. A backlog present at one end only means
 /// the signal broke mid-hold (a consumer deleted or a gauge gone).
-pub fn changes(start: &Levels, end: &Levels) -> Result<Vec<PendingChange>, String> {
+pub fn changes(start: &BacklogLevels, end: &BacklogLevels) -> Result<Vec<BacklogChange>, String> {
     if let Some(name) = start.keys().find(|k| !end.contains_key(*k)) {
         return Err(format!("{name} disappeared mid-hold"));
     }
@@ -135,7 +144,7 @@ pub fn changes(start: &Levels, end: &Levels) -> Result<Vec<PendingChange>, Strin
         .iter()
         .map(|(name, s)| {
             let e = end[name];
-            PendingChange {
+            BacklogChange {
                 name: name.clone(),
                 start: s.total,
                 end: e.total,
@@ -168,20 +177,10 @@ impl Actor for PendingPoller {
             PendingMsg::Begin(reply) => {
                 let read = self.read_boundary().await;
                 state.start = read.as_ref().ok().cloned();
-                let totals = read.map(|levels| {
-                    levels
-                        .into_iter()
-                        .map(|(name, level)| (name, level.total))
-                        .collect()
-                });
-                let _ = reply.send(totals);
+                let _ = reply.send(read.map(totals));
             }
             PendingMsg::Read(reply) => {
-                let totals = self
-                    .read()
-                    .await
-                    .map(|levels| levels.into_iter().map(|(k, l)| (k, l.total)).collect());
-                let _ = reply.send(totals);
+                let _ = reply.send(self.read().await.map(totals));
             }
             PendingMsg::End(reply) => {
                 let result = match (state.start.take(), self.read_boundary().await) {
@@ -200,10 +199,10 @@ impl Actor for PendingPoller {
 mod tests {
     use super::*;
 
-    fn map(pairs: &[(&str, i64)]) -> Levels {
+    fn map(pairs: &[(&str, i64)]) -> BacklogLevels {
         pairs
             .iter()
-            .map(|(k, v)| (k.to_string(), Level::gauge(*v)))
+            .map(|(k, v)| (k.to_string(), BacklogLevel::gauge(*v)))
             .collect()
     }
 
@@ -212,7 +211,7 @@ mod tests {
         let mut start = map(&[("q", 10), ("S/d", 5)]);
         start.insert(
             "S/d".into(),
-            Level {
+            BacklogLevel {
                 total: 5,
                 unacked: Some(2),
             },
@@ -220,7 +219,7 @@ mod tests {
         let mut end = map(&[("q", 40)]);
         end.insert(
             "S/d".into(),
-            Level {
+            BacklogLevel {
                 total: 9,
                 unacked: Some(6),
             },
@@ -229,13 +228,13 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                PendingChange {
+                BacklogChange {
                     name: "S/d".into(),
                     start: 5,
                     end: 9,
                     unacked: Some((2, 6)),
                 },
-                PendingChange {
+                BacklogChange {
                     name: "q".into(),
                     start: 10,
                     end: 40,

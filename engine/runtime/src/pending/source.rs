@@ -9,7 +9,7 @@ use std::time::Duration;
 use async_nats::jetstream;
 use serde_json::Value;
 
-use super::{Level, Levels};
+use super::{BacklogLevel, BacklogLevels};
 
 /// One read may take this long before the reading counts as failed.
 const READ_TIMEOUT: Duration = Duration::from_secs(3);
@@ -28,8 +28,8 @@ impl Durable {
     }
 }
 
-fn level(num_pending: i64, num_ack_pending: i64) -> Level {
-    Level {
+fn level(num_pending: i64, num_ack_pending: i64) -> BacklogLevel {
+    BacklogLevel {
         total: num_pending + num_ack_pending,
         unacked: Some(num_ack_pending),
     }
@@ -70,14 +70,14 @@ impl BacklogSource {
     }
 
     /// Each durable's level, by `stream/durable`.
-    pub async fn read(&self) -> Result<Levels, String> {
+    pub async fn read(&self) -> Result<BacklogLevels, String> {
         match tokio::time::timeout(READ_TIMEOUT, self.read_unbounded()).await {
             Ok(result) => result,
             Err(_) => Err(format!("no answer in {READ_TIMEOUT:?}")),
         }
     }
 
-    async fn read_unbounded(&self) -> Result<Levels, String> {
+    async fn read_unbounded(&self) -> Result<BacklogLevels, String> {
         match self {
             BacklogSource::JetStream { js, durables } => {
                 let mut out = BTreeMap::new();
@@ -112,7 +112,7 @@ fn jsz_url(base: &str) -> String {
 }
 
 /// Find each durable's `num_pending` and `num_ack_pending` in a `/jsz` document.
-pub fn pending_from_jsz(body: &str, durables: &[Durable]) -> Result<Levels, String> {
+pub fn pending_from_jsz(body: &str, durables: &[Durable]) -> Result<BacklogLevels, String> {
     let doc: Value = serde_json::from_str(body).map_err(|e| format!("/jsz is not JSON: {e}"))?;
     let mut found = BTreeMap::new();
     let accounts = doc["account_details"]

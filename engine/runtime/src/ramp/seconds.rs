@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use loadgen_core::pacer::NS_PER_SEC;
 use ractor::rpc::CallResult;
 
 use crate::collector::CollectorMsg;
@@ -72,13 +73,13 @@ impl Seconds {
             Ok(CallResult::Success(Ok(values))) => values,
             _ => Default::default(),
         };
-        let secs = |ns: u64| ns.saturating_sub(self.hold_start_ns) as f64 / 1e9;
+        let secs = |ns: u64| ns.saturating_sub(self.hold_start_ns) as f64 / NS_PER_SEC as f64;
         let point = second_point(
             secs(self.last_ns),
             secs(end),
             counts.accepted.saturating_sub(self.last_accepted),
             &intervals,
-            backlog.into(),
+            backlog,
         );
         self.last_ns = end;
         self.last_accepted = counts.accepted;

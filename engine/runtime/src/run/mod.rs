@@ -16,7 +16,7 @@ use crate::pending::BacklogSource;
 use crate::plugin::{LoadError, LoadedPlugin};
 use crate::ramp::machine::StepMachine;
 use crate::ramp::{RampArgs, RampController, RampMsg, RampOutcome};
-use crate::report::{search_answer, RunReport, SearchReport, StepReport};
+use crate::report::{search_answer, AgentReport, RunReport, SearchReport, StepReport};
 use crate::reporter::{LiveSender, ReportTargets, Reporter, ReporterMsg};
 use crate::search::{Bracket, Finished, Outcome, Probe, Search, Stop};
 use crate::supervisor::Restarted;
@@ -205,6 +205,8 @@ struct Parts<'a> {
     metrics: Option<ActorRef<MetricsMsg>>,
 }
 
+/// Run the ramp with the reporter beside it, until it finishes or `cancel`
+/// fires, and write the report: the steps a dead ramp finished included.
 async fn ramp_and_report(
     spec: &RunSpec,
     parts: Parts<'_>,
@@ -228,10 +230,7 @@ async fn ramp_and_report(
         .engine(spec, parts.collector, parts.backlog, &restarts)
         .await
         .map_err(|e| engine_err(&e))?;
-    let children = engine.children().clone();
-    let first = children.clone();
-
-    let (done_tx, mut done_rx) = oneshot::channel();
+    let (done_tx, done_rx) = oneshot::channel();
     let ramp = RampController {
         reporter: reporter.clone(),
         plugin: engine.series(),
@@ -239,11 +238,47 @@ async fn ramp_and_report(
     };
     let args = RampArgs {
         machine: parts.machine,
-        children,
+        children: engine.children().clone(),
         resumed: spec.resumed.clone(),
         done: done_tx,
     };
-    let ramp_ref: Option<ActorRef<RampMsg>> = match Actor::spawn(None, ramp, args).await {
+    let ramp = start_ramp(ramp, args, engine.as_ref(), &restarts).await;
+    let outcome = ramp_outcome(ramp.as_ref(), done_rx, cancel).await;
+    engine.shutdown().await;
+
+    // A ramp that died still leaves the steps it finished: write them.
+    let failed = outcome.is_none();
+    let outcome = match outcome {
+        Some(outcome) => outcome,
+        None => stopped_outcome(&reporter).await,
+    };
+    let report = run_report(spec, outcome, parts.generator.agents());
+    let written = ractor::call!(reporter, |reply| ReporterMsg::RunFinished(
+        Box::new(report.clone()),
+        reply
+    ))
+    .map_err(|e| RunError::Engine(format!("reporter failed: {e}")))?;
+    reporter.stop(None);
+    let _ = reporter_handle.await;
+    written.map_err(RunError::Output)?;
+    if failed {
+        return Err(RunError::Engine(
+            "the ramp controller stopped without a result; the finished steps were written".into(),
+        ));
+    }
+    Ok(report)
+}
+
+/// Spawn the ramp and subscribe it to the children's restarts; a restart
+/// before it subscribed is told to it at once. `None`: it failed to start.
+async fn start_ramp(
+    ramp: RampController,
+    args: RampArgs,
+    engine: &dyn Engine,
+    restarts: &OutputPort<Restarted>,
+) -> Option<ActorRef<RampMsg>> {
+    let first = args.children.clone();
+    match Actor::spawn(None, ramp, args).await {
         Ok((ramp, _)) => {
             restarts.subscribe(ramp.clone(), |r| Some(RampMsg::ChildRestarted(r)));
             if let Some(now) = engine.children_now(&ramp, &first).await {
@@ -259,31 +294,33 @@ async fn ramp_and_report(
             tracing::error!("the ramp controller failed to start: {e}");
             None
         }
-    };
+    }
+}
 
-    let outcome = match &ramp_ref {
-        Some(ramp) => tokio::select! {
-            outcome = &mut done_rx => outcome.ok(),
-            _ = cancel => {
-                let _ = ramp.send_message(RampMsg::Cancel);
-                done_rx.await.ok()
-            }
-        },
-        None => None,
-    };
-    engine.shutdown().await;
+/// The ramp's outcome: when it finishes, or after it was cancelled.
+/// `None`: it never started, or died without one.
+async fn ramp_outcome(
+    ramp: Option<&ActorRef<RampMsg>>,
+    mut done: oneshot::Receiver<RampOutcome>,
+    cancel: impl Future<Output = ()> + Send,
+) -> Option<RampOutcome> {
+    let ramp = ramp?;
+    tokio::select! {
+        outcome = &mut done => outcome.ok(),
+        _ = cancel => {
+            let _ = ramp.send_message(RampMsg::Cancel);
+            done.await.ok()
+        }
+    }
+}
 
-    // A ramp that died still leaves the steps it finished: write them.
-    let failed = outcome.is_none();
-    let outcome = match outcome {
-        Some(outcome) => outcome,
-        None => stopped_outcome(&reporter).await,
-    };
+/// The run's report from the ramp's outcome.
+fn run_report(spec: &RunSpec, outcome: RampOutcome, agents: Vec<AgentReport>) -> RunReport {
     let search = SearchReport {
         plan: spec.config.plan(),
         outcome: outcome.search,
     };
-    let report = RunReport {
+    RunReport {
         schema_version: crate::report::SCHEMA_VERSION,
         settings: spec.config.redacted(&spec.plugin.description),
         plugin_version: spec.plugin.description.version.clone(),
@@ -291,22 +328,8 @@ async fn ramp_and_report(
         steps: outcome.steps,
         interrupted: outcome.interrupted,
         search: Some(search),
-        agents: parts.generator.agents(),
-    };
-    let written = ractor::call!(reporter, |reply| ReporterMsg::RunFinished(
-        Box::new(report.clone()),
-        reply
-    ))
-    .map_err(|e| RunError::Engine(format!("reporter failed: {e}")))?;
-    reporter.stop(None);
-    let _ = reporter_handle.await;
-    written.map_err(RunError::Output)?;
-    if failed {
-        return Err(RunError::Engine(
-            "the ramp controller stopped without a result; the finished steps were written".into(),
-        ));
+        agents,
     }
-    Ok(report)
 }
 
 /// What a run whose ramp died has: the steps the reporter saw, interrupted.

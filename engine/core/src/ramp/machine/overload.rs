@@ -13,7 +13,7 @@
 
 use std::time::Duration;
 
-use super::Backlogs;
+use crate::backlog::Backlogs;
 use crate::search::ChosenBy;
 use crate::verdict::Breach;
 

@@ -34,7 +34,7 @@ fn machine(c: &RunConfig) -> StepMachine {
 /// How the scripted children answer.
 #[derive(Default)]
 struct World {
-    hold_start_pending: Option<String>,
+    hold_start_backlogs: Option<String>,
     pacer: Option<String>,
     /// Restart a child when this many commands have run.
     restart_at: Option<usize>,
@@ -95,7 +95,7 @@ fn simulate(m: &mut StepMachine, world: &World, stop_after: usize) -> Run {
     let mut now = T0;
     let mut timers: BTreeMap<(u64, u64), (u64, Timer)> = BTreeMap::new();
     let mut events = vec![Event::Begin {
-        idle: Ok(Backlogs::new()),
+        idle: Ok(Backlogs::default()),
     }];
     let mut rps = 0;
     let mut executed = 0;
@@ -134,16 +134,16 @@ fn simulate(m: &mut StepMachine, world: &World, stop_after: usize) -> Run {
                         events.push(Event::HoldStartRead {
                             seq: *seq,
                             counters: Ok(Default::default()),
-                            pending: match &world.hold_start_pending {
+                            backlogs: match &world.hold_start_backlogs {
                                 Some(why) => Err(why.clone()),
                                 None if has_queue => Ok(Backlogs::from([("queue".to_string(), 0)])),
-                                None => Ok(Backlogs::new()),
+                                None => Ok(Backlogs::default()),
                             },
                         });
                         "hold start".into()
                     }
                     Command::ReadHoldEnd { seq } => {
-                        let pending = has_queue.then(|| PendingChange {
+                        let change = has_queue.then(|| BacklogChange {
                             name: "queue".into(),
                             start: 0,
                             end: queue_per_sec(rps) * 5 / 2,
@@ -151,7 +151,7 @@ fn simulate(m: &mut StepMachine, world: &World, stop_after: usize) -> Run {
                         });
                         events.push(Event::HoldEndRead {
                             seq: *seq,
-                            pending: Ok(pending.into_iter().collect()),
+                            changes: Ok(change.into_iter().collect()),
                         });
                         "hold end".into()
                     }
@@ -188,11 +188,11 @@ fn simulate(m: &mut StepMachine, world: &World, stop_after: usize) -> Run {
                     }
                     Command::Progress { seq, hold_start_ns } => {
                         let held_ms = (now - hold_start_ns) / MS;
-                        let mut backlogs = Backlogs::new();
-                        if has_queue {
-                            let secs = (held_ms / 1000) as i64;
-                            backlogs.insert("queue".into(), queue_per_sec(rps) * secs);
-                        }
+                        let secs = (held_ms / 1000) as i64;
+                        let backlogs: Backlogs = has_queue
+                            .then(|| ("queue".to_string(), queue_per_sec(rps) * secs))
+                            .into_iter()
+                            .collect();
                         events.push(Event::HoldProgress {
                             seq: *seq,
                             progress: HoldProgress {
@@ -210,7 +210,7 @@ fn simulate(m: &mut StepMachine, world: &World, stop_after: usize) -> Run {
                         format!("{} {}", step.target_rps, step.verdict.label())
                     }
                     Command::ReadBacklogs => {
-                        events.push(Event::Backlogs(Ok(Backlogs::new())));
+                        events.push(Event::Backlogs(Ok(Backlogs::default())));
                         "settle".into()
                     }
                     Command::HaltPacer => {
@@ -301,7 +301,7 @@ fn a_stale_timer_is_ignored() {
     let mut m = machine(&c);
     let _ = m.on(
         Event::Begin {
-            idle: Ok(Backlogs::new()),
+            idle: Ok(Backlogs::default()),
         },
         T0,
     );
@@ -319,7 +319,7 @@ fn a_stale_timer_is_ignored() {
     let stale = m.on(
         Event::HoldEndRead {
             seq: 7,
-            pending: Ok(Vec::new()),
+            changes: Ok(Vec::new()),
         },
         T0,
     );
@@ -342,7 +342,7 @@ fn cancel_mid_hold_halts_the_pacer_drops_the_step_and_ends() {
     let mut m = machine(&c);
     let _ = m.on(
         Event::Begin {
-            idle: Ok(Backlogs::new()),
+            idle: Ok(Backlogs::default()),
         },
         T0,
     );
@@ -350,7 +350,7 @@ fn cancel_mid_hold_halts_the_pacer_drops_the_step_and_ends() {
         Event::HoldStartRead {
             seq: 1,
             counters: Ok(Default::default()),
-            pending: Ok(Backlogs::new()),
+            backlogs: Ok(Backlogs::default()),
         },
         T0 + 502 * MS,
     );
@@ -381,7 +381,7 @@ fn broken_signals_make_the_step_inconclusive_and_it_is_rerun() {
         (
             "a failed hold-start snapshot",
             World {
-                hold_start_pending: Some("consumer info: timed out".into()),
+                hold_start_backlogs: Some("consumer info: timed out".into()),
                 ..World::default()
             },
             "backlog signal unavailable: consumer info: timed out",

@@ -58,7 +58,7 @@ impl Fifo {
             verdict,
             offered_rps: rate,
             goodput_rps: Some(rate.min(self.capacity)),
-            backlogs: vec![BacklogReadings {
+            backlogs: vec![BacklogTrace {
                 name: "queue".into(),
                 readings,
             }],

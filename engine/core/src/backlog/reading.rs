@@ -1,19 +1,18 @@
-//! [`BacklogValues`]: each backlog's value at one reading, the form kept
-//! per second of hold (the per-second report points, the search's readings).
+//! [`Backlogs`]: each backlog's value at one reading, the one form a reading
+//! takes from the poller's answer to the per-second report points.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-/// Each backlog's value at one reading, by name (a JSON object): the form a
-/// reading is *kept* in (the ramp's readings in flight stay `BTreeMap`s).
+/// Each backlog's value at one reading, by name (a JSON object).
 /// Kept once per second of hold, so it is a sorted boxed slice, not a
 /// `BTreeMap`: a map's node (≈370 bytes, even for one backlog) per point was
 /// most of what a long hold's memory grew by (`bench/soak.sh`: 0.8 KB a second).
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct BacklogValues(Box<[(String, i64)]>);
+pub struct Backlogs(Box<[(String, i64)]>);
 
-impl BacklogValues {
+impl Backlogs {
     pub fn get(&self, name: &str) -> Option<&i64> {
         self.0
             .binary_search_by(|(n, _)| n.as_str().cmp(name))
@@ -39,35 +38,35 @@ impl BacklogValues {
     }
 }
 
-impl From<BTreeMap<String, i64>> for BacklogValues {
-    fn from(map: BTreeMap<String, i64>) -> BacklogValues {
-        BacklogValues(map.into_iter().collect())
+impl From<BTreeMap<String, i64>> for Backlogs {
+    fn from(map: BTreeMap<String, i64>) -> Backlogs {
+        Backlogs(map.into_iter().collect())
     }
 }
 
-/// Keep a reading that stays in use (no copy of the whole map first).
-impl From<&BTreeMap<String, i64>> for BacklogValues {
-    fn from(map: &BTreeMap<String, i64>) -> BacklogValues {
-        BacklogValues(map.iter().map(|(n, v)| (n.clone(), *v)).collect())
+/// By name; a name given twice keeps its last value.
+impl FromIterator<(String, i64)> for Backlogs {
+    fn from_iter<I: IntoIterator<Item = (String, i64)>>(pairs: I) -> Backlogs {
+        pairs.into_iter().collect::<BTreeMap<_, _>>().into()
     }
 }
 
 #[cfg(any(test, feature = "test-fixtures"))]
-impl<const N: usize> From<[(String, i64); N]> for BacklogValues {
-    fn from(pairs: [(String, i64); N]) -> BacklogValues {
+impl<const N: usize> From<[(String, i64); N]> for Backlogs {
+    fn from(pairs: [(String, i64); N]) -> Backlogs {
         BTreeMap::from(pairs).into()
     }
 }
 
-impl Serialize for BacklogValues {
+impl Serialize for Backlogs {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_map(self.iter())
     }
 }
 
-impl<'de> Deserialize<'de> for BacklogValues {
+impl<'de> Deserialize<'de> for Backlogs {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        BTreeMap::<String, i64>::deserialize(deserializer).map(BacklogValues::from)
+        BTreeMap::<String, i64>::deserialize(deserializer).map(Backlogs::from)
     }
 }
 
@@ -77,17 +76,18 @@ mod tests {
 
     #[test]
     fn values_read_by_name_and_travel_as_a_json_object() {
-        let values = BacklogValues::from([("b".to_string(), 2), ("a".to_string(), 1)]);
+        let values = Backlogs::from([("b".to_string(), 2), ("a".to_string(), 1)]);
         assert_eq!(values.get("a"), Some(&1));
         assert_eq!(values.get("b"), Some(&2));
         assert_eq!(values.get("c"), None);
         assert_eq!(values.keys().collect::<Vec<_>>(), ["a", "b"]);
         let json = serde_json::to_string(&values).unwrap();
         assert_eq!(json, r#"{"a":1,"b":2}"#);
-        assert_eq!(
-            serde_json::from_str::<BacklogValues>(&json).unwrap(),
-            values
-        );
-        assert!(BacklogValues::default().is_empty());
+        assert_eq!(serde_json::from_str::<Backlogs>(&json).unwrap(), values);
+        assert!(Backlogs::default().is_empty());
+        let collected: Backlogs = [("b".to_string(), 2), ("a".to_string(), 1)]
+            .into_iter()
+            .collect();
+        assert_eq!(collected, values);
     }
 }
