@@ -6,12 +6,14 @@
 #   Memory: a 1,000,000-row CSV data source (`pick = "random"`) in a 2-request
 #   templated mix at RATE for a RSS_HOLD hold (default 60s): loadgen's RSS
 #   (VmRSS, the plugin runs in-process) once the hold starts and every 10 s
-#   to its end, beside the CSV's size and the RSS of the plain single-URL run.
+#   to its end, beside the CSV's size and the RSS of the plain single-URL run
+#   sampled the same way over the same hold.
 #   CPU: loadgen's CPU per request (all threads, /proc/PID/task/*/schedstat
 #   over 4 s of a 6 s hold, divided by the requests sent in that window at the
 #   step's achieved rate) of the same mix and of `-o url=` alone at RATE
 #   (default 20000), runs interleaved, medians of RUNS (default 3). The issue's
-#   target: the mix ≤ 1.15 × the single URL's CPU per request.
+#   target: the mix ≤ 1.15 × the single URL's CPU per request. RUNS=0 measures
+#   memory only.
 #   BENCH_BIN_DIR=DIR uses the binaries in DIR instead of building target/release.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -89,20 +91,27 @@ run() {
 
 rss_kb() { awk '/^VmRSS:/ { print $2 }' /proc/"$1"/status 2>/dev/null || echo -; }
 
-# Memory: RSS every 10 s of the hold (the first once it starts).
+# Memory: RSS every 10 s of the hold (the first once it starts), of the mix
+# and of `-o url=` alone over the same hold (what the data costs is the
+# difference at the same moment, not against a shorter run).
 hold_s=${rss_hold%s}
-run mix-rss 2s "$rss_hold" "$tmp/rss.json" -o "scenario=$tmp/mix.toml"
-sleep 2
-rss=()
-for t in $(seq 0 10 "$hold_s"); do
-  rss+=("$(rss_kb "$pid")")
-  [ "$t" -lt "$hold_s" ] && sleep 10
-done
-wait "$pid" || true
-run url-rss 2s 6s "$tmp/rss-url.json" -o "url=$base/items/1"
-sleep 7
-url_rss=$(rss_kb "$pid")
-wait "$pid" || true
+# rss_every LABEL -o …: sets $samples (KB, space-separated).
+rss_every() {
+  local label=$1
+  shift
+  run "$label" 2s "$rss_hold" "$tmp/$label.json" "$@"
+  sleep 2
+  samples=
+  for t in $(seq 0 10 "$hold_s"); do
+    samples+="$(rss_kb "$pid") "
+    [ "$t" -lt "$hold_s" ] && sleep 10
+  done
+  wait "$pid" || true
+}
+rss_every mix-rss -o "scenario=$tmp/mix.toml"
+read -r -a rss <<<"$samples"
+rss_every url-rss -o "url=$base/items/1"
+read -r -a url_rss <<<"$samples"
 
 # CPU per request, interleaved.
 for n in $(seq "$runs"); do
@@ -132,9 +141,14 @@ echo
 echo "http plugin, binaries from $bin, $(nproc) cores shared with other jobs; server: bench-http-server (1 thread) on loopback"
 echo
 echo "Memory: 1,000,000-row CSV ($(mb $((csv_bytes / 1024))) MB) in the 2-request mix at $rate req/s, hold $rss_hold"
-printf '| RSS at hold start | RSS every 10 s to the end | RSS of -o url= alone | CSV size |\n|---:|---|---:|---:|\n'
-every=$(for k in "${rss[@]}"; do printf '%s ' "$(mb "$k")"; done)
-printf '| %s MB | %s MB | %s MB | %s MB |\n' "$(mb "${rss[0]}")" "${every% }" "$(mb "$url_rss")" "$(mb $((csv_bytes / 1024)))"
+printf '| traffic | RSS at hold start | RSS every 10 s to the end |\n|---|---:|---|\n'
+every() { for k in "$@"; do printf '%s ' "$(mb "$k")"; done; }
+printf '| mix (CSV %s MB) | %s MB | %s MB |\n' "$(mb $((csv_bytes / 1024)))" "$(mb "${rss[0]}")" "$(every "${rss[@]}")"
+printf '| -o url= alone | %s MB | %s MB |\n' "$(mb "${url_rss[0]}")" "$(every "${url_rss[@]}")"
+last=$((${#rss[@]} - 1))
+awk -v m="${rss[$last]}" -v u="${url_rss[$last]}" -v f="$csv_bytes" \
+  'BEGIN { printf "mix - url at the end of the hold: %.1f MB (target <= CSV + 20 MB = %.1f MB)\n", (m - u) / 1024, f / 1048576 + 20 }'
+[ "$runs" -gt 0 ] || exit 0
 echo
 echo "CPU per request at $rate req/s (medians of $runs, interleaved)"
 printf '| traffic | achieved req/s | CPU µs/req | worst series p99 ms |\n|---|---:|---:|---:|\n'
