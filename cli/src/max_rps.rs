@@ -13,8 +13,8 @@ use loadgen_core::report::StepReport;
 use loadgen_distributed::join::FleetOptions;
 use loadgen_distributed::signing::{ControlKey, Side};
 use loadgen_plugin_host::{loader, PluginSearch};
+use loadgen_report::outputs::{write_outputs, ReportTargets};
 use loadgen_runtime::report::RunReport;
-use loadgen_runtime::reporter::{write_outputs, ReportTargets};
 use loadgen_runtime::run::RemoteLoad;
 use loadgen_runtime::{RunError, RunSpec};
 

@@ -8,7 +8,7 @@ use anyhow::anyhow;
 use clap::Args;
 use loadgen_core::config::Outputs;
 use loadgen_core::load::load;
-use loadgen_runtime::reporter::{write_outputs, ReportTargets};
+use loadgen_report::outputs::{write_outputs, ReportTargets};
 
 use crate::failure::{usage, Failure};
 

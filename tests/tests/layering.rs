@@ -308,3 +308,26 @@ fn the_core_links_no_runtime_and_the_renderers_no_actors() {
     assert!(linked.is_empty(), "loadgen-report depends on {linked:?}");
     assert!(report.contains("loadgen-core"));
 }
+
+/// `loadgen report` and `loadgen compare` read files and render them: their
+/// commands use core and the renderers only, never the actor runtime or the
+/// distributed layer (the binary links them for `max-rps`, these paths don't).
+#[test]
+fn report_and_compare_commands_need_no_actor_runtime() {
+    let root = workspace();
+    let mut files = vec![
+        root.join("cli/src/report_cmd.rs"),
+        root.join("cli/src/compare_cmd.rs"),
+    ];
+    rust_files(&root.join("compare/src"), &mut files);
+    for file in files {
+        let text = code(&std::fs::read_to_string(&file).unwrap());
+        for forbidden in ["loadgen_runtime", "loadgen_distributed", "ractor", "tokio"] {
+            assert!(
+                !text.contains(forbidden),
+                "{} uses {forbidden}",
+                file.display()
+            );
+        }
+    }
+}

@@ -46,5 +46,5 @@ use loadgen_plugin_host as plugin;
 /// The report model and its renderers, as one module.
 pub mod report {
     pub use loadgen_core::report::*;
-    pub use loadgen_report::{console, csv, html, json};
+    pub use loadgen_report::{console, csv, html, json, outputs};
 }

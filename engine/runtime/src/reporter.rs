@@ -5,78 +5,19 @@
 //! `--report` files are created before the first step (a bad path is refused
 //! before any load) and written when the run finishes, interrupted or not.
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use loadgen_core::ramp::Phase;
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 
-use crate::config::Outputs;
 use crate::journal::Journal;
 use crate::metrics::MetricsMsg;
+use crate::report::outputs::{write_outputs, ReportTargets};
 use crate::report::per_second::{SecondPoint, SecondUpdate};
-use crate::report::{console, csv, html, json, RunReport, StepReport};
+use crate::report::{RunReport, StepReport};
 use crate::search::ChosenBy;
 use crate::verdict::{fmt_ms, Breach, Slo, Verdict};
-
-/// Where the run's results go.
-#[derive(Debug, Default)]
-pub struct ReportTargets {
-    /// Print the table and ANSWER to stdout.
-    pub console: bool,
-    /// Show live progress on stderr.
-    pub progress: bool,
-    pub csv: Option<OutputFile>,
-    pub json: Option<OutputFile>,
-    /// The HTML page with the latency-vs-load chart.
-    pub html: Option<OutputFile>,
-}
-
-impl ReportTargets {
-    /// Create every output file now, so a missing directory or a read-only
-    /// path is refused before the first step, not after a long run.
-    pub fn open(outputs: &Outputs, console: bool) -> Result<ReportTargets, String> {
-        let open = |path: &Option<PathBuf>| path.as_deref().map(OutputFile::create).transpose();
-        Ok(ReportTargets {
-            console,
-            progress: console && !outputs.quiet,
-            csv: open(&outputs.csv)?,
-            json: open(&outputs.json)?,
-            html: open(&outputs.report)?,
-        })
-    }
-}
-
-/// An output file, created (truncated) up front and written at the end.
-#[derive(Debug)]
-pub struct OutputFile {
-    path: PathBuf,
-    file: File,
-}
-
-impl OutputFile {
-    pub fn create(path: &Path) -> Result<OutputFile, String> {
-        let file =
-            File::create(path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
-        Ok(OutputFile {
-            path: path.to_path_buf(),
-            file,
-        })
-    }
-
-    fn write(
-        &self,
-        render: impl FnOnce(&mut BufWriter<&File>) -> Result<(), String>,
-    ) -> Result<(), String> {
-        let mut w = BufWriter::new(&self.file);
-        render(&mut w)?;
-        w.flush()
-            .map_err(|e| format!("cannot write {}: {e}", self.path.display()))
-    }
-}
 
 /// The run as it goes, for a live view outside the engine (the CLI's
 /// terminal UI): the figures the reporter itself shows, as data. Serde so a
@@ -203,37 +144,6 @@ pub fn second_line(probe: u32, rps: u64, hold: Duration, point: &SecondPoint, sl
         line.push_str(&format!(" backlog.{name}={value}"));
     }
     line
-}
-
-/// Print and write `report` where `targets` say (also `loadgen report`).
-pub fn write_outputs(targets: &ReportTargets, report: &RunReport) -> Result<(), String> {
-    if targets.console {
-        let stdout = std::io::stdout();
-        let mut out = stdout.lock();
-        match console::print_report(&mut out, report, console_width()) {
-            // The reader is gone (`| head`): what it did not read was not wanted.
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-            other => other.map_err(|e| format!("cannot print the report: {e}"))?,
-        }
-    }
-    if let Some(out) = &targets.csv {
-        out.write(|w| csv::write_csv(w, report).map_err(|e| e.to_string()))?;
-    }
-    if let Some(out) = &targets.json {
-        out.write(|w| json::write_json(w, report).map_err(|e| e.to_string()))?;
-    }
-    if let Some(out) = &targets.html {
-        out.write(|w| html::write_html(w, report).map_err(|e| e.to_string()))?;
-    }
-    Ok(())
-}
-
-/// The terminal's width when stdout is one; [`console::DEFAULT_WIDTH`] for
-/// a file or a pipe.
-fn console_width() -> u16 {
-    ::console::Term::stdout()
-        .size_checked()
-        .map_or(console::DEFAULT_WIDTH, |(_rows, cols)| cols)
 }
 
 fn step_line(step: &StepReport) -> String {

@@ -7,12 +7,10 @@ use http::{HeaderMap, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use loadgen_plugin_api::sdk::bump;
-use loadgen_plugin_api::sdk::traffic::OpContext;
 
 use crate::client::{HttpClient, Transport};
 use crate::h1;
 use crate::pool::Http1Pool;
-use crate::scenario::HttpCall;
 use crate::status::Failure;
 use crate::Tally;
 
@@ -68,21 +66,19 @@ impl Exchange {
         self.judged(&response)
     }
 
-    /// Sends `call`'s request for `op` rendered into the connection's own
-    /// buffers (the native client); a rendered part HTTP does not allow
+    /// Sends a request `render` writes into the connection's own buffers
+    /// (the native client; e.g. a scenario call for one op), answering
+    /// whether it is a HEAD; a rendered part HTTP does not allow (`Err`)
     /// fails as `Request`.
     pub async fn status_rendered(
         &self,
         pool: &h1::Pool,
-        call: &HttpCall,
-        op: &OpContext<'_>,
+        render: impl FnOnce(h1::Buffers<'_>) -> Result<bool, ()>,
     ) -> Result<StatusCode, Failure> {
         let permit = pool.permit().await;
         bump(&self.tally.requests);
         let mut lease = pool.lease(permit).await.map_err(|e| e.failure())?;
-        let head = call
-            .render_h1(op, lease.buffers())
-            .map_err(|()| Failure::Request)?;
+        let head = render(lease.buffers()).map_err(|()| Failure::Request)?;
         let response = lease
             .send_rendered(head, false)
             .await

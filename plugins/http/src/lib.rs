@@ -163,7 +163,10 @@ impl Service for HttpService {
                     Transport::Native(pool) => {
                         let vars = traffic.vars(plan.session);
                         let context = traffic.context(&plan, &vars);
-                        Ok(self.exchange.status_rendered(pool, call, &context).await)
+                        Ok(self
+                            .exchange
+                            .status_rendered(pool, |bufs| call.render_h1(&context, bufs))
+                            .await)
                     }
                     _ => {
                         let request = {

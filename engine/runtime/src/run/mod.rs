@@ -16,8 +16,9 @@ use crate::pending::BacklogSource;
 use crate::plugin::{LoadError, LoadedPlugin};
 use crate::ramp::machine::StepMachine;
 use crate::ramp::{RampArgs, RampController, RampMsg, RampOutcome};
+use crate::report::outputs::ReportTargets;
 use crate::report::{search_answer, AgentReport, RunReport, SearchReport, StepReport};
-use crate::reporter::{LiveSender, ReportTargets, Reporter, ReporterMsg};
+use crate::reporter::{LiveSender, Reporter, ReporterMsg};
 use crate::search::{Bracket, Finished, Outcome, Probe, Search, Stop};
 use crate::supervisor::Restarted;
 
