@@ -227,42 +227,6 @@ impl WireSeries {
     }
 }
 
-/// What arrived since the last interval, per series (per-second points).
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Interval;
-impl Request for Interval {
-    const CMD: &'static str = "interval";
-    type Reply = Vec<WireInterval>;
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct WireInterval {
-    pub name: String,
-    pub latency: String,
-    pub service: String,
-    pub failures: u64,
-}
-
-impl WireInterval {
-    pub fn from_interval(i: &SeriesInterval) -> WireInterval {
-        WireInterval {
-            name: i.name.clone(),
-            latency: encode(&i.latency),
-            service: encode(&i.service),
-            failures: i.failures,
-        }
-    }
-
-    pub fn into_interval(self) -> Result<SeriesInterval, String> {
-        Ok(SeriesInterval {
-            latency: decode(&self.latency)?,
-            service: decode(&self.service)?,
-            name: self.name,
-            failures: self.failures,
-        })
-    }
-}
-
 /// One second of an agent's hold, published on `<p>.summary.<name>` at
 /// hold start (second 0), after each second of hold, and at hold end (the
 /// last, maybe part of a second). Cumulative figures (`counts`, `window`)

@@ -16,7 +16,7 @@ use crate::protocol::Summary;
 use crate::report::per_second::SeriesInterval;
 
 /// The agents publish a summary this often during a hold.
-pub const SECOND_NS: u64 = 1_000_000_000;
+pub const SECOND_NS: u64 = loadgen_core::pacer::NS_PER_SEC;
 
 /// How long after the hold its last summaries still stand for the backlogs.
 const COVERS_AFTER_NS: u64 = 500_000_000;

@@ -246,7 +246,7 @@ impl std::fmt::Display for Refusal {
             Refusal::Stale { age_ns } => write!(
                 f,
                 "stale (sent {:.1}s {}, window {}s)",
-                age_ns.unsigned_abs() as f64 / 1e9,
+                age_ns.unsigned_abs() as f64 / loadgen_core::pacer::NS_PER_SEC as f64,
                 if *age_ns >= 0 { "ago" } else { "ahead" },
                 WINDOW.as_secs()
             ),

@@ -74,7 +74,7 @@ pub fn outcome(k: u64) -> fn(&mut PacerCounts) {
 pub fn slice_counts(index: u64, of: u64, rps: u64, until_ns: u64) -> PacerCounts {
     let mut c = PacerCounts::default();
     let mut k = index;
-    while k * 1_000_000_000 / rps < until_ns {
+    while k * crate::seconds::SECOND_NS / rps < until_ns {
         outcome(k)(&mut c);
         k += of;
     }

@@ -14,7 +14,7 @@ use crate::counters::CounterMsg;
 use crate::pacer::PacerMsg;
 use crate::pending::PendingMsg;
 use crate::plugin::{host_config, Workload};
-use crate::protocol::{self, Request, Started, WireInterval, WireParts, WireSeries};
+use crate::protocol::{self, Request, Started, WireParts, WireSeries};
 use crate::ramp::ask;
 use crate::run::{start_workload, stop_workload};
 use crate::supervisor::{Children, Supervisor, SupervisorMsg};
@@ -138,15 +138,6 @@ impl Agent {
                 let step_end = parse::<protocol::Parts>(msg).is_ok_and(|p| p.step_end);
                 body(self.parts(session, step_end).await)
             }
-            protocol::Interval::CMD => body(
-                ask(&c.collector, "collector", CollectorMsg::Interval)
-                    .await
-                    .map(|v| {
-                        v.iter()
-                            .map(WireInterval::from_interval)
-                            .collect::<Vec<_>>()
-                    }),
-            ),
             protocol::Gauges::CMD => body(
                 ask(&c.pending, "backlog reading", PendingMsg::Read)
                     .await

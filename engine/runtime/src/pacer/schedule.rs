@@ -9,7 +9,7 @@ pub use loadgen_core::pacer::{
     slo_window, StepTimes, MAX_SLO_WINDOW, MIN_WINDOW, SLO_WINDOW_SHARE,
 };
 
-const NS_PER_SEC: u128 = 1_000_000_000;
+const NS_PER_SEC: u128 = loadgen_core::pacer::NS_PER_SEC as u128;
 /// A late wake-up releases at most this much schedule at once; older ops are
 /// emit underrun (the load box could not keep up, and releasing them in one
 /// burst would hit the service with a load it was never asked to take).

@@ -13,6 +13,7 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
 use std::sync::Arc;
 use std::time::Duration;
 
+use loadgen_core::pacer::NS_PER_SEC;
 use loadgen_plugin_api::clock;
 use ractor::RpcReplyPort;
 
@@ -168,8 +169,8 @@ impl Pacing {
 /// Sleep until the absolute `CLOCK_MONOTONIC` time `deadline_ns`.
 fn sleep_until(deadline_ns: u64) {
     let ts = libc::timespec {
-        tv_sec: (deadline_ns / 1_000_000_000) as libc::time_t,
-        tv_nsec: (deadline_ns % 1_000_000_000) as libc::c_long,
+        tv_sec: (deadline_ns / NS_PER_SEC) as libc::time_t,
+        tv_nsec: (deadline_ns % NS_PER_SEC) as libc::c_long,
     };
     loop {
         // SAFETY: `ts` is a valid timespec; the remainder pointer may be null
