@@ -143,8 +143,10 @@ echo
 echo "Memory: 1,000,000-row CSV ($(mb $((csv_bytes / 1024))) MB) in the 2-request mix at $rate req/s, hold $rss_hold"
 printf '| traffic | RSS at hold start | RSS every 10 s to the end |\n|---|---:|---|\n'
 every() { for k in "$@"; do printf '%s ' "$(mb "$k")"; done; }
-printf '| mix (CSV %s MB) | %s MB | %s MB |\n' "$(mb $((csv_bytes / 1024)))" "$(mb "${rss[0]}")" "$(every "${rss[@]}")"
-printf '| -o url= alone | %s MB | %s MB |\n' "$(mb "${url_rss[0]}")" "$(every "${url_rss[@]}")"
+all=$(every "${rss[@]}")
+url_all=$(every "${url_rss[@]}")
+printf '| mix (CSV %s MB) | %s MB | %s MB |\n' "$(mb $((csv_bytes / 1024)))" "$(mb "${rss[0]}")" "${all% }"
+printf '| -o url= alone | %s MB | %s MB |\n' "$(mb "${url_rss[0]}")" "${url_all% }"
 last=$((${#rss[@]} - 1))
 awk -v m="${rss[$last]}" -v u="${url_rss[$last]}" -v f="$csv_bytes" \
   'BEGIN { printf "mix - url at the end of the hold: %.1f MB (target <= CSV + 20 MB = %.1f MB)\n", (m - u) / 1024, f / 1048576 + 20 }'
