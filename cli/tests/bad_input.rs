@@ -307,7 +307,7 @@ fn bad_config_files_are_refused_before_any_load() {
 fn unknown_option_lists_the_valid_keys() {
     refused_run(
         &["-o", "capcity=10"],
-        "unknown option 'capcity' for plugin synthetic (valid: capacity, base_latency, error_rate, stall_every, stall_for, max_in_flight, capacity_jitter, mix, worker_threads)",
+        "unknown option 'capcity' for plugin synthetic (valid: capacity, base_latency, error_rate, stall_every, stall_for, max_in_flight, capacity_jitter, mix, worker_threads, fire_ahead)",
     );
     refused_run(&["--preset", "medium"], "plugin synthetic has no presets");
 }

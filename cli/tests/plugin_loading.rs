@@ -48,7 +48,7 @@ fn a_plugin_built_against_another_interface_is_refused_naming_the_mismatch() {
         &max_rps_with(&fixture),
         &[
             "was built against an incompatible plugin interface",
-            "plugin-api 0.5.0",
+            "plugin-api 0.6.0",
             "PluginMod",
             "host: loadgen-plugin-api, plugin: loadgen-fixture-incompatible",
         ],

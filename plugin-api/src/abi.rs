@@ -130,6 +130,33 @@ impl FireAck {
     }
 }
 
+/// What a plugin did with one batch handed to [`Workload::fire_ahead`], told
+/// to the host through [`SampleSink::fired`] once the batch's time came:
+/// `skipped + accepted + saturated + failed` is the batch's `count`. Ops of
+/// one report all belong to one batch the host handed, so to one phase.
+#[repr(C)]
+#[derive(StableAbi, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Fired {
+    /// The batch's `first_op`.
+    pub first_op: u64,
+    /// Ops started (each will produce its samples).
+    pub accepted: u32,
+    /// Ops refused because the plugin's in-flight bound was full.
+    pub saturated: u32,
+    /// Ops not fired because their time was more than [`AHEAD_LATE_LIMIT_NS`]
+    /// past when the plugin's runtime got to them (the load box could not
+    /// keep schedule: the pacer's *emit underrun*).
+    pub skipped: u32,
+    /// Ops whose `fire` failed (panicked): attempted, and failed.
+    pub failed: u32,
+}
+
+/// An op handed ahead is skipped (not fired) when the plugin's runtime gets
+/// to it more than this after its intended time: releasing a backlog of late
+/// ops in one burst would hit the service with a load it was never asked to
+/// take. The host's pacer applies the same bound to the ops it fires itself.
+pub const AHEAD_LATE_LIMIT_NS: u64 = 8_000_000;
+
 /// A monotonically increasing count the plugin keeps (published, errors by
 /// reason…). Counters are **informational**: the engine shows their hold-window
 /// deltas in the step report and `--slo-counter` gates may bound them, but they
@@ -251,6 +278,37 @@ pub trait Workload: Send + Sync {
     fn series_at_start(&self) -> RResult<RVec<SeriesDecl>, RString> {
         RErr("this plugin declares no series at start (built against plugin-api < 0.4)".into())
     }
+
+    /// Whether this workload takes batches ahead of their time
+    /// ([`Workload::fire_ahead`]). Asked once, when the workload starts.
+    ///
+    /// Since plugin-api 0.6, with a default body (an older plugin: `false`,
+    /// and the host fires each batch at its time with [`Workload::fire`]).
+    fn fires_ahead(&self) -> bool {
+        false
+    }
+
+    /// Take a batch whose ops are due now or later, and fire each op at its
+    /// intended time on the plugin's own runtime: the op costs one wake-up
+    /// (the runtime's), not two (a host thread's, then the runtime's). A batch
+    /// is fired when its **last** op is due; the host hands batches in order,
+    /// grouped as its pacer would release them. What became of each batch is
+    /// told later through [`SampleSink::fired`]. Returns at once.
+    ///
+    /// Since plugin-api 0.6; default: an error (the host asks
+    /// [`Workload::fires_ahead`] first).
+    fn fire_ahead(&self, batch: Batch) -> RResult<(), RString> {
+        let _ = batch;
+        RErr("this plugin does not take batches ahead (built against plugin-api < 0.6)".into())
+    }
+
+    /// Drop every batch handed ahead and not yet fired (the step was halted,
+    /// or a new one begins). Returns how many ops were dropped.
+    ///
+    /// Since plugin-api 0.6, with a default body (nothing is ever ahead).
+    fn discard_ahead(&self) -> RResult<u64, RString> {
+        abi_stable::std_types::ROk(0)
+    }
 }
 
 /// Where a plugin delivers samples, implemented by the host. `Send + Sync`: it
@@ -271,6 +329,14 @@ pub trait SampleSink: Send + Sync {
     /// the rule keeps future hosts safe) ignores the call instead of aborting.
     fn disturbed(&self, at: MonoNanos, reason: RStr<'_>) {
         let _ = (at, reason);
+    }
+
+    /// A batch handed to [`Workload::fire_ahead`] came due and was fired (or
+    /// skipped, or refused): the host's tally of attempted ops. Once per batch.
+    ///
+    /// Since plugin-api 0.6, with a default body, as `disturbed`.
+    fn fired(&self, fired: Fired) {
+        let _ = fired;
     }
 }
 

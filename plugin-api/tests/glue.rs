@@ -107,7 +107,7 @@ fn start_errors_and_bad_options_are_reported() {
         .unwrap();
     assert_eq!(
         err,
-        "unknown option 'nope' for plugin brittle (valid: fail_start, worker_threads)"
+        "unknown option 'nope' for plugin brittle (valid: fail_start, worker_threads, fire_ahead)"
     );
     let err = testing::start::<Brittle>(&[("fail_start", "maybe")], Duration::from_secs(1))
         .err()

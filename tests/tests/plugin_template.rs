@@ -1,6 +1,6 @@
 //! A third party's plugin: `examples/plugin-template` is copied out of the
 //! tree with `scripts/new-plugin` (into a temp dir, renamed `copied`, its
-//! `loadgen-plugin-api = "0.4"` patched to this checkout's `plugin-api` by
+//! `loadgen-plugin-api = "0.6"` patched to this checkout's `plugin-api` by
 //! the `.cargo/config.toml` the script writes — what the template's README
 //! tells an author to do), built there with cargo as the author would, then
 //! loaded by path into the already-built `loadgen` — no rebuild of loadgen —

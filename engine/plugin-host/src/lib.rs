@@ -15,7 +15,7 @@ pub use loadgen_core::plugin::{
 };
 pub use loadgen_plugin_api::abi::INTERFACE_VERSION;
 pub use series::declared_series;
-pub use workload::Workload;
+pub use workload::{AheadTally, Workload};
 
 /// A plugin's self-description from its `PluginInfo`.
 pub fn describe(info: &PluginInfo) -> PluginDescription {

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
 use std::time::Duration;
 
 use abi_stable::sabi_trait::TD_Opaque;
@@ -10,7 +11,9 @@ use abi_stable::std_types::{RErr, ROk, RResult, RString, RVec};
 
 use super::hosted::Hosted;
 use super::options::{OptionDecl, OptionValue, OptionValues, PluginOptions, Positive};
-use super::{Context, Plugin, Recorder, DEFAULT_LOSS_TIMEOUT, WORKER_THREADS_OPTION};
+use super::{
+    Context, Plugin, Recorder, DEFAULT_LOSS_TIMEOUT, FIRE_AHEAD_OPTION, WORKER_THREADS_OPTION,
+};
 use crate::abi::{HostConfig, PluginInfo, SinkBox, WorkloadBox, Workload_TO};
 
 /// Run `f`, turning an `Err` or a panic into an FFI error. A panic must never
@@ -65,6 +68,14 @@ fn all_options<P: Plugin>() -> Vec<OptionDecl> {
         help: "threads of the plugin's own runtime: a whole number > 0, or auto (half the machine's cores, 1 to 4)".into(),
         secret: false,
     });
+    if !P::ANSWERS_IN_FIRE {
+        options.push(OptionDecl {
+            name: FIRE_AHEAD_OPTION.into(),
+            default: "true".into(),
+            help: "take each batch ahead and fire it on this plugin's runtime at its time (one wake-up per op); false: the pacer's thread fires it (two)".into(),
+            secret: false,
+        });
+    }
     options
 }
 
@@ -120,13 +131,15 @@ pub fn new_workload<P: Plugin>(
         let values = OptionValues::resolve(&info.name, &all_options::<P>(), &host.options)?;
         let options = P::Options::from_values(&values)?;
         let WorkerThreads(threads) = values.get(WORKER_THREADS_OPTION)?;
+        let fire_ahead = !P::ANSWERS_IN_FIRE && values.get::<bool>(FIRE_AHEAD_OPTION)?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(threads)
             .thread_name(format!("plugin-{}", info.name))
             .enable_all()
             .build()
             .map_err(|e| format!("cannot start the plugin's runtime: {e}"))?;
-        let (recorder, flusher) = Recorder::new(sink);
+        let sink = Arc::new(sink);
+        let (recorder, flusher) = Recorder::new(Arc::clone(&sink));
         runtime.spawn(flusher);
         let loss_timeout = match host.loss_timeout_ms {
             0 => DEFAULT_LOSS_TIMEOUT,
@@ -140,7 +153,7 @@ pub fn new_workload<P: Plugin>(
         };
         match runtime.block_on(P::start(ctx)) {
             Ok(plugin) => Ok(Workload_TO::from_value(
-                Hosted::new(plugin, runtime)?,
+                Hosted::new(plugin, runtime, fire_ahead.then_some(sink))?,
                 TD_Opaque,
             )),
             Err(e) => {

@@ -18,6 +18,7 @@
 // Consider semver implications carefully before changing what is exported here:
 // plugins outside this repository build against these names.
 
+mod ahead;
 mod counter_set;
 mod error_text;
 mod export;
@@ -70,6 +71,10 @@ pub const DEFAULT_LOSS_TIMEOUT: Duration = Duration::from_secs(10);
 /// The option every plugin has: threads of its own tokio runtime.
 pub const WORKER_THREADS_OPTION: &str = "worker_threads";
 
+/// The option of every plugin that does not answer in `fire`: take batches
+/// ahead (default) or be fired by the pacer's thread (to compare).
+pub const FIRE_AHEAD_OPTION: &str = "fire_ahead";
+
 /// Everything a workload gets when it starts.
 pub struct Context<O> {
     /// The plugin's options: the user's `-o` values over the declared defaults.
@@ -121,6 +126,14 @@ pub trait Plugin: Sized + Send + Sync + 'static {
     /// Connect, build fixtures, subscribe. An error here is a configuration
     /// error the user sees verbatim (e.g. "cannot reach NATS at …").
     fn start(ctx: Context<Self::Options>) -> impl Future<Output = Result<Self, String>> + Send;
+
+    /// `true` for a workload whose `fire` answers its ops itself, at once (no
+    /// task, no I/O: `echo`). The host's pacer thread then calls `fire` at
+    /// each op's time, and that is the op's one wake-up. Otherwise (the
+    /// default) the host hands batches ahead and the SDK calls `fire` on this
+    /// plugin's runtime at each op's time, so the worker that wakes for the
+    /// op also runs the task `fire` spawns: one wake-up, not two.
+    const ANSWERS_IN_FIRE: bool = false;
 
     /// Start the batch's ops and return at once; never block or await here.
     /// Every accepted op must end in samples: one `Ok` per series it produces,

@@ -49,8 +49,7 @@ impl fmt::Debug for Recorder {
 impl Recorder {
     /// Create a recorder and the future that drains it into `sink`; spawn the
     /// future on the plugin's runtime.
-    pub fn new(sink: SinkBox) -> (Recorder, impl std::future::Future<Output = ()> + Send) {
-        let sink = Arc::new(sink);
+    pub fn new(sink: Arc<SinkBox>) -> (Recorder, impl std::future::Future<Output = ()> + Send) {
         let (tx, rx) = mpsc::unbounded_channel();
         let samples_sink = Arc::clone(&sink);
         let deliver = move |batch: &[Sample]| samples_sink.record(RSlice::from_slice(batch));

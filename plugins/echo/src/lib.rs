@@ -23,6 +23,8 @@ pub struct Echo {
 
 impl Plugin for Echo {
     type Options = ();
+    /// Every op is answered inside `fire`: the pacer's wake-up is its only one.
+    const ANSWERS_IN_FIRE: bool = true;
 
     /// In-process: it sends nowhere.
     fn targets(_: &()) -> Option<Vec<String>> {

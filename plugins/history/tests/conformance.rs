@@ -44,6 +44,7 @@ fn describes_itself() {
             ("max_in_flight", "10000"),
             ("site", ""),
             ("worker_threads", "auto"),
+            ("fire_ahead", "true"),
         ]
     );
     assert!(all_have_help);

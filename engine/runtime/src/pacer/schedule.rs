@@ -14,6 +14,11 @@ const NS_PER_SEC: u128 = loadgen_core::pacer::NS_PER_SEC as u128;
 /// emit underrun (the load box could not keep up, and releasing them in one
 /// burst would hit the service with a load it was never asked to take).
 pub const BURST: Duration = Duration::from_millis(8);
+/// A workload that fires ahead ([`Schedule::release_ahead`]) is handed the
+/// ops due within this much of now, each time the next op not yet handed is
+/// less than [`AHEAD_MIN`] away: the pacer wakes about every 25 ms, whatever the rate.
+pub const AHEAD_MAX: Duration = Duration::from_millis(50);
+pub const AHEAD_MIN: Duration = Duration::from_millis(25);
 /// Above this rate the window grows in proportion to the rate (1 ms at 4M ops/s),
 /// so wake-ups become rarer as ops become more numerous: the pacer's CPU per op
 /// falls, and the p99 added stays a fraction of a millisecond.
@@ -158,12 +163,56 @@ impl Schedule {
         if due <= self.next {
             return out;
         }
+        self.skip_past_burst(due, &mut out);
+        self.release_to(due, &mut out);
+        out
+    }
+
+    /// For a workload that fires ahead: the batches the wake-ups with
+    /// deadlines up to `until` would release, one per wake-up (split at
+    /// hold start), for the plugin to fire at their times (each when its
+    /// last op is due). `last_wake` is the last of those deadlines, advanced
+    /// here. Ops already more than [`BURST`] late at `now` are underrun.
+    pub fn release_ahead(&mut self, now: u64, until: u64, last_wake: &mut u64) -> Release {
+        let mut out = Release::default();
+        let due = self.ops_before(now + 1).min(self.end);
+        if due > self.next {
+            self.skip_past_burst(due, &mut out);
+        }
+        while let Some(deadline) = self.next_wake(*last_wake) {
+            if deadline > until {
+                break;
+            }
+            // One wake-up's worth: at most a window of ops, never past the burst.
+            let due = self.ops_before(deadline + 1).min(self.end);
+            self.release_to(due, &mut out);
+            *last_wake = deadline;
+        }
+        out
+    }
+
+    /// When the pacer should next hand ops ahead: once the next wake-up not
+    /// yet handed is [`AHEAD_MIN`] away.
+    pub fn next_hand_ahead(&self, last_wake: u64) -> Option<u64> {
+        self.next_wake(last_wake)
+            .map(|deadline| deadline.saturating_sub(AHEAD_MIN.as_nanos() as u64))
+    }
+
+    /// Skip (as underrun) the ops older than a burst before op `due`.
+    fn skip_past_burst(&mut self, due: u64, out: &mut Release) {
         let missed = due - self.next;
         if missed > self.burst {
             let skip_to = due - self.burst;
-            out.underrun = skip_to - self.next;
-            out.underrun_in_hold = skip_to - self.next.max(self.hold_first).min(skip_to);
+            out.underrun += skip_to - self.next;
+            out.underrun_in_hold += skip_to - self.next.max(self.hold_first).min(skip_to);
             self.next = skip_to;
+        }
+    }
+
+    /// Release the ops up to (not including) `due`, split at hold start.
+    fn release_to(&mut self, due: u64, out: &mut Release) {
+        if due <= self.next {
+            return;
         }
         if self.next < self.hold_first && due > self.hold_first {
             self.push_batches(&mut out.batches, self.next, self.hold_first);
@@ -172,7 +221,11 @@ impl Schedule {
             self.push_batches(&mut out.batches, self.next, due);
         }
         self.next = due;
-        out
+    }
+
+    /// The first of our ops due in the hold.
+    pub fn hold_first(&self) -> u64 {
+        self.hold_first
     }
 
     pub fn is_hold_batch(&self, batch: &Batch) -> bool {

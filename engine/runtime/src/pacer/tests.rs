@@ -1,6 +1,11 @@
 //! The pacer's arithmetic: intended times, wake-ups, burst bound, underrun.
 
-use loadgen_plugin_api::abi::MonoNanos;
+use std::time::Duration;
+
+use loadgen_plugin_api::abi::{Batch, MonoNanos};
+
+use super::schedule::AHEAD_MAX;
+use super::schedule::AHEAD_MIN;
 
 use super::schedule::batch_window;
 use super::*;
@@ -97,6 +102,79 @@ fn batches_split_at_hold_start_and_underrun_is_attributed() {
     // 1..=109 due; 1..=101 skipped, of which 100 and 101 are hold ops.
     let r = s.release(1_109 * MS);
     assert_eq!((r.underrun, r.underrun_in_hold), (101, 2));
+}
+
+/// Every op handed ahead, from `Start` to the end, by pacer wake-ups at
+/// `next_hand_ahead`: (batches, pacer wake-ups).
+fn hand_everything_ahead(s: &mut Schedule) -> (Vec<Batch>, u64) {
+    let (mut batches, mut wakes, mut last_wake) = (Vec::new(), 0, 0);
+    let mut now = s.intended(0) - 30 * MS;
+    while let Some(wake) = s.next_hand_ahead(last_wake) {
+        now = now.max(wake);
+        wakes += 1;
+        let r = s.release_ahead(now, now + AHEAD_MAX.as_nanos() as u64, &mut last_wake);
+        assert_eq!(r.underrun, 0);
+        batches.extend(r.batches);
+    }
+    (batches, wakes)
+}
+
+#[test]
+fn handing_ahead_groups_ops_as_the_wakeups_would_and_wakes_every_25ms() {
+    // (rps, batch window µs, ops per batch, pacer wake-ups over 1.1 s)
+    let table: &[(u64, u64, u32, u64)] = &[
+        (1_000, 100, 1, 45),
+        (10_000, 100, 1, 45),
+        (100_000, 100, 10, 45),
+        (1_000_000, 1_000, 1_000, 45),
+    ];
+    for &(rps, window_us, per_batch, wakes_about) in table {
+        let mut s = Schedule::new(StepTimes {
+            rps,
+            start: 1_000 * MS,
+            hold_start: 1_100 * MS,
+            stop: 2_100 * MS,
+        })
+        .min_window(Duration::from_micros(window_us));
+        let (batches, wakes) = hand_everything_ahead(&mut s);
+        let ops: u64 = batches.iter().map(|b| b.count as u64).sum();
+        assert_eq!(
+            ops,
+            rps * 11 / 10,
+            "{rps}: every op of warmup and hold, once"
+        );
+        let mut next_op = 0;
+        for b in &batches {
+            assert_eq!(b.first_op, next_op, "{rps}: in order, none twice");
+            next_op += b.count as u64;
+            assert!(b.count <= per_batch, "{rps}: {b:?}");
+            assert!(
+                !(b.first_op < s.hold_first() && b.first_op + b.count as u64 > s.hold_first()),
+                "{rps}: a batch straddles hold start: {b:?}"
+            );
+        }
+        assert!(
+            wakes.abs_diff(wakes_about) <= 2,
+            "{rps}: {wakes} pacer wake-ups, want ≈{wakes_about}"
+        );
+    }
+}
+
+#[test]
+fn handing_ahead_late_counts_underrun_and_hands_the_newest() {
+    let mut s = thousand_per_sec();
+    let mut last_wake = 0;
+    // The pacer first gets to the step 20 ms into it: of ops 0..=20 due,
+    // all but the newest burst (8) are skipped; 13..=20 and the next 50 ms
+    // are handed.
+    let r = s.release_ahead(1_020 * MS, 1_070 * MS, &mut last_wake);
+    assert_eq!((r.underrun, r.underrun_in_hold), (13, 0));
+    assert_eq!(r.batches.first().map(|b| b.first_op), Some(13));
+    assert_eq!(r.batches.last().map(|b| b.first_op), Some(70));
+    assert_eq!(
+        s.next_hand_ahead(last_wake),
+        Some(1_071 * MS - AHEAD_MIN.as_nanos() as u64)
+    );
 }
 
 #[test]

@@ -3,6 +3,13 @@
 //! batches at high rates). tokio timers are millisecond-grained (`sleep(1ms)`
 //! ≈ 2 ms), which put ≈1 ms of the pacer's lateness into every latency figure.
 //!
+//! A workload that fires ahead (every SDK plugin but those answering inside
+//! `fire`) is instead handed each wake-up's batch up to [`AHEAD_MAX`] early,
+//! about every [`AHEAD_MIN`](super::schedule::AHEAD_MIN); the plugin's runtime sleeps to each batch's time
+//! and fires it there, and reports what it fired into the workload's
+//! [`AheadTally`](crate::plugin::AheadTally). The thread then wakes 40 times
+//! a second whatever the rate, and an op costs one wake-up, not two.
+//!
 //! The actor talks to the thread over a channel; the thread owns the schedule
 //! and the tallies and answers `Report` itself, so nothing is shared. The
 //! thread ends when the actor's sender is dropped (actor stopped or restarted):
@@ -17,7 +24,7 @@ use loadgen_core::pacer::NS_PER_SEC;
 use loadgen_plugin_api::clock;
 use ractor::RpcReplyPort;
 
-use super::schedule::{Schedule, Slice, StepTimes};
+use super::schedule::{Schedule, Slice, StepTimes, AHEAD_MAX};
 use super::PacerCounts;
 use crate::plugin::Workload;
 
@@ -67,28 +74,38 @@ struct Pacing {
     last_wake: u64,
     /// Log a failing `fire` once per step, not per wake-up.
     fire_error_logged: bool,
+    /// Hand batches ahead ([`Workload::fire_ahead`]) rather than fire them.
+    ahead: bool,
 }
 
 impl Pacing {
     fn new(workload: Arc<Workload>, window: Duration) -> Pacing {
         Pacing {
-            workload,
             window,
             schedule: None,
             counts: PacerCounts::default(),
             last_wake: 0,
             fire_error_logged: false,
+            ahead: workload.fires_ahead(),
+            workload,
+        }
+    }
+
+    /// When the thread must next act: the next wake-up's deadline, or (ahead)
+    /// when the next batch not yet handed is
+    /// [`AHEAD_MIN`](super::schedule::AHEAD_MIN) away.
+    fn next_wake(&self) -> Option<u64> {
+        let schedule = self.schedule.as_ref()?;
+        match self.ahead {
+            true => schedule.next_hand_ahead(self.last_wake),
+            false => schedule.next_wake(self.last_wake),
         }
     }
 
     fn run(mut self, commands: Receiver<Command>) {
         reduce_timer_slack();
         loop {
-            let wake = self
-                .schedule
-                .as_ref()
-                .and_then(|s| s.next_wake(self.last_wake));
-            let Some(wake) = wake else {
+            let Some(wake) = self.next_wake() else {
                 // Idle: nothing to release until the next command.
                 match commands.recv() {
                     Ok(command) => self.handle(command),
@@ -122,14 +139,31 @@ impl Pacing {
     fn handle(&mut self, command: Command) {
         match command {
             Command::Start(times, slice) => {
+                self.discard_ahead();
                 self.counts = PacerCounts::default();
-                self.schedule = Some(Schedule::sliced(times, slice).min_window(self.window));
+                let schedule = Schedule::sliced(times, slice).min_window(self.window);
+                self.workload.ahead_tally().restart(schedule.hold_first());
+                self.schedule = Some(schedule);
                 self.last_wake = 0;
                 self.fire_error_logged = false;
             }
-            Command::Halt => self.schedule = None,
+            Command::Halt => {
+                self.schedule = None;
+                self.discard_ahead();
+            }
             Command::Report(reply) => {
-                let _ = reply.send(self.counts);
+                let mut counts = self.counts;
+                counts.add(&self.workload.ahead_tally().counts());
+                let _ = reply.send(counts);
+            }
+        }
+    }
+
+    /// Drop what was handed ahead and not yet fired (it is nobody's now).
+    fn discard_ahead(&self) {
+        if self.ahead {
+            if let Err(e) = self.workload.discard_ahead() {
+                tracing::warn!("plugin discard_ahead failed: {e}");
             }
         }
     }
@@ -140,13 +174,24 @@ impl Pacing {
             return;
         };
         let now = clock::now().0;
-        self.last_wake = deadline;
-        let release = schedule.release(now);
+        let release = if self.ahead {
+            let until = now + AHEAD_MAX.as_nanos() as u64;
+            schedule.release_ahead(now, until, &mut self.last_wake)
+        } else {
+            self.last_wake = deadline;
+            schedule.release(now)
+        };
         self.counts.emit_underrun += release.underrun_in_hold;
         for batch in release.batches {
             let in_hold = schedule.is_hold_batch(&batch);
-            let (accepted, saturated) = match self.workload.fire(batch) {
-                Ok(ack) => (ack.accepted as u64, ack.saturated as u64),
+            let fired = match self.ahead {
+                // Counted when the plugin reports it fired (its tally).
+                true => self.workload.fire_ahead(batch).map(|()| None),
+                false => self.workload.fire(batch).map(Some),
+            };
+            let (accepted, saturated) = match fired {
+                Ok(None) => continue,
+                Ok(Some(ack)) => (ack.accepted as u64, ack.saturated as u64),
                 Err(e) => {
                     if !self.fire_error_logged {
                         tracing::warn!("plugin fire failed: {e}");
