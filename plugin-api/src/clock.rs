@@ -17,6 +17,15 @@ pub fn now() -> MonoNanos {
     MonoNanos(ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64)
 }
 
+/// `ns` (a `CLOCK_MONOTONIC` time or a span) as the kernel's `timespec`, for
+/// absolute sleeps and timers.
+pub fn timespec(ns: u64) -> libc::timespec {
+    libc::timespec {
+        tv_sec: (ns / 1_000_000_000) as libc::time_t,
+        tv_nsec: (ns % 1_000_000_000) as libc::c_long,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -27,5 +36,17 @@ mod tests {
         std::thread::sleep(std::time::Duration::from_millis(5));
         let b = now();
         assert!(b.0 - a.0 >= 5_000_000, "{a:?} -> {b:?}");
+    }
+
+    #[test]
+    fn timespec_splits_seconds_and_nanoseconds() {
+        for (ns, sec, nsec) in [
+            (0, 0, 0),
+            (999_999_999, 0, 999_999_999),
+            (3_000_000_007, 3, 7),
+        ] {
+            let ts = timespec(ns);
+            assert_eq!((ts.tv_sec as u64, ts.tv_nsec as u64), (sec, nsec), "{ns}");
+        }
     }
 }

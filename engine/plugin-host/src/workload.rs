@@ -32,7 +32,7 @@ pub struct Workload {
 
 /// The hold ops of the batches handed ahead, as the plugin reports them
 /// fired ([`Fired`]): the pacer's tallies for ops it did not fire itself.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct AheadTally {
     /// Ops numbered from here on are the step's hold ops (`u64::MAX`: none).
     hold_first: AtomicU64,
@@ -40,6 +40,19 @@ pub struct AheadTally {
     saturated: AtomicU64,
     skipped: AtomicU64,
     failed: AtomicU64,
+}
+
+impl Default for AheadTally {
+    /// No step yet: nothing counts until [`AheadTally::restart`].
+    fn default() -> AheadTally {
+        AheadTally {
+            hold_first: AtomicU64::new(u64::MAX),
+            accepted: AtomicU64::new(0),
+            saturated: AtomicU64::new(0),
+            skipped: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
+        }
+    }
 }
 
 impl AheadTally {
@@ -106,10 +119,7 @@ impl Workload {
         sink: impl SampleSink + 'static,
     ) -> Result<Arc<Workload>, LoadError> {
         let json = serde_json::to_string(config).expect("HostConfig serializes");
-        let tally = Arc::new(AheadTally {
-            hold_first: AtomicU64::new(u64::MAX),
-            ..AheadTally::default()
-        });
+        let tally = Arc::new(AheadTally::default());
         let sink = TallyingSink {
             sink,
             tally: Arc::clone(&tally),
@@ -213,6 +223,8 @@ mod tests {
     #[test]
     fn the_tally_counts_hold_batches_only_and_restarts_per_step() {
         let tally = AheadTally::default();
+        tally.add(fired(0, 4, 0, 0, 0));
+        assert_eq!(tally.counts(), PacerCounts::default(), "before any step");
         tally.restart(100);
         tally.add(fired(90, 10, 0, 0, 0)); // warmup: not counted
         tally.add(fired(100, 7, 2, 1, 0));

@@ -128,14 +128,8 @@ impl TimerFd {
         // A zero it_value would disarm the timer instead.
         let deadline_ns = deadline_ns.max(1);
         let spec = libc::itimerspec {
-            it_interval: libc::timespec {
-                tv_sec: 0,
-                tv_nsec: 0,
-            },
-            it_value: libc::timespec {
-                tv_sec: (deadline_ns / 1_000_000_000) as libc::time_t,
-                tv_nsec: (deadline_ns % 1_000_000_000) as libc::c_long,
-            },
+            it_interval: crate::clock::timespec(0),
+            it_value: crate::clock::timespec(deadline_ns),
         };
         // SAFETY: valid fd and itimerspec; the old value may be null. Failure
         // (never seen: EINVAL for a bad fd) would only leave the timer as it was.

@@ -34,6 +34,7 @@ mod exchange;
 pub mod h1;
 mod pool;
 mod scenario;
+mod slots;
 mod status;
 mod targets;
 mod template;

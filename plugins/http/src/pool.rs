@@ -1,24 +1,21 @@
 //! [`Http1Pool`]: HTTP/1.1 keep-alive connections of our own over
 //! `hyper::client::conn::http1`, at most `connections` of them.
 //!
-//! HTTP/1.1 has no safe pipelining, so a connection carries one request at a
-//! time: an op takes a permit (one per connection; ops beyond `connections`
-//! wait for one, and that wait is part of their latency), then the most
-//! recently used idle connection, or opens one. hyper-util's pooled client
+//! A checkout is [`Slots`]' (a permit, then the most recently used idle
+//! connection, or a new one). hyper-util's pooled client
 //! did the same with a keyed pool, a boxed future per request and a task per
 //! connection not yet ready at its return; here a checkout is a permit, a
 //! short lock and a pop.
-
-use std::sync::Mutex;
 
 use bytes::Bytes;
 use http::{Request, Response, Uri};
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::client::conn::http1::{self, SendRequest};
-use tokio::sync::{Semaphore, SemaphorePermit};
+use tokio::sync::SemaphorePermit;
 use tower_service::Service;
 
+use crate::slots::Slots;
 use crate::status::Failure;
 use crate::tls::Connector;
 
@@ -56,10 +53,7 @@ pub struct Http1Pool {
     connector: Connector,
     /// Where connections go (the URL's scheme and authority).
     uri: Uri,
-    /// One per connection: held by an op from before its checkout to its end.
-    permits: Semaphore,
-    /// Connections between requests, the most recently used last.
-    idle: Mutex<Vec<Sender>>,
+    slots: Slots<Sender>,
 }
 
 /// A connection lent to one op. It returns to the pool on drop only if the
@@ -77,18 +71,13 @@ impl Http1Pool {
         Http1Pool {
             connector,
             uri,
-            permits: Semaphore::new(connections),
-            idle: Mutex::new(Vec::with_capacity(connections)),
+            slots: Slots::new(connections),
         }
     }
 
     /// Waits for a connection's worth of room.
     pub async fn permit(&self) -> SemaphorePermit<'_> {
-        // Never closed, so never an error.
-        match self.permits.acquire().await {
-            Ok(permit) => permit,
-            Err(_) => unreachable!("the pool's semaphore is never closed"),
-        }
+        self.slots.permit().await
     }
 
     /// An idle connection that is still open, else a new one.
@@ -109,7 +98,7 @@ impl Http1Pool {
     /// keep-alive) are dropped on the way.
     async fn ready_idle(&self) -> Option<Sender> {
         loop {
-            let mut sender = self.lock_idle().pop()?;
+            let mut sender = self.slots.pop_idle()?;
             // A returned connection had its answer read whole, so it is ready
             // or about to be (its task has still to see the end) or closed.
             if sender.is_ready() || sender.ready().await.is_ok() {
@@ -128,13 +117,6 @@ impl Http1Pool {
             let _ = connection.await;
         });
         Ok(sender)
-    }
-
-    fn lock_idle(&self) -> std::sync::MutexGuard<'_, Vec<Sender>> {
-        // A panic while holding the lock cannot leave the Vec inconsistent.
-        self.idle
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -173,7 +155,7 @@ impl Drop for Lease<'_> {
     fn drop(&mut self) {
         if let Some(sender) = self.sender.take() {
             if self.reusable && !sender.is_closed() {
-                self.pool.lock_idle().push(sender);
+                self.pool.slots.push_idle(sender);
             }
         }
     }

@@ -20,7 +20,6 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
 use std::sync::Arc;
 use std::time::Duration;
 
-use loadgen_core::pacer::NS_PER_SEC;
 use loadgen_plugin_api::clock;
 use ractor::RpcReplyPort;
 
@@ -74,8 +73,6 @@ struct Pacing {
     last_wake: u64,
     /// Log a failing `fire` once per step, not per wake-up.
     fire_error_logged: bool,
-    /// Hand batches ahead ([`Workload::fire_ahead`]) rather than fire them.
-    ahead: bool,
 }
 
 impl Pacing {
@@ -86,7 +83,6 @@ impl Pacing {
             counts: PacerCounts::default(),
             last_wake: 0,
             fire_error_logged: false,
-            ahead: workload.fires_ahead(),
             workload,
         }
     }
@@ -96,14 +92,22 @@ impl Pacing {
     /// [`AHEAD_MIN`](super::schedule::AHEAD_MIN) away.
     fn next_wake(&self) -> Option<u64> {
         let schedule = self.schedule.as_ref()?;
-        match self.ahead {
+        match self.workload.fires_ahead() {
             true => schedule.next_hand_ahead(self.last_wake),
             false => schedule.next_wake(self.last_wake),
         }
     }
 
+    /// Until the actor's sender is dropped; then what was handed ahead and
+    /// not yet fired is dropped too (a restarted pacer's new thread must not
+    /// meet its predecessor's ops).
     fn run(mut self, commands: Receiver<Command>) {
         reduce_timer_slack();
+        self.pace(&commands);
+        self.discard_ahead();
+    }
+
+    fn pace(&mut self, commands: &Receiver<Command>) {
         loop {
             let Some(wake) = self.next_wake() else {
                 // Idle: nothing to release until the next command.
@@ -161,7 +165,7 @@ impl Pacing {
 
     /// Drop what was handed ahead and not yet fired (it is nobody's now).
     fn discard_ahead(&self) {
-        if self.ahead {
+        if self.workload.fires_ahead() {
             if let Err(e) = self.workload.discard_ahead() {
                 tracing::warn!("plugin discard_ahead failed: {e}");
             }
@@ -174,7 +178,7 @@ impl Pacing {
             return;
         };
         let now = clock::now().0;
-        let release = if self.ahead {
+        let release = if self.workload.fires_ahead() {
             let until = now + AHEAD_MAX.as_nanos() as u64;
             schedule.release_ahead(now, until, &mut self.last_wake)
         } else {
@@ -184,7 +188,7 @@ impl Pacing {
         self.counts.emit_underrun += release.underrun_in_hold;
         for batch in release.batches {
             let in_hold = schedule.is_hold_batch(&batch);
-            let fired = match self.ahead {
+            let fired = match self.workload.fires_ahead() {
                 // Counted when the plugin reports it fired (its tally).
                 true => self.workload.fire_ahead(batch).map(|()| None),
                 false => self.workload.fire(batch).map(Some),
@@ -213,10 +217,7 @@ impl Pacing {
 
 /// Sleep until the absolute `CLOCK_MONOTONIC` time `deadline_ns`.
 fn sleep_until(deadline_ns: u64) {
-    let ts = libc::timespec {
-        tv_sec: (deadline_ns / NS_PER_SEC) as libc::time_t,
-        tv_nsec: (deadline_ns % NS_PER_SEC) as libc::c_long,
-    };
+    let ts = clock::timespec(deadline_ns);
     loop {
         // SAFETY: `ts` is a valid timespec; the remainder pointer may be null
         // with TIMER_ABSTIME.

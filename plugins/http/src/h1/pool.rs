@@ -1,9 +1,8 @@
 //! [`Pool`]: at most `connections` keep-alive TCP connections, one request
 //! each at a time; a [`Lease`] carries one op's request and answer.
 //!
-//! An op takes a permit (one per connection; ops beyond wait, and that wait
-//! is part of their latency), then the most recently used idle connection,
-//! or opens one. The op's own future writes the request and reads the
+//! An op checks a connection out of [`Slots`] (a permit, then the most
+//! recently used idle connection, or a new one). The op's own future writes the request and reads the
 //! answer; a connection returns to the pool only when its answer was read
 //! whole, framed, with nothing after it, and the server did not ask to close.
 //!
@@ -18,14 +17,14 @@
 //! connections from a task. Any other failure is the op's.
 
 use std::io;
-use std::sync::Mutex;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::sync::{Semaphore, SemaphorePermit};
+use tokio::sync::SemaphorePermit;
 
 use super::request::replayable;
 use super::response::{Progress, ReadBuf, Response, ResponseError, ResponseReader};
+use crate::slots::Slots;
 use crate::status::Failure;
 
 /// A connection's read buffer starts this large (it grows for a long head).
@@ -85,10 +84,7 @@ struct Conn {
 pub struct Pool {
     /// `host:port`, resolved at each connect.
     address: String,
-    /// One per connection: held by an op from before its checkout to its end.
-    permits: Semaphore,
-    /// Connections between requests, the most recently used last.
-    idle: Mutex<Vec<Conn>>,
+    slots: Slots<Conn>,
 }
 
 /// A connection lent to one op; back to the pool on drop only if its answer
@@ -119,23 +115,18 @@ impl Pool {
     pub fn new(address: String, connections: usize) -> Pool {
         Pool {
             address,
-            permits: Semaphore::new(connections),
-            idle: Mutex::new(Vec::with_capacity(connections)),
+            slots: Slots::new(connections),
         }
     }
 
     /// Waits for a connection's worth of room.
     pub async fn permit(&self) -> SemaphorePermit<'_> {
-        match self.permits.acquire().await {
-            Ok(permit) => permit,
-            Err(_) => unreachable!("the pool's semaphore is never closed"),
-        }
+        self.slots.permit().await
     }
 
     /// An idle connection, else a new one.
     pub async fn lease<'a>(&'a self, permit: SemaphorePermit<'a>) -> Result<Lease<'a>, H1Error> {
-        let idle = self.lock_idle().pop();
-        let conn = match idle {
+        let conn = match self.slots.pop_idle() {
             Some(conn) => conn,
             None => self.connect().await?,
         };
@@ -159,13 +150,6 @@ impl Pool {
             text: String::new(),
             reused: false,
         })
-    }
-
-    fn lock_idle(&self) -> std::sync::MutexGuard<'_, Vec<Conn>> {
-        // A panic while holding the lock cannot leave the Vec inconsistent.
-        self.idle
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -247,7 +231,7 @@ impl Drop for Lease<'_> {
     fn drop(&mut self) {
         if let Some(mut conn) = self.conn.take().filter(|_| self.reusable) {
             conn.reused = true;
-            self.pool.lock_idle().push(conn);
+            self.pool.slots.push_idle(conn);
         }
     }
 }
