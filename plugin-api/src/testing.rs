@@ -13,7 +13,7 @@ use abi_stable::std_types::{RResult, RSlice, RStr};
 use crate::abi::{
     HostConfig, MonoNanos, PluginInfo, Sample, SampleSink, SampleSink_TO, WorkloadBox,
 };
-use crate::sdk::recorder::KeptDisturbances;
+use crate::sdk::recorder::{KeptDisturbances, Pending};
 use crate::sdk::{describe, new_workload, Plugin, Recorder};
 
 /// What `P` tells the host about itself, through the FFI glue: its options
@@ -37,11 +37,11 @@ pub fn declared_options<P: Plugin>() -> (Vec<(String, String)>, bool) {
 /// A [`Recorder`] whose samples stay in the returned [`Captured`], with no
 /// runtime and no host: for unit tests (e.g. of an [`InFlight`](crate::sdk::InFlight) table).
 pub fn capture() -> (Recorder, Captured) {
-    let (recorder, rx, disturbances) = Recorder::channel();
+    let (recorder, pending, disturbances) = Recorder::captured();
     (
         recorder,
         Captured {
-            rx: Mutex::new(rx),
+            pending,
             disturbances,
         },
     )
@@ -49,15 +49,16 @@ pub fn capture() -> (Recorder, Captured) {
 
 /// What a [`capture`]d recorder recorded.
 pub struct Captured {
-    rx: Mutex<tokio::sync::mpsc::UnboundedReceiver<Sample>>,
+    pending: Arc<Pending>,
     disturbances: KeptDisturbances,
 }
 
 impl Captured {
     /// Every sample recorded since the last call.
     pub fn drain(&self) -> Vec<Sample> {
-        let mut rx = self.rx.lock().unwrap();
-        std::iter::from_fn(|| rx.try_recv().ok()).collect()
+        let mut samples = Vec::new();
+        self.pending.take(&mut samples);
+        samples
     }
 
     /// Every disturbance reported so far, with its time.

@@ -1,25 +1,29 @@
 //! [`Recorder`]: the plugin-side handle for delivering samples to the host.
 //!
-//! Samples go through an unbounded channel to one flusher task that hands them
-//! to the host sink in batches: one FFI call and one host message per batch
-//! instead of per sample. The flusher lingers up to [`LINGER`] after the first
-//! sample of a batch so a steady trickle of network answers (each arriving
-//! alone) still forms batches: at 20k req/s a 1 ms linger cut the host's
-//! wake-ups from thousands a second per thread to about a thousand, and total
-//! CPU by ≈25%; 5 ms cut loadgen's CPU with the http plugin at 5k req/s by
-//! another ≈10% (the host's actor threads wake 200 times a second, not 1000).
-//! Samples carry their own times, so the linger never shows in latency, and
-//! the host reads its figures after a drain of seconds.
+//! Samples wait in one buffer shared by every clone of the recorder; one
+//! flusher task hands them to the host sink in batches: one FFI call and one
+//! host message per batch instead of per sample. Recording a sample is a push
+//! under an uncontended lock (an unbounded channel's push, permit and waker
+//! were ≈20% of loadgen's CPU with `echo` at 1M ops/s); only the first sample
+//! after a flush wakes the flusher. The flusher lingers [`LINGER`] after that
+//! first sample so a steady trickle of network answers (each arriving alone)
+//! still forms batches: at 20k req/s a 1 ms linger cut the host's wake-ups from
+//! thousands a second per thread to about a thousand, and total CPU by ≈25%;
+//! 5 ms cut loadgen's CPU with the http plugin at 5k req/s by another ≈10%
+//! (the host's actor threads wake 200 times a second, not 1000). Samples carry
+//! their own times, so the linger never shows in latency, and the host reads
+//! its figures after a drain of seconds.
 //!
 //! Disturbances ([`Recorder::disturbed`]) are rare and must not wait behind a
 //! batch: they go straight to the host sink.
 
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use abi_stable::std_types::{RSlice, RStr};
-use tokio::sync::mpsc;
+use tokio::sync::Notify;
 
 use crate::abi::{MonoNanos, Sample, SinkBox};
 
@@ -31,12 +35,57 @@ pub const LINGER: Duration = Duration::from_millis(5);
 /// Where [`Recorder::disturbed`] reports go.
 type DisturbanceSink = Arc<dyn Fn(MonoNanos, &str) + Send + Sync>;
 
-/// Disturbances a [`Recorder::channel`] recorder kept (for tests).
+/// Disturbances a [`Recorder::captured`] recorder kept (for tests).
 pub(crate) type KeptDisturbances = Arc<Mutex<Vec<(MonoNanos, String)>>>;
+
+/// The samples recorded and not yet flushed.
+#[derive(Default)]
+pub(crate) struct Pending {
+    samples: Mutex<Vec<Sample>>,
+    /// The first sample after a flush arrived, or the last recorder went.
+    arrived: Notify,
+    /// Every recorder is gone: nothing more will be pushed.
+    closed: AtomicBool,
+}
+
+impl Pending {
+    fn lock(&self) -> MutexGuard<'_, Vec<Sample>> {
+        // A push cannot leave the Vec inconsistent, even if it panicked.
+        self.samples.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn push_all(&self, samples: impl IntoIterator<Item = Sample>) {
+        let was_empty = {
+            let mut pending = self.lock();
+            let was_empty = pending.is_empty();
+            pending.extend(samples);
+            was_empty && !pending.is_empty()
+        };
+        if was_empty {
+            self.arrived.notify_one();
+        }
+    }
+
+    /// Swap the pending samples into `batch` (empty; its capacity is reused).
+    pub(crate) fn take(&self, batch: &mut Vec<Sample>) {
+        std::mem::swap(&mut *self.lock(), batch);
+    }
+}
+
+/// The recorders' share of [`Pending`]: when the last clone goes, the
+/// flusher delivers what is left and ends.
+struct Producer(Arc<Pending>);
+
+impl Drop for Producer {
+    fn drop(&mut self) {
+        self.0.closed.store(true, Ordering::Release);
+        self.0.arrived.notify_one();
+    }
+}
 
 #[derive(Clone)]
 pub struct Recorder {
-    tx: mpsc::UnboundedSender<Sample>,
+    pending: Arc<Producer>,
     disturbances: DisturbanceSink,
 }
 
@@ -50,21 +99,25 @@ impl Recorder {
     /// Create a recorder and the future that drains it into `sink`; spawn the
     /// future on the plugin's runtime.
     pub fn new(sink: Arc<SinkBox>) -> (Recorder, impl std::future::Future<Output = ()> + Send) {
-        let (tx, rx) = mpsc::unbounded_channel();
+        let pending = Arc::new(Pending::default());
         let samples_sink = Arc::clone(&sink);
         let deliver = move |batch: &[Sample]| samples_sink.record(RSlice::from_slice(batch));
         let disturbances: DisturbanceSink =
             Arc::new(move |at, reason: &str| sink.disturbed(at, RStr::from_str(reason)));
         (
-            Recorder { tx, disturbances },
-            flush_loop(rx, deliver, LINGER),
+            Recorder {
+                pending: Arc::new(Producer(Arc::clone(&pending))),
+                disturbances,
+            },
+            flush_loop(pending, deliver, LINGER),
         )
     }
 
-    /// A recorder whose samples wait in the returned receiver and whose
-    /// disturbances are kept in the returned list (for tests).
-    pub(crate) fn channel() -> (Recorder, mpsc::UnboundedReceiver<Sample>, KeptDisturbances) {
-        let (tx, rx) = mpsc::unbounded_channel();
+    /// A recorder whose samples wait in the returned buffer (take them with
+    /// [`Pending::take`]) and whose disturbances are kept in the returned
+    /// list (for tests).
+    pub(crate) fn captured() -> (Recorder, Arc<Pending>, KeptDisturbances) {
+        let pending = Arc::new(Pending::default());
         let kept = KeptDisturbances::default();
         let keep = Arc::clone(&kept);
         let disturbances: DisturbanceSink = Arc::new(move |at, reason: &str| {
@@ -72,7 +125,11 @@ impl Recorder {
                 .unwrap_or_else(|e| e.into_inner())
                 .push((at, reason.to_string()))
         });
-        (Recorder { tx, disturbances }, rx, kept)
+        let recorder = Recorder {
+            pending: Arc::new(Producer(Arc::clone(&pending))),
+            disturbances,
+        };
+        (recorder, pending, kept)
     }
 
     /// Tell the host the measurement environment was disturbed now: the
@@ -89,41 +146,35 @@ impl Recorder {
         (self.disturbances)(at, reason);
     }
 
-    /// Queue one sample for the host. Never blocks.
+    /// Queue one sample for the host. Never waits but for a short lock.
     pub fn record(&self, sample: Sample) {
-        // The receiver only goes away while the runtime shuts down; samples
-        // recorded then have no one left to read them.
-        let _ = self.tx.send(sample);
+        self.record_all(std::iter::once(sample));
+    }
+
+    /// Queue samples for the host under one lock (e.g. a batch's).
+    pub fn record_all(&self, samples: impl IntoIterator<Item = Sample>) {
+        self.pending.0.push_all(samples);
     }
 }
 
-async fn flush_loop(
-    mut rx: mpsc::UnboundedReceiver<Sample>,
-    deliver: impl Fn(&[Sample]),
-    linger: Duration,
-) {
-    let mut batch = Vec::with_capacity(MAX_BATCH);
-    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        // Sleep through the linger, then take what arrived: waiting on the
-        // channel instead would wake this task for every sample of a trickle.
-        // A full batch goes at once (at millions of samples a second).
-        if batch.len() < MAX_BATCH {
+async fn flush_loop(pending: Arc<Pending>, deliver: impl Fn(&[Sample]), linger: Duration) {
+    let mut batch = Vec::new();
+    loop {
+        pending.arrived.notified().await;
+        // Read before taking: once every recorder is gone nothing more is
+        // pushed, so this take is the last one needed.
+        let closed = pending.closed.load(Ordering::Acquire);
+        if !closed {
+            // Sleep through the linger, then take what arrived: waiting for
+            // each sample instead would wake this task for every one of a trickle.
             tokio::time::sleep(linger).await;
         }
-        let mut open = true;
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(sample) => batch.push(sample),
-                Err(mpsc::error::TryRecvError::Empty) => break,
-                Err(mpsc::error::TryRecvError::Disconnected) => {
-                    open = false;
-                    break;
-                }
-            }
+        pending.take(&mut batch);
+        for chunk in batch.chunks(MAX_BATCH) {
+            deliver(chunk);
         }
-        deliver(&batch);
         batch.clear();
-        if !open {
+        if closed {
             return;
         }
     }
@@ -134,34 +185,47 @@ mod tests {
     use super::*;
     use std::sync::{Arc, Mutex};
 
-    #[tokio::test(start_paused = true)]
-    async fn a_trickle_is_batched_within_the_linger() {
-        let (tx, rx) = mpsc::unbounded_channel();
-        let batches = Arc::new(Mutex::new(Vec::new()));
-        let seen = Arc::clone(&batches);
-        let flusher = tokio::spawn(flush_loop(
-            rx,
-            move |b: &[Sample]| seen.lock().unwrap().push(b.len()),
-            Duration::from_millis(5),
-        ));
-        let sample = Sample {
+    fn sample() -> Sample {
+        Sample {
             series: 0,
             outcome: crate::abi::Outcome::Ok,
             reason: 0,
             intended: Default::default(),
             sent: Default::default(),
             done: Default::default(),
-        };
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_trickle_is_batched_within_the_linger_and_the_rest_delivered_at_the_end() {
+        let (recorder, pending, _) = Recorder::captured();
+        let batches = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&batches);
+        let flusher = tokio::spawn(flush_loop(
+            pending,
+            move |b: &[Sample]| seen.lock().unwrap().push(b.len()),
+            Duration::from_millis(5),
+        ));
         // Three samples 1 ms apart, within a 5 ms linger: one batch. Then
-        // one alone, well after.
+        // one alone, well after; then a batch of 10,000 at once, in chunks;
+        // then two just before the last recorder goes.
         for _ in 0..3 {
-            tx.send(sample).unwrap();
+            recorder.record(sample());
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
-        tx.send(sample).unwrap();
-        drop(tx);
+        recorder.record(sample());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let clone = recorder.clone();
+        clone.record_all(std::iter::repeat_n(sample(), 10_000));
+        drop(clone);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        recorder.record_all([sample(), sample()]);
+        drop(recorder);
         flusher.await.unwrap();
-        assert_eq!(*batches.lock().unwrap(), [3, 1]);
+        assert_eq!(
+            *batches.lock().unwrap(),
+            [3, 1, MAX_BATCH, MAX_BATCH, 10_000 - 2 * MAX_BATCH, 2]
+        );
     }
 }

@@ -51,9 +51,8 @@ impl Plugin for Echo {
 
     fn fire(&self, batch: Batch) -> FireAck {
         let now = clock::now();
-        for op in batch.ops() {
-            self.recorder.record(op.sent_at(now).ok(ECHO, now));
-        }
+        self.recorder
+            .record_all(batch.ops().map(|op| op.sent_at(now).ok(ECHO, now)));
         self.tally
             .fired
             .fetch_add(u64::from(batch.count), std::sync::atomic::Ordering::Relaxed);

@@ -237,9 +237,9 @@ impl<K: Hash + Eq + Clone> InFlight<K> {
             return false;
         };
         match answer {
-            Answer::Ok => {
-                each_series(entry.awaits).for_each(|s| self.recorder.record(entry.sent.ok(s, done)))
-            }
+            Answer::Ok => self
+                .recorder
+                .record_all(each_series(entry.awaits).map(|s| entry.sent.ok(s, done))),
             failed => {
                 if failed == Answer::Timeout {
                     self.counts.timeouts.fetch_add(1, Ordering::Relaxed);
