@@ -151,7 +151,8 @@ impl Recorder {
         self.record_all(std::iter::once(sample));
     }
 
-    /// Queue samples for the host under one lock (e.g. a batch's).
+    /// Queue samples for the host under one lock (e.g. a batch's). The
+    /// iterator runs under that lock: let it build samples, never record.
     pub fn record_all(&self, samples: impl IntoIterator<Item = Sample>) {
         self.pending.0.push_all(samples);
     }
