@@ -99,36 +99,35 @@ impl Recorder {
     /// Create a recorder and the future that drains it into `sink`; spawn the
     /// future on the plugin's runtime.
     pub fn new(sink: Arc<SinkBox>) -> (Recorder, impl std::future::Future<Output = ()> + Send) {
-        let pending = Arc::new(Pending::default());
         let samples_sink = Arc::clone(&sink);
         let deliver = move |batch: &[Sample]| samples_sink.record(RSlice::from_slice(batch));
-        let disturbances: DisturbanceSink =
-            Arc::new(move |at, reason: &str| sink.disturbed(at, RStr::from_str(reason)));
-        (
-            Recorder {
-                pending: Arc::new(Producer(Arc::clone(&pending))),
-                disturbances,
-            },
-            flush_loop(pending, deliver, LINGER),
-        )
+        let (recorder, pending) = Recorder::reporting_to(Arc::new(move |at, reason: &str| {
+            sink.disturbed(at, RStr::from_str(reason))
+        }));
+        (recorder, flush_loop(pending, deliver, LINGER))
+    }
+
+    /// A recorder over a new, empty buffer, its disturbances going to `disturbances`.
+    fn reporting_to(disturbances: DisturbanceSink) -> (Recorder, Arc<Pending>) {
+        let pending = Arc::new(Pending::default());
+        let recorder = Recorder {
+            pending: Arc::new(Producer(Arc::clone(&pending))),
+            disturbances,
+        };
+        (recorder, pending)
     }
 
     /// A recorder whose samples wait in the returned buffer (take them with
     /// [`Pending::take`]) and whose disturbances are kept in the returned
     /// list (for tests).
     pub(crate) fn captured() -> (Recorder, Arc<Pending>, KeptDisturbances) {
-        let pending = Arc::new(Pending::default());
         let kept = KeptDisturbances::default();
         let keep = Arc::clone(&kept);
-        let disturbances: DisturbanceSink = Arc::new(move |at, reason: &str| {
+        let (recorder, pending) = Recorder::reporting_to(Arc::new(move |at, reason: &str| {
             keep.lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .push((at, reason.to_string()))
-        });
-        let recorder = Recorder {
-            pending: Arc::new(Producer(Arc::clone(&pending))),
-            disturbances,
-        };
+        }));
         (recorder, pending, kept)
     }
 
