@@ -10,7 +10,8 @@ now_ns() { date +%s%N; }
 
 # median V1 V2 ...: the median of the numbers given ("-" entries are skipped).
 median() {
-  printf '%s\n' "$@" | grep -v -e '^-$' -e '^$' | sort -g | awk '{ v[NR] = $1 } END {
+  # `|| true`: no number at all is a "-", not a failed pipeline (set -o pipefail).
+  printf '%s\n' "$@" | { grep -v -e '^-$' -e '^$' || true; } | sort -g | awk '{ v[NR] = $1 } END {
     if (NR == 0) { print "-"; exit }
     if (NR % 2) print v[(NR + 1) / 2]; else printf "%.6g\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }

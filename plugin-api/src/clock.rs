@@ -26,6 +26,22 @@ pub fn timespec(ns: u64) -> libc::timespec {
     }
 }
 
+/// A `CLOCK_REALTIME` time the kernel stamped (a socket's receive time) on
+/// the monotonic clock, by the two clocks' offset now.
+pub fn from_realtime(at: libc::timespec) -> MonoNanos {
+    let mut real = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `real` is a valid, writable timespec.
+    unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut real) };
+    let mono = now().0 as i128;
+    let ns = |ts: &libc::timespec| ts.tv_sec as i128 * 1_000_000_000 + ts.tv_nsec as i128;
+    // How long ago it was, by the realtime clock; never in the future.
+    let ago = (ns(&real) - ns(&at)).max(0);
+    MonoNanos((mono - ago).max(0) as u64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

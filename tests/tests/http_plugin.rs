@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use loadgen_e2e::loadgen::{Loadgen, RunOutput};
-use loadgen_e2e::{bounded, exclusive, HttpServer, HttpServerOptions, Stats};
+use loadgen_e2e::{bounded, exclusive, Capacity, HttpServer, HttpServerOptions, Stats};
 
 /// The FIFO capacity of the ramp tests (requests/s).
 const CAPACITY: u32 = 400;
@@ -42,6 +42,38 @@ async fn ladder_answers_the_step_below_capacity() -> anyhow::Result<()> {
             .run()
             .await?;
         out.assert_ladder(&[(150, "PASS"), (250, "PASS"), (600, "TRIP")], 250)?;
+        Ok(())
+    })
+    .await
+}
+
+/// At 1000 req/s the client reads each answer at the worker's next wake-up
+/// for a send (quiet sockets, docs/http-client.md) and dates it by its
+/// arrival. Against a server that holds every answer ≥ 1 ms, the median
+/// latency is the server's time: an arrival misdated to the send would be
+/// ~0, one dated by the read up to a send interval more.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_read_at_a_later_wake_up_are_dated_by_their_arrival() -> anyhow::Result<()> {
+    let _alone = exclusive().await;
+    bounded(Duration::from_secs(60), async {
+        let server = HttpServer::start(HttpServerOptions {
+            capacity: Capacity::Permits {
+                permits: 1000,
+                service: Duration::from_millis(1),
+            },
+            ..HttpServerOptions::fifo(1)
+        })
+        .await?;
+        let out = one_step(&server.url(), "1000").run().await?;
+        out.assert_no_panic();
+        assert_eq!(out.final_verdicts(), vec![(1000, "PASS")], "{out}");
+        let series = &out.final_steps()[0].series[0];
+        // tokio's timer sleeps 1–2 ms; wide above for a busy machine.
+        assert!(
+            (0.95..6.0).contains(&series.p50_ms),
+            "p50 {} ms: {out}",
+            series.p50_ms
+        );
         Ok(())
     })
     .await

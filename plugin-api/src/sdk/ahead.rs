@@ -225,6 +225,9 @@ impl Ahead {
             for turn in turns {
                 told(fire_turn(turn, &fire));
             }
+            // Ops parked on quiet sockets read their answers now, after
+            // this wake-up's sends went out on time.
+            super::quiet::wake_parked();
         }
     }
 }

@@ -29,6 +29,7 @@ mod info;
 pub mod nats;
 mod nats_env;
 mod options;
+pub mod quiet;
 pub(crate) mod recorder;
 mod requests;
 mod sample;

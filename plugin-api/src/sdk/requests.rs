@@ -17,10 +17,11 @@ use std::time::Duration;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 
 use super::inflight::{InFlight, Limits};
+use super::quiet::Stamped;
 use super::sample::{Answer, Sent};
 use super::series::Series;
 use super::Context;
-use crate::abi::{Batch, Counter, FireAck};
+use crate::abi::{Batch, Counter, FireAck, MonoNanos};
 use crate::clock;
 
 /// One request/reply protocol.
@@ -110,10 +111,14 @@ impl<S: Service> Requests<S> {
 async fn run<S: Service>(service: &S, table: &InFlight<u64>, key: u64, sent: Sent, op: S::Op) {
     let (deadline, _) = table.deadline(sent);
     let budget = Duration::from_nanos(deadline.since(clock::now()));
-    match tokio::time::timeout(budget, service.call(op)).await {
-        Ok(answer) => {
+    match tokio::time::timeout(budget, Stamped(service.call(op))).await {
+        Ok((answer, arrived)) => {
+            // An answer read after it arrived (a quiet socket) is dated by
+            // its arrival; never later than now nor before its send.
+            let now = clock::now();
+            let done = arrived.map_or(now, |at| MonoNanos(at.0.clamp(sent.sent.0, now.0)));
             // `false`: the deadline passed meanwhile and the op ended there.
-            if table.complete(&key, answer, clock::now()) {
+            if table.complete(&key, answer, done) {
                 service.answered(answer);
             }
         }

@@ -31,6 +31,11 @@ impl<C> Slots<C> {
         }
     }
 
+    /// Connections' worth of room not taken by an op.
+    pub fn free(&self) -> usize {
+        self.permits.available_permits()
+    }
+
     /// The most recently used idle connection.
     pub fn pop_idle(&self) -> Option<C> {
         self.lock_idle().pop()
