@@ -11,7 +11,8 @@ against when requests come in bursts, with no load generator in between.
 """
 import socket, sys, time, resource
 if len(sys.argv) != 4 or sys.argv[1] not in ("spaced", "batched"):
-    sys.exit("usage: bench/cold-warm.py spaced|batched SECONDS PORT")
+    print("usage: bench/cold-warm.py spaced|batched SECONDS PORT", file=sys.stderr)
+    sys.exit(2)
 mode, seconds, port = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
 req = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
 socks = [socket.create_connection(("127.0.0.1", port)) for _ in range(5)]
