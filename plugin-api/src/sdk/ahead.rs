@@ -208,15 +208,17 @@ impl Ahead {
         fire: impl Fn(Batch) -> Result<FireAck, String>,
         told: impl Fn(Fired),
     ) {
+        let mut woken = Vec::new();
         loop {
             let Ok(mut ready) = self.timer.readable().await else {
                 return;
             };
             self.timer.get_ref().clear();
             ready.clear_ready();
+            let now = crate::clock::now();
             let turns = {
                 let mut queue = self.queue();
-                let turns = queue.take_due(crate::clock::now().0);
+                let turns = queue.take_due(now.0);
                 if let Some(next) = queue.next_due() {
                     self.timer.get_ref().arm(next);
                 }
@@ -227,7 +229,7 @@ impl Ahead {
             }
             // Ops parked on quiet sockets read their answers now, after
             // this wake-up's sends went out on time.
-            super::quiet::wake_parked();
+            super::quiet::wake_parked(now, &mut woken);
         }
     }
 }

@@ -44,7 +44,7 @@ static PARKED: Mutex<Vec<Waker>> = Mutex::new(Vec::new());
 static LAST_WAKE_UP: AtomicU64 = AtomicU64::new(0);
 
 thread_local! {
-    /// The arrival the op being polled reported (see [`Stamped`]).
+    /// The arrival the op being polled reported (see [`stamped`]).
     static ARRIVAL: Cell<Option<MonoNanos>> = const { Cell::new(None) };
     /// An op of [`Requests`](super::Requests) is being polled: its arrival
     /// will be used.
@@ -90,11 +90,13 @@ fn lock_parked() -> std::sync::MutexGuard<'static, Vec<Waker>> {
     PARKED.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Wakes every parked op (the ahead dispatcher, each time it wakes).
-pub(crate) fn wake_parked() {
-    LAST_WAKE_UP.store(crate::clock::now().0, Ordering::Relaxed);
-    let parked = std::mem::take(&mut *lock_parked());
-    for waker in parked {
+/// Wakes every parked op (the ahead dispatcher, each time it woke at
+/// `now`). `spare` is the dispatcher's own empty list, swapped with the
+/// parked one so neither is reallocated per wake-up.
+pub(crate) fn wake_parked(now: MonoNanos, spare: &mut Vec<Waker>) {
+    LAST_WAKE_UP.store(now.0, Ordering::Relaxed);
+    std::mem::swap(&mut *lock_parked(), spare);
+    for waker in spare.drain(..) {
         waker.wake();
     }
 }
@@ -108,25 +110,18 @@ pub fn arrived_at(at: MonoNanos) {
 }
 
 /// A service's call, with the arrival it reported in its final poll.
-pub(crate) struct Stamped<F>(pub F);
-
-impl<F: Future> Future for Stamped<F> {
-    type Output = (F::Output, Option<MonoNanos>);
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        // SAFETY: the inner future is never moved out of the pinned wrapper.
-        let inner = unsafe { self.map_unchecked_mut(|s| &mut s.0) };
+pub(crate) async fn stamped<F: Future>(call: F) -> (F::Output, Option<MonoNanos>) {
+    let mut call = std::pin::pin!(call);
+    std::future::poll_fn(|cx| {
         // Only the final poll's report counts: clear what another op's
         // poll on this thread may have left.
         ARRIVAL.with(|a| a.set(None));
         IN_OP.with(|op| op.set(true));
-        let polled = inner.poll(cx);
+        let polled = call.as_mut().poll(cx);
         IN_OP.with(|op| op.set(false));
-        match polled {
-            Poll::Ready(out) => Poll::Ready((out, ARRIVAL.with(|a| a.take()))),
-            Poll::Pending => Poll::Pending,
-        }
-    }
+        polled.map(|out| (out, ARRIVAL.with(|a| a.take())))
+    })
+    .await
 }
 
 /// Turns on receive timestamps (`SO_TIMESTAMPNS`) for [`recv_stamped`].
@@ -229,8 +224,26 @@ mod tests {
         n == 1 && fd.revents & libc::POLLIN != 0
     }
 
+    /// The kernel turns receive timestamps on a moment after the first
+    /// socket asks (a deferred static key): wait until a stamped read
+    /// comes back on a pair of its own.
+    fn wait_for_stamping() {
+        let (client, mut server) = pair();
+        stamp_arrivals(client.as_fd()).unwrap();
+        let mut buf = [0u8; 8];
+        for _ in 0..200 {
+            server.write_all(b"x").unwrap();
+            std::thread::sleep(Duration::from_millis(5));
+            if let Ok((_, Some(_))) = recv_stamped(client.as_fd(), &mut buf) {
+                return;
+            }
+        }
+        panic!("no receive timestamp within 1 s");
+    }
+
     #[test]
     fn a_quiet_socket_hides_an_answer_from_polling_but_reads_it_with_its_arrival_time() {
+        wait_for_stamping();
         let (client, mut server) = pair();
         stamp_arrivals(client.as_fd()).unwrap();
         set_quiet(client.as_fd(), true).unwrap();
@@ -278,7 +291,7 @@ mod tests {
         let mut cx = Context::from_waker(Waker::noop());
         // First poll reports 5 then pends; the second completes without a report.
         let mut polls = 0;
-        let mut call = Box::pin(Stamped(std::future::poll_fn(|_| {
+        let mut call = Box::pin(stamped(std::future::poll_fn(|_| {
             polls += 1;
             if polls == 1 {
                 arrived_at(MonoNanos(5));
@@ -289,7 +302,7 @@ mod tests {
         })));
         assert!(call.as_mut().poll(&mut cx).is_pending());
         assert_eq!(call.as_mut().poll(&mut cx), Poll::Ready(("answer", None)));
-        let mut reported = Box::pin(Stamped(async {
+        let mut reported = Box::pin(stamped(async {
             arrived_at(MonoNanos(7));
             "answer"
         }));
@@ -312,7 +325,7 @@ mod tests {
         let mut cx = Context::from_waker(&waker);
         let mut wait = Box::pin(next_wake_up());
         assert!(wait.as_mut().poll(&mut cx).is_pending());
-        wake_parked();
+        wake_parked(crate::clock::now(), &mut Vec::new());
         assert_eq!(count.0.load(std::sync::atomic::Ordering::SeqCst), 1);
         assert!(wait.as_mut().poll(&mut cx).is_ready());
     }
@@ -320,8 +333,8 @@ mod tests {
     #[test]
     fn parking_pays_only_inside_an_op_while_the_worker_wakes_for_sends() {
         let mut cx = Context::from_waker(Waker::noop());
-        let mut asked = Box::pin(Stamped(async { parking_pays() }));
-        wake_parked();
+        let mut asked = Box::pin(stamped(async { parking_pays() }));
+        wake_parked(crate::clock::now(), &mut Vec::new());
         assert!(!parking_pays(), "outside an op (a setup request)");
         match asked.as_mut().poll(&mut cx) {
             Poll::Ready((pays, _)) => assert!(pays, "in an op, just after a wake-up"),

@@ -17,7 +17,7 @@ use std::time::Duration;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 
 use super::inflight::{InFlight, Limits};
-use super::quiet::Stamped;
+use super::quiet::stamped;
 use super::sample::{Answer, Sent};
 use super::series::Series;
 use super::Context;
@@ -111,7 +111,7 @@ impl<S: Service> Requests<S> {
 async fn run<S: Service>(service: &S, table: &InFlight<u64>, key: u64, sent: Sent, op: S::Op) {
     let (deadline, _) = table.deadline(sent);
     let budget = Duration::from_nanos(deadline.since(clock::now()));
-    match tokio::time::timeout(budget, Stamped(service.call(op))).await {
+    match tokio::time::timeout(budget, stamped(service.call(op))).await {
         Ok((answer, arrived)) => {
             // An answer read after it arrived (a quiet socket) is dated by
             // its arrival; never later than now nor before its send.

@@ -9,6 +9,7 @@ use std::sync::{Mutex, MutexGuard};
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 pub struct Slots<C> {
+    connections: usize,
     /// One per connection: held by an op from before its checkout to its end.
     permits: Semaphore,
     /// Connections between requests, the most recently used last.
@@ -18,6 +19,7 @@ pub struct Slots<C> {
 impl<C> Slots<C> {
     pub fn new(connections: usize) -> Slots<C> {
         Slots {
+            connections,
             permits: Semaphore::new(connections),
             idle: Mutex::new(Vec::with_capacity(connections)),
         }
@@ -31,9 +33,9 @@ impl<C> Slots<C> {
         }
     }
 
-    /// Connections' worth of room not taken by an op.
-    pub fn free(&self) -> usize {
-        self.permits.available_permits()
+    /// More than half the connections' room is not taken by an op.
+    pub fn mostly_free(&self) -> bool {
+        self.permits.available_permits() * 2 > self.connections
     }
 
     /// The most recently used idle connection.

@@ -89,7 +89,9 @@ struct Conn {
     /// It has carried a request: a failure before any answer may be the
     /// server's idle close (see the retry rule).
     reused: bool,
-    /// The kernel stamps what it receives: the condition for parking.
+    /// A read on it came back with a receive timestamp: the condition for
+    /// parking (the kernel turns stamping on a moment after it is asked,
+    /// and an answer read late without one would be dated late).
     stamped: bool,
     /// Its answers do not wake the worker (see Quiet reads).
     quiet: bool,
@@ -98,7 +100,6 @@ struct Conn {
 pub struct Pool {
     /// `host:port`, resolved at each connect.
     address: String,
-    connections: usize,
     slots: Slots<Conn>,
 }
 
@@ -133,7 +134,6 @@ impl Pool {
     pub fn new(address: String, connections: usize) -> Pool {
         Pool {
             address,
-            connections,
             slots: Slots::new(connections),
         }
     }
@@ -153,7 +153,7 @@ impl Pool {
             pool: self,
             conn: Some(conn),
             reusable: false,
-            park: self.slots.free() * 2 > self.connections && quiet::parking_pays(),
+            park: self.slots.mostly_free() && quiet::parking_pays(),
             _permit: permit,
         })
     }
@@ -163,14 +163,15 @@ impl Pool {
             .await
             .map_err(H1Error::Connect)?;
         stream.set_nodelay(true).map_err(H1Error::Connect)?;
-        let stamped = quiet::stamp_arrivals(stream.as_fd()).is_ok();
+        // Failing, answers are dated when read and the connection never parks.
+        let _ = quiet::stamp_arrivals(stream.as_fd());
         Ok(Conn {
             stream,
             read: ReadBuf::new(READ_BUF),
             write: Vec::new(),
             text: String::new(),
             reused: false,
-            stamped,
+            stamped: false,
             quiet: false,
         })
     }
@@ -327,6 +328,7 @@ async fn round_trip(
             }
             Ok((n, at)) => {
                 conn.read.filled(n);
+                conn.stamped |= at.is_some();
                 arrived = at.or(arrived);
             }
             Err(error) => {
